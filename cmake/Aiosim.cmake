@@ -1,0 +1,34 @@
+# Helpers shared by every folder.
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+# aiosim_add_core(PLATFORM <name> IMPL_INCLUDE <dir> IMPL_LIB <target>)
+#
+# Compiles the AIO core (core/aio) once more, against one platform. The platform
+# supplies two things:
+#   - IMPL_INCLUDE: a folder holding "aiosim_platform_impl.h", the compile-time
+#     primitives (Atomic<T>, Shared<T>, QemuMutex, ...). core/platform/sync.h includes
+#     it by that name, so the core never names a platform;
+#   - IMPL_LIB: a library with whatever those primitives need at link time.
+# The result is the target aiosim_core_<name> with the alias aiosim::core_<name>.
+function(aiosim_add_core)
+  cmake_parse_arguments(ARG "" "PLATFORM;IMPL_INCLUDE;IMPL_LIB" "" ${ARGN})
+  set(target aiosim_core_${ARG_PLATFORM})
+  add_library(${target} STATIC ${AIOSIM_CORE_AIO_SOURCES})
+  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR} ${ARG_IMPL_INCLUDE})
+  target_link_libraries(${target} PUBLIC ${ARG_IMPL_LIB} absl::strings absl::str_format
+                                         absl::status absl::statusor)
+  add_library(aiosim::core_${ARG_PLATFORM} ALIAS ${target})
+endfunction()
+
+# aiosim_add_test(NAME <target> SOURCES ... LIBS ... LABELS ...)
+# One gtest binary; every test in it becomes a CTest test with the given labels.
+function(aiosim_add_test)
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main)
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  gtest_discover_tests(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+                       DISCOVERY_TIMEOUT 60)
+endfunction()

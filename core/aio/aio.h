@@ -1,0 +1,183 @@
+// core/aio/aio.h — follows QEMU 2.8.1 include/block/aio.h: the AioContext, bottom
+// halves, fd handlers, aio_notify and aio_poll.
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// An AioContext is an event loop: bottom halves (BHs: callbacks any thread may
+// schedule), fd handlers, and one timer list per clock. Its home thread runs it,
+// either through aio_poll or through the GSource-shaped main-loop path
+// (core/aio/main_loop.h). This header declares QEMU's API with QEMU's names; the
+// semantics are QEMU-SEMANTICS.md §1 for the `legacy` generation (QEMU 2.8.1).
+//
+// World: everything QEMU keeps in globals (its clocks) lives in an AioRuntime, so one
+// process can hold many independent worlds (the simulator runs one per execution).
+// A runtime wraps a Platform (core/platform/platform.h), the only way to the OS.
+//
+// Generation: each AioContext has one, fixed at creation (AioContextOptions). Only
+// `legacy` exists today; `modern` (QEMU 9.x/10.x) will be added beside it, behind
+// the same API, so tests and tools need not change.
+//
+// Threading (QEMU's contract, which this code does not enforce):
+//   - any thread: aio_bh_new, aio_bh_schedule_oneshot, qemu_bh_schedule,
+//     qemu_bh_schedule_idle, aio_notify, timer_mod/del; qemu_bh_cancel from a
+//     foreign thread may return while the callback is about to run (claim S3);
+//   - the home thread (or whoever holds the context with aio_context_acquire):
+//     aio_poll, aio_dispatch, qemu_bh_delete, aio_set_fd_handler;
+//   - BH, fd and timer callbacks run in the thread that polls.
+#ifndef AIOSIM_CORE_AIO_AIO_H_
+#define AIOSIM_CORE_AIO_AIO_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/aio/qemu_timer.h"
+#include "core/platform/platform.h"
+#include "core/platform/sync.h"
+
+namespace aiosim::core {
+
+struct AioHandler;
+struct QEMUBH;
+struct ThreadPool;
+
+using QEMUBHFunc = void(void* opaque);
+using IOHandler = void(void* opaque);
+using EventNotifierHandler = void(EventNotifier* e);
+
+// The QEMU generation an AioContext follows.
+enum class AioGeneration {
+  kLegacy,  // QEMU 2.8.1: bh_lock, walking_bh, cancel as a plain store, semaphore pool
+};
+const char* AioGenerationName(AioGeneration generation);
+
+// What QEMU keeps in globals, for one world. Not copyable. Outlives its contexts.
+class AioRuntime {
+ public:
+  explicit AioRuntime(Platform* platform);
+  ~AioRuntime();
+  AioRuntime(const AioRuntime&) = delete;
+  AioRuntime& operator=(const AioRuntime&) = delete;
+
+  Platform* platform() const { return platform_; }
+  QEMUClock* clock(QEMUClockType type) { return &clocks_[type]; }
+  QemuMutex* timerlists_lock() { return &timerlists_lock_; }
+
+ private:
+  Platform* platform_;
+  QEMUClock clocks_[QEMU_CLOCK_MAX];
+  QemuMutex timerlists_lock_;
+};
+
+struct AioContextOptions {
+  AioGeneration generation = AioGeneration::kLegacy;
+  // Shown in logs and reports.
+  std::string name = "ctx";
+};
+
+// QEMU 2.8's struct AioContext. Fields that several threads touch are Atomic/Shared.
+struct AioContext {
+  AioRuntime* runtime = nullptr;
+  AioGeneration generation = AioGeneration::kLegacy;
+  std::string name;
+
+  // The GSource reference count (aio_context_ref/unref).
+  Atomic<int> refcnt{1};
+
+  // aio_context_acquire/release: a recursive mutex since 2.8.
+  QemuRecMutex lock;
+
+  // fd handlers, newest first. Changed by aio_set_fd_handler under `lock` (the
+  // caller's duty); nodes are only marked deleted while walking_handlers > 0.
+  Shared<AioHandler*> aio_handlers{nullptr};
+  Shared<int> walking_handlers{0};
+
+  // Bottom halves, newest first. Insertion under bh_lock (any thread); removal of
+  // deleted BHs under bh_lock by the outermost aio_bh_poll only.
+  QemuMutex bh_lock;
+  Shared<QEMUBH*> first_bh{nullptr};
+  Shared<int> walking_bh{0};
+
+  // Bit 0: between GSource prepare and check. Bits 1..31: 2 per blocking aio_poll in
+  // its prepare/poll phase. aio_notify writes the eventfd only if non-zero.
+  Atomic<uint32_t> notify_me{0};
+  // Whether the eventfd may be set by aio_notify and not yet cleared by
+  // aio_notify_accept.
+  Atomic<bool> notified{false};
+  std::unique_ptr<EventNotifier> notifier;
+
+  // Created on first use by aio_get_thread_pool (home thread).
+  Shared<ThreadPool*> thread_pool{nullptr};
+
+  QEMUTimerListGroup tlg;
+
+  // aio_disable_external / aio_enable_external.
+  Atomic<int> external_disable_cnt{0};
+};
+
+// ---- lifecycle -------------------------------------------------------------------------
+// Returns nullptr and sets *error (if given) when the platform cannot create the
+// event notifier.
+AioContext* aio_context_new(AioRuntime* rt, const AioContextOptions& options = {},
+                            std::string* error = nullptr);
+void aio_context_ref(AioContext* ctx);
+// The last unref finalizes: frees the thread pool, requires every BH to be deleted,
+// removes the notifier and frees the context.
+void aio_context_unref(AioContext* ctx);
+void aio_context_acquire(AioContext* ctx);
+void aio_context_release(AioContext* ctx);
+ThreadPool* aio_get_thread_pool(AioContext* ctx);
+
+// ---- bottom halves ---------------------------------------------------------------------
+QEMUBH* aio_bh_new(AioContext* ctx, QEMUBHFunc* cb, void* opaque);
+// Creates a BH that is scheduled and already deleted: it runs once, then is freed.
+void aio_bh_schedule_oneshot(AioContext* ctx, QEMUBHFunc* cb, void* opaque);
+void qemu_bh_schedule(QEMUBH* bh);
+// Schedules without waking the loop; a blocked loop runs it within 10 ms of its next
+// timeout computation, or at the next unrelated wakeup.
+void qemu_bh_schedule_idle(QEMUBH* bh);
+void qemu_bh_cancel(QEMUBH* bh);
+// Cancels and marks for freeing by the outermost aio_bh_poll. Home thread only.
+void qemu_bh_delete(QEMUBH* bh);
+// Runs every scheduled BH once; returns 1 if a non-idle BH ran. Home thread.
+int aio_bh_poll(AioContext* ctx);
+// In ns: 0 if a non-idle BH is scheduled, 10 ms if only idle ones, else the timer
+// deadline (-1 = none).
+int64_t aio_compute_timeout(AioContext* ctx);
+
+// ---- notification ----------------------------------------------------------------------
+void aio_notify(AioContext* ctx);
+void aio_notify_accept(AioContext* ctx);
+
+// ---- fd handlers -----------------------------------------------------------------------
+// Registers (or, with both callbacks null, removes) the handlers of `fd`.
+// REQUIRES: the caller owns the context (home thread or aio_context_acquire).
+void aio_set_fd_handler(AioContext* ctx, int fd, bool is_external, IOHandler* io_read,
+                        IOHandler* io_write, void* opaque);
+void aio_set_event_notifier(AioContext* ctx, EventNotifier* notifier, bool is_external,
+                            EventNotifierHandler* io_read);
+void aio_disable_external(AioContext* ctx);
+void aio_enable_external(AioContext* ctx);
+bool aio_external_disabled(AioContext* ctx);
+// Whether a node with this is_external flag may be polled and dispatched now.
+bool aio_node_check(AioContext* ctx, bool is_external);
+
+// ---- the loop --------------------------------------------------------------------------
+bool aio_prepare(AioContext* ctx);
+// Whether some fd handler has pending revents to dispatch.
+bool aio_pending(AioContext* ctx);
+// BHs, then fd handlers (with the revents already collected), then timers.
+bool aio_dispatch(AioContext* ctx);
+// One iteration: poll fds (blocking: until something happens), then dispatch.
+// Returns whether progress was made (a non-idle BH, an fd handler other than the
+// context's own notifier, or a timer ran). aio_poll(ctx, false) never blocks.
+bool aio_poll(AioContext* ctx, bool blocking);
+
+// ---- the GSource face (async.c's aio_source_funcs) -------------------------------------
+// *timeout_ms is -1 for infinite. Returns whether the source is ready.
+bool aio_ctx_prepare(AioContext* ctx, int* timeout_ms);
+bool aio_ctx_check(AioContext* ctx);
+bool aio_ctx_dispatch(AioContext* ctx);
+
+}  // namespace aiosim::core
+
+#endif  // AIOSIM_CORE_AIO_AIO_H_

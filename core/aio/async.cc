@@ -1,0 +1,257 @@
+// core/aio/async.cc — follows QEMU 2.8.1 async.c (the legacy generation): bottom
+// halves, aio_notify, the GSource face of the AioContext, and its lifecycle.
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// Written from QEMU-SEMANTICS.md §1.2–1.3; names are QEMU's, the code is ours.
+// Memory-model notes: QEMU 2.8 mixes plain and atomic accesses to the same fields
+// (bh->scheduled, ctx->notify_me); those plain accesses are PlainLoad/PlainStore here,
+// so the races they carry stay visible to ThreadSanitizer and to the simulator.
+#include <cerrno>
+
+#include "core/aio/aio.h"
+#include "core/aio/aio_internal.h"
+#include "core/aio/thread_pool.h"
+#include "core/platform/check.h"
+
+namespace aiosim::core {
+
+const char* AioGenerationName(AioGeneration generation) {
+  switch (generation) {
+    case AioGeneration::kLegacy: return "legacy";
+  }
+  return "invalid";
+}
+
+AioRuntime::AioRuntime(Platform* platform) : platform_(platform) {
+  for (int i = 0; i < QEMU_CLOCK_MAX; i++) {
+    clocks_[i].type = static_cast<QEMUClockType>(i);
+  }
+}
+
+AioRuntime::~AioRuntime() {
+  for (const QEMUClock& clock : clocks_) {
+    AIOSIM_ASSERT(clock.timerlists == nullptr);  // every AioContext was finalized
+  }
+}
+
+// ---- bottom halves ---------------------------------------------------------------------
+
+static QEMUBH* bh_alloc(AioContext* ctx, QEMUBHFunc* cb, void* opaque) {
+  QEMUBH* bh = new QEMUBH;
+  bh->ctx = ctx;
+  bh->cb = cb;
+  bh->opaque = opaque;
+  return bh;
+}
+
+// Publishes `bh` at the head of the list. Its fields must be complete: the write
+// barrier orders them before the store that makes the BH visible to aio_bh_poll.
+static void bh_publish(AioContext* ctx, QEMUBH* bh) {
+  qemu_mutex_lock(&ctx->bh_lock);
+  bh->next.Store(ctx->first_bh.Load());
+  smp_wmb();
+  ctx->first_bh.Store(bh);
+  qemu_mutex_unlock(&ctx->bh_lock);
+}
+
+void aio_bh_schedule_oneshot(AioContext* ctx, QEMUBHFunc* cb, void* opaque) {
+  QEMUBH* bh = bh_alloc(ctx, cb, opaque);
+  // Scheduled and deleted from birth: runs once, then the outermost poll frees it.
+  bh->scheduled.PlainStore(true);
+  bh->deleted.Store(true);
+  bh_publish(ctx, bh);
+  aio_notify(ctx);
+}
+
+QEMUBH* aio_bh_new(AioContext* ctx, QEMUBHFunc* cb, void* opaque) {
+  QEMUBH* bh = bh_alloc(ctx, cb, opaque);
+  bh_publish(ctx, bh);  // unscheduled, so no aio_notify
+  return bh;
+}
+
+static void aio_bh_call(QEMUBH* bh) { bh->cb(bh->opaque); }
+
+int aio_bh_poll(AioContext* ctx) {
+  ctx->walking_bh.Store(ctx->walking_bh.Load() + 1);
+
+  int ret = 0;
+  QEMUBH* next;
+  for (QEMUBH* bh = ctx->first_bh.Load(); bh != nullptr; bh = next) {
+    smp_read_barrier_depends();  // the BH's fields after the pointer that led to it
+    next = bh->next.Load();      // before the callback, which may delete the BH
+    // Pairs with the xchg in qemu_bh_schedule: the callback sees what the scheduler
+    // wrote, and the scheduler sees 0 before the callback runs (so it notifies again).
+    if (atomic_xchg(&bh->scheduled, false)) {
+      if (!bh->idle.Load()) ret = 1;  // idle BHs are not progress
+      bh->idle.Store(false);
+      aio_bh_call(bh);
+    }
+  }
+
+  ctx->walking_bh.Store(ctx->walking_bh.Load() - 1);
+
+  // Only the outermost walker frees: a nested poll must not free a BH the outer
+  // walk still holds as `next` (R16). A deleted BH that is still scheduled (a oneshot
+  // that has not run) survives until it has.
+  if (ctx->walking_bh.Load() == 0) {
+    qemu_mutex_lock(&ctx->bh_lock);
+    Shared<QEMUBH*>* bhp = &ctx->first_bh;
+    while (QEMUBH* bh = bhp->Load()) {
+      if (bh->deleted.Load() && !bh->scheduled.PlainLoad()) {
+        bhp->Store(bh->next.Load());
+        delete bh;
+      } else {
+        bhp = &bh->next;
+      }
+    }
+    qemu_mutex_unlock(&ctx->bh_lock);
+  }
+  return ret;
+}
+
+void qemu_bh_schedule_idle(QEMUBH* bh) {
+  bh->idle.Store(true);
+  // Orders `idle` and the callback's inputs before `scheduled`. No aio_notify.
+  atomic_mb_set(&bh->scheduled, true);
+}
+
+void qemu_bh_schedule(QEMUBH* bh) {
+  // Load ctx first: once `scheduled` is set the BH may run, be deleted and be freed
+  // before this function returns (R1).
+  AioContext* ctx = bh->ctx;
+  bh->idle.Store(false);
+  // The xchg is a full barrier: idle and the callback's inputs are visible before
+  // `scheduled`, and ctx was loaded before it.
+  if (!atomic_xchg(&bh->scheduled, true)) aio_notify(ctx);
+}
+
+// A plain store, as in QEMU up to 2.10: not atomic with respect to a concurrent
+// aio_bh_poll, so from a foreign thread the callback may still run (S3), and it can
+// erase a concurrent qemu_bh_schedule (R8).
+void qemu_bh_cancel(QEMUBH* bh) { bh->scheduled.PlainStore(false); }
+
+void qemu_bh_delete(QEMUBH* bh) {
+  bh->scheduled.PlainStore(false);
+  bh->deleted.Store(true);
+}
+
+int64_t aio_compute_timeout(AioContext* ctx) {
+  int64_t timeout = -1;
+  for (QEMUBH* bh = ctx->first_bh.Load(); bh != nullptr; bh = bh->next.Load()) {
+    if (bh->scheduled.PlainLoad()) {
+      if (bh->idle.Load()) {
+        timeout = 10 * SCALE_MS;  // idle BHs are polled at least every 10 ms
+      } else {
+        return 0;  // a non-idle BH runs at once
+      }
+    }
+  }
+  int64_t deadline = timerlistgroup_deadline_ns(&ctx->tlg);
+  return deadline == 0 ? 0 : qemu_soonest_timeout(timeout, deadline);
+}
+
+// ---- the GSource face ------------------------------------------------------------------
+
+bool aio_ctx_prepare(AioContext* ctx, int* timeout_ms) {
+  atomic_or(&ctx->notify_me, 1u);  // from here to check, the loop may block in poll
+  *timeout_ms = qemu_timeout_ns_to_ms(aio_compute_timeout(ctx));
+  if (aio_prepare(ctx)) *timeout_ms = 0;
+  return *timeout_ms == 0;
+}
+
+bool aio_ctx_check(AioContext* ctx) {
+  atomic_and(&ctx->notify_me, ~1u);
+  aio_notify_accept(ctx);
+  for (QEMUBH* bh = ctx->first_bh.Load(); bh != nullptr; bh = bh->next.Load()) {
+    if (bh->scheduled.PlainLoad()) return true;
+  }
+  return aio_pending(ctx) || timerlistgroup_deadline_ns(&ctx->tlg) == 0;
+}
+
+bool aio_ctx_dispatch(AioContext* ctx) {
+  aio_dispatch(ctx);
+  return true;
+}
+
+static void aio_ctx_finalize(AioContext* ctx) {
+  if (ThreadPool* pool = ctx->thread_pool.Load()) {
+    thread_pool_free(pool);
+    ctx->thread_pool.Store(nullptr);
+  }
+
+  qemu_mutex_lock(&ctx->bh_lock);
+  while (QEMUBH* bh = ctx->first_bh.Load()) {
+    AIOSIM_ASSERT(bh->deleted.Load());  // qemu_bh_delete was called on every BH
+    ctx->first_bh.Store(bh->next.Load());
+    delete bh;
+  }
+  qemu_mutex_unlock(&ctx->bh_lock);
+
+  aio_set_event_notifier(ctx, ctx->notifier.get(), false, nullptr);
+  ctx->notifier.reset();
+  timerlistgroup_deinit(&ctx->tlg);
+  AIOSIM_ASSERT(ctx->aio_handlers.Load() == nullptr);  // every fd handler was removed
+}
+
+// ---- notification ----------------------------------------------------------------------
+
+void aio_notify(AioContext* ctx) {
+  // Orders e.g. bh->scheduled before the read of notify_me. Pairs with the atomic_or
+  // in aio_ctx_prepare and the atomic_add in aio_poll. The read itself is plain in
+  // QEMU 2.8 (R12 is about why that is not enough on weakly ordered hosts).
+  smp_mb();
+  if (ctx->notify_me.PlainLoad()) {
+    event_notifier_set(ctx->notifier.get());
+    atomic_mb_set(&ctx->notified, true);
+  }
+}
+
+void aio_notify_accept(AioContext* ctx) {
+  if (atomic_xchg(&ctx->notified, false)) {
+    event_notifier_test_and_clear(ctx->notifier.get());
+  }
+}
+
+static void aio_timerlist_notify(void* opaque) { aio_notify(static_cast<AioContext*>(opaque)); }
+
+// The notifier's handler does nothing: aio_notify_accept clears the eventfd before
+// dispatch (R4's fix), so by the time handlers run there is nothing left to do.
+static void event_notifier_dummy_cb(EventNotifier*) {}
+
+// ---- lifecycle -------------------------------------------------------------------------
+
+AioContext* aio_context_new(AioRuntime* rt, const AioContextOptions& options,
+                            std::string* error) {
+  auto* ctx = new AioContext;
+  ctx->runtime = rt;
+  ctx->generation = options.generation;
+  ctx->name = options.name;
+  ctx->notifier = rt->platform()->poller().NewEventNotifier(false);
+  if (ctx->notifier == nullptr) {
+    if (error != nullptr) *error = "Failed to initialize event notifier";
+    delete ctx;
+    return nullptr;
+  }
+  aio_set_event_notifier(ctx, ctx->notifier.get(), false, event_notifier_dummy_cb);
+  timerlistgroup_init(rt, &ctx->tlg, aio_timerlist_notify, ctx);
+  return ctx;
+}
+
+void aio_context_ref(AioContext* ctx) { atomic_inc(&ctx->refcnt); }
+
+void aio_context_unref(AioContext* ctx) {
+  if (atomic_fetch_dec(&ctx->refcnt) == 1) {
+    aio_ctx_finalize(ctx);
+    delete ctx;
+  }
+}
+
+void aio_context_acquire(AioContext* ctx) { qemu_rec_mutex_lock(&ctx->lock); }
+void aio_context_release(AioContext* ctx) { qemu_rec_mutex_unlock(&ctx->lock); }
+
+ThreadPool* aio_get_thread_pool(AioContext* ctx) {
+  if (ctx->thread_pool.Load() == nullptr) ctx->thread_pool.Store(thread_pool_new(ctx));
+  return ctx->thread_pool.Load();
+}
+
+}  // namespace aiosim::core

@@ -1,0 +1,53 @@
+// core/aio/main_loop.cc — see main_loop.h. Follows QEMU 2.8.1 main-loop.c
+// (os_host_main_loop_wait) and the order of glib's g_main_context_iteration.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "core/aio/main_loop.h"
+
+#include "absl/container/inlined_vector.h"
+#include "core/aio/aio_internal.h"
+
+namespace aiosim::core {
+
+bool main_loop_wait(MainLoop* loop, bool nonblocking) {
+  AioContext* ctx = loop->ctx;
+
+  // g_main_context_prepare: a source already ready is not prepared again.
+  int timeout_ms = nonblocking ? 0 : -1;
+  if (!loop->source_ready) {
+    int source_timeout_ms = -1;
+    if (aio_ctx_prepare(ctx, &source_timeout_ms)) loop->source_ready = true;
+    if (!nonblocking) timeout_ms = source_timeout_ms;
+  }
+  if (loop->source_ready) timeout_ms = 0;
+
+  // g_main_context_query: the source's poll fds (g_source_add_poll'ed nodes).
+  absl::InlinedVector<PollFd, 8> pollfds;
+  aio_for_each_gsource_poll(ctx, [&](AioHandler* node) {
+    pollfds.push_back(PollFd{node->fd, node->events.Load(), 0});
+  });
+
+  if (loop->iothread_lock != nullptr) qemu_mutex_unlock(loop->iothread_lock);
+  const int64_t timeout_ns = timeout_ms < 0 ? -1 : timeout_ms * SCALE_MS;
+  int ret = ctx->runtime->platform()->poller().Poll(pollfds.data(), pollfds.size(),
+                                                    timeout_ns);
+  if (loop->iothread_lock != nullptr) qemu_mutex_lock(loop->iothread_lock);
+
+  // g_main_context_check: copy revents into the GPollFDs, then ask the source.
+  if (ret > 0) {
+    for (const PollFd& pfd : pollfds) {
+      if (pfd.revents == 0) continue;
+      aio_for_each_gsource_poll(ctx, [&](AioHandler* node) {
+        if (node->fd == pfd.fd) node->revents.Store(pfd.revents);
+      });
+    }
+  }
+  if (!loop->source_ready && aio_ctx_check(ctx)) loop->source_ready = true;
+
+  // g_main_context_dispatch.
+  if (!loop->source_ready) return false;
+  loop->source_ready = false;
+  aio_ctx_dispatch(ctx);
+  return true;
+}
+
+}  // namespace aiosim::core

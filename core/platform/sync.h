@@ -1,0 +1,201 @@
+// core/platform/sync.h — the compile-time half of the seam: QEMU's qemu/atomic.h and
+// qemu/thread.h, over whichever platform this copy of the core is built for.
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// Every access the core makes to memory that more than one thread touches goes
+// through one of these:
+//   Atomic<T>   a location QEMU accesses with atomic_* (and sometimes plain C; see
+//               PlainLoad/PlainStore, kept so that QEMU's own races stay visible);
+//   Shared<T>   a plain field that several threads touch (protected by a lock, by a
+//               barrier protocol, or racy by design). In the simulator every access
+//               is a scheduling point and is checked for data races;
+//   QemuMutex, QemuRecMutex, QemuSemaphore, QemuCond, QemuEvent;
+//   smp_mb / smp_wmb / smp_rmb / smp_read_barrier_depends / barrier.
+//
+// The types themselves come from "aiosim_platform_impl.h", found on the include path
+// of the core's build target (cmake/Aiosim.cmake: aiosim_add_core). The host version
+// (core/host/include) is inline code over GCC __atomic builtins and pthreads, with no
+// virtual call; the simulator's version turns each operation into a scheduling point.
+//
+// Required interface of an implementation (all methods take a trailing
+// `SrcLoc loc = SrcLoc::current()`):
+//   template <class T> class Atomic {            // T: integral, bool or pointer
+//     Atomic(); explicit Atomic(T);
+//     T Load(MemOrder); void Store(T, MemOrder);
+//     T Exchange(T);                              // seq-cst
+//     T CompareExchange(T expected, T desired);   // seq-cst, returns the old value
+//     T FetchAdd(T); T FetchSub(T); T FetchAnd(T); T FetchOr(T);   // seq-cst
+//     T PlainLoad(); void PlainStore(T);          // non-atomic access
+//   };
+//   template <class T> class Shared { Shared(); explicit Shared(T); T Load(); void Store(T); };
+//   class QemuMutex { void Lock(); void Unlock(); bool TryLock(); };
+//   class QemuRecMutex { void Lock(); void Unlock(); };
+//   class QemuSemaphore { explicit QemuSemaphore(int); void Post(); void Wait();
+//                         int TimedWait(int ms); };   // 0, or -1 on timeout
+//   class QemuCond { void Signal(); void Broadcast(); void Wait(QemuMutex*);
+//                    bool TimedWait(QemuMutex*, int ms); };  // false on timeout
+//   class QemuEvent { explicit QemuEvent(bool); void Set(); void Reset(); void Wait(); };
+//   void Fence(FenceKind);
+// None of the types is copyable or movable.
+#ifndef AIOSIM_CORE_PLATFORM_SYNC_H_
+#define AIOSIM_CORE_PLATFORM_SYNC_H_
+
+#include "aiosim_platform_impl.h"
+#include "core/platform/sync_types.h"
+
+namespace aiosim::core {
+
+// ---- qemu/atomic.h (2.8), operation by operation -------------------------------------
+
+template <class T>
+T atomic_read(Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+  return a->Load(MemOrder::kRelaxed, loc);
+}
+template <class T, class V>
+void atomic_set(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  a->Store(static_cast<T>(v), MemOrder::kRelaxed, loc);
+}
+template <class T>
+T atomic_rcu_read(Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+  return a->Load(MemOrder::kConsume, loc);
+}
+template <class T, class V>
+void atomic_rcu_set(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  a->Store(static_cast<T>(v), MemOrder::kRelease, loc);
+}
+template <class T>
+T atomic_load_acquire(Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+  return a->Load(MemOrder::kAcquire, loc);
+}
+template <class T, class V>
+void atomic_store_release(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  a->Store(static_cast<T>(v), MemOrder::kRelease, loc);
+}
+// 2.8 on x86 and other non-POWER hosts: a sequentially consistent load / store.
+template <class T>
+T atomic_mb_read(Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+  return a->Load(MemOrder::kSeqCst, loc);
+}
+template <class T, class V>
+void atomic_mb_set(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  a->Store(static_cast<T>(v), MemOrder::kSeqCst, loc);
+}
+template <class T, class V>
+T atomic_xchg(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  return a->Exchange(static_cast<T>(v), loc);
+}
+template <class T, class V, class W>
+T atomic_cmpxchg(Atomic<T>* a, V expected, W desired, SrcLoc loc = SrcLoc::current()) {
+  return a->CompareExchange(static_cast<T>(expected), static_cast<T>(desired), loc);
+}
+template <class T, class V>
+T atomic_fetch_add(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  return a->FetchAdd(static_cast<T>(v), loc);
+}
+template <class T, class V>
+T atomic_fetch_sub(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  return a->FetchSub(static_cast<T>(v), loc);
+}
+template <class T, class V>
+T atomic_fetch_and(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  return a->FetchAnd(static_cast<T>(v), loc);
+}
+template <class T, class V>
+T atomic_fetch_or(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  return a->FetchOr(static_cast<T>(v), loc);
+}
+template <class T>
+T atomic_fetch_inc(Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+  return a->FetchAdd(T{1}, loc);
+}
+template <class T>
+T atomic_fetch_dec(Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+  return a->FetchSub(T{1}, loc);
+}
+// The void forms are the same sequentially consistent read-modify-writes.
+template <class T, class V>
+void atomic_add(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  a->FetchAdd(static_cast<T>(v), loc);
+}
+template <class T, class V>
+void atomic_sub(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  a->FetchSub(static_cast<T>(v), loc);
+}
+template <class T, class V>
+void atomic_and(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  a->FetchAnd(static_cast<T>(v), loc);
+}
+template <class T, class V>
+void atomic_or(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  a->FetchOr(static_cast<T>(v), loc);
+}
+template <class T>
+void atomic_inc(Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+  a->FetchAdd(T{1}, loc);
+}
+template <class T>
+void atomic_dec(Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+  a->FetchSub(T{1}, loc);
+}
+
+inline void smp_mb(SrcLoc loc = SrcLoc::current()) { Fence(FenceKind::kFull, loc); }
+inline void smp_wmb(SrcLoc loc = SrcLoc::current()) { Fence(FenceKind::kWrite, loc); }
+inline void smp_rmb(SrcLoc loc = SrcLoc::current()) { Fence(FenceKind::kRead, loc); }
+inline void smp_read_barrier_depends(SrcLoc loc = SrcLoc::current()) {
+  Fence(FenceKind::kDepends, loc);
+}
+inline void barrier(SrcLoc loc = SrcLoc::current()) { Fence(FenceKind::kCompiler, loc); }
+
+// ---- qemu/thread.h ---------------------------------------------------------------------
+// The objects are initialised by their constructors; qemu_*_init/destroy are kept so
+// QEMU-shaped code reads the same, and do nothing.
+
+inline void qemu_mutex_init(QemuMutex*) {}
+inline void qemu_mutex_destroy(QemuMutex*) {}
+inline void qemu_mutex_lock(QemuMutex* m, SrcLoc loc = SrcLoc::current()) { m->Lock(loc); }
+inline void qemu_mutex_unlock(QemuMutex* m, SrcLoc loc = SrcLoc::current()) {
+  m->Unlock(loc);
+}
+// Returns 0 when the lock was taken, -EBUSY otherwise (as QEMU).
+int qemu_mutex_trylock(QemuMutex* m, SrcLoc loc = SrcLoc::current());
+
+inline void qemu_rec_mutex_init(QemuRecMutex*) {}
+inline void qemu_rec_mutex_destroy(QemuRecMutex*) {}
+inline void qemu_rec_mutex_lock(QemuRecMutex* m, SrcLoc loc = SrcLoc::current()) {
+  m->Lock(loc);
+}
+inline void qemu_rec_mutex_unlock(QemuRecMutex* m, SrcLoc loc = SrcLoc::current()) {
+  m->Unlock(loc);
+}
+
+inline void qemu_sem_destroy(QemuSemaphore*) {}
+inline void qemu_sem_post(QemuSemaphore* s, SrcLoc loc = SrcLoc::current()) { s->Post(loc); }
+inline void qemu_sem_wait(QemuSemaphore* s, SrcLoc loc = SrcLoc::current()) { s->Wait(loc); }
+// 0 when a token was taken, -1 after `ms` milliseconds without one (0 = just try).
+inline int qemu_sem_timedwait(QemuSemaphore* s, int ms, SrcLoc loc = SrcLoc::current()) {
+  return s->TimedWait(ms, loc);
+}
+
+inline void qemu_cond_init(QemuCond*) {}
+inline void qemu_cond_destroy(QemuCond*) {}
+inline void qemu_cond_signal(QemuCond* c, SrcLoc loc = SrcLoc::current()) { c->Signal(loc); }
+inline void qemu_cond_broadcast(QemuCond* c, SrcLoc loc = SrcLoc::current()) {
+  c->Broadcast(loc);
+}
+inline void qemu_cond_wait(QemuCond* c, QemuMutex* m, SrcLoc loc = SrcLoc::current()) {
+  c->Wait(m, loc);
+}
+// true when signalled (or woken spuriously), false after `ms` milliseconds.
+inline bool qemu_cond_timedwait(QemuCond* c, QemuMutex* m, int ms,
+                                SrcLoc loc = SrcLoc::current()) {
+  return c->TimedWait(m, ms, loc);
+}
+
+inline void qemu_event_destroy(QemuEvent*) {}
+inline void qemu_event_set(QemuEvent* e, SrcLoc loc = SrcLoc::current()) { e->Set(loc); }
+inline void qemu_event_reset(QemuEvent* e, SrcLoc loc = SrcLoc::current()) { e->Reset(loc); }
+inline void qemu_event_wait(QemuEvent* e, SrcLoc loc = SrcLoc::current()) { e->Wait(loc); }
+
+}  // namespace aiosim::core
+
+#endif  // AIOSIM_CORE_PLATFORM_SYNC_H_

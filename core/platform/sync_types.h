@@ -1,0 +1,30 @@
+// core/platform/sync_types.h — vocabulary shared by every platform's primitives.
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// Included by each platform's "aiosim_platform_impl.h" before it defines Atomic<T>,
+// Shared<T>, the locks and the fences. Nothing here does any work.
+#ifndef AIOSIM_CORE_PLATFORM_SYNC_TYPES_H_
+#define AIOSIM_CORE_PLATFORM_SYNC_TYPES_H_
+
+#include <source_location>
+
+namespace aiosim::core {
+
+// Every primitive operation takes the caller's source location (a default argument),
+// so the simulator can name the line of each racing access. The host build ignores
+// it, and the optimiser removes it.
+using SrcLoc = std::source_location;
+
+// C11 memory orders, as QEMU's qemu/atomic.h uses them.
+enum class MemOrder { kRelaxed, kConsume, kAcquire, kRelease, kSeqCst };
+
+// QEMU's fences: smp_mb (full), smp_wmb (store-store), smp_rmb (load-load),
+// smp_read_barrier_depends (dependent loads), barrier() (compiler only).
+enum class FenceKind { kFull, kWrite, kRead, kDepends, kCompiler };
+
+const char* MemOrderName(MemOrder order);
+const char* FenceKindName(FenceKind kind);
+
+}  // namespace aiosim::core
+
+#endif  // AIOSIM_CORE_PLATFORM_SYNC_TYPES_H_

@@ -1,0 +1,350 @@
+// core/aio/tests/bh_test.cc — conformance of bottom halves (QEMU-SEMANTICS.md §1.2),
+// written from the documented behaviour; runs on every platform (world.h).
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <vector>
+
+#include "core/aio/aio.h"
+#include "core/aio/aio_internal.h"
+#include "core/aio/tests/world.h"
+#include "gtest/gtest.h"
+
+namespace aiosim::testing {
+namespace {
+
+using namespace aiosim::core;  // NOLINT: QEMU's names read best unqualified
+
+// Records each run of a callback: how often, and in which thread.
+struct Probe {
+  World* world = nullptr;
+  int runs = 0;
+  ThreadId thread = -1;
+  std::vector<int>* order = nullptr;
+  int id = 0;
+  static void Cb(void* opaque) {
+    auto* p = static_cast<Probe*>(opaque);
+    p->runs++;
+    p->thread = p->world->CurrentThread();
+    if (p->order != nullptr) p->order->push_back(p->id);
+  }
+};
+
+int CountBhs(AioContext* ctx) {
+  int n = 0;
+  for (QEMUBH* bh = ctx->first_bh.Load(); bh != nullptr; bh = bh->next.Load()) n++;
+  return n;
+}
+
+TEST(BhTest, ScheduledBhRunsOnceInTheHomeThreadAndSchedulesCoalesce) {
+  RunInWorld([](World& w) {
+    Probe probe{&w};
+    QEMUBH* bh = aio_bh_new(w.ctx(), Probe::Cb, &probe);
+    EXPECT_FALSE(aio_poll(w.ctx(), false)) << "a new BH is not scheduled";
+    EXPECT_EQ(probe.runs, 0);
+
+    qemu_bh_schedule(bh);
+    qemu_bh_schedule(bh);  // coalesces with the first
+    EXPECT_TRUE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(probe.runs, 1);
+    EXPECT_EQ(probe.thread, w.CurrentThread());
+
+    EXPECT_FALSE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(probe.runs, 1);
+
+    qemu_bh_schedule(bh);  // a new epoch after it ran
+    EXPECT_TRUE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(probe.runs, 2);
+    qemu_bh_delete(bh);
+  });
+}
+
+TEST(BhTest, CancelFromTheHomeThreadPreventsTheCallback) {
+  RunInWorld([](World& w) {
+    Probe probe{&w};
+    QEMUBH* bh = aio_bh_new(w.ctx(), Probe::Cb, &probe);
+    qemu_bh_schedule(bh);
+    qemu_bh_cancel(bh);
+    EXPECT_FALSE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(probe.runs, 0);
+    EXPECT_EQ(aio_compute_timeout(w.ctx()), -1);
+
+    qemu_bh_schedule(bh);  // a cancelled BH can be scheduled again
+    aio_poll(w.ctx(), false);
+    EXPECT_EQ(probe.runs, 1);
+    qemu_bh_delete(bh);
+  });
+}
+
+TEST(BhTest, DeleteCancelsAndTheOutermostPollFreesTheBh) {
+  RunInWorld([](World& w) {
+    Probe probe{&w};
+    QEMUBH* bh = aio_bh_new(w.ctx(), Probe::Cb, &probe);
+    const int before = CountBhs(w.ctx());
+    qemu_bh_schedule(bh);
+    qemu_bh_delete(bh);
+    EXPECT_EQ(CountBhs(w.ctx()), before) << "freed only by aio_bh_poll";
+    EXPECT_FALSE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(probe.runs, 0);
+    EXPECT_EQ(CountBhs(w.ctx()), before - 1);
+  });
+}
+
+struct SelfRescheduler {
+  QEMUBH* bh = nullptr;
+  int runs = 0;
+  int limit = 0;
+  static void Cb(void* opaque) {
+    auto* s = static_cast<SelfRescheduler*>(opaque);
+    s->runs++;
+    if (s->runs < s->limit) qemu_bh_schedule(s->bh);
+  }
+};
+
+TEST(BhTest, SelfReschedulingBhRunsOncePerAioPoll) {
+  RunInWorld([](World& w) {
+    SelfRescheduler s;
+    s.limit = 5;
+    s.bh = aio_bh_new(w.ctx(), SelfRescheduler::Cb, &s);
+    qemu_bh_schedule(s.bh);
+    for (int i = 1; i <= 5; i++) {
+      EXPECT_TRUE(aio_poll(w.ctx(), false));
+      EXPECT_EQ(s.runs, i);
+    }
+    EXPECT_FALSE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(s.runs, 5);
+    qemu_bh_delete(s.bh);
+  });
+}
+
+struct SelfDeleter {
+  QEMUBH* bh = nullptr;
+  int runs = 0;
+  static void Cb(void* opaque) {
+    auto* s = static_cast<SelfDeleter*>(opaque);
+    s->runs++;
+    qemu_bh_delete(s->bh);
+  }
+};
+
+TEST(BhTest, BhThatDeletesItselfInItsCallbackRunsOnceAndIsFreed) {
+  RunInWorld([](World& w) {
+    SelfDeleter s;
+    const int before = CountBhs(w.ctx());
+    s.bh = aio_bh_new(w.ctx(), SelfDeleter::Cb, &s);
+    qemu_bh_schedule(s.bh);
+    EXPECT_TRUE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(s.runs, 1);
+    EXPECT_EQ(CountBhs(w.ctx()), before);
+  });
+}
+
+TEST(BhTest, OneshotRunsOnceAndIsFreed) {
+  RunInWorld([](World& w) {
+    Probe probe{&w};
+    const int before = CountBhs(w.ctx());
+    aio_bh_schedule_oneshot(w.ctx(), Probe::Cb, &probe);
+    EXPECT_EQ(CountBhs(w.ctx()), before + 1);
+    EXPECT_EQ(aio_compute_timeout(w.ctx()), 0);
+    EXPECT_TRUE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(probe.runs, 1);
+    EXPECT_EQ(CountBhs(w.ctx()), before);
+    EXPECT_FALSE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(probe.runs, 1);
+  });
+}
+
+TEST(BhTest, NewestCreatedRunsFirstWhateverTheScheduleOrder) {
+  RunInWorld([](World& w) {
+    std::vector<int> order;
+    Probe a{&w, 0, -1, &order, 1}, b{&w, 0, -1, &order, 2}, c{&w, 0, -1, &order, 3};
+    QEMUBH* bh_a = aio_bh_new(w.ctx(), Probe::Cb, &a);
+    QEMUBH* bh_b = aio_bh_new(w.ctx(), Probe::Cb, &b);
+    QEMUBH* bh_c = aio_bh_new(w.ctx(), Probe::Cb, &c);
+    qemu_bh_schedule(bh_a);
+    qemu_bh_schedule(bh_c);
+    qemu_bh_schedule(bh_b);
+    aio_poll(w.ctx(), false);
+    EXPECT_EQ(order, (std::vector<int>{3, 2, 1}));
+    qemu_bh_delete(bh_a);
+    qemu_bh_delete(bh_b);
+    qemu_bh_delete(bh_c);
+  });
+}
+
+// B is newer than A, so the walk visits B first.
+struct Chain {
+  QEMUBH* target = nullptr;
+  int runs = 0;
+  static void Cb(void* opaque) {
+    auto* c = static_cast<Chain*>(opaque);
+    c->runs++;
+    if (c->target != nullptr) qemu_bh_schedule(c->target);
+  }
+};
+
+TEST(BhTest, BhScheduledFromACallbackRunsInTheSamePassOnlyIfLaterInTheList) {
+  RunInWorld([](World& w) {
+    Chain a, b;
+    QEMUBH* bh_a = aio_bh_new(w.ctx(), Chain::Cb, &a);
+    QEMUBH* bh_b = aio_bh_new(w.ctx(), Chain::Cb, &b);
+    b.target = bh_a;  // later in the list: same pass
+    qemu_bh_schedule(bh_b);
+    aio_poll(w.ctx(), false);
+    EXPECT_EQ(b.runs, 1);
+    EXPECT_EQ(a.runs, 1);
+
+    b.target = nullptr;
+    a.target = bh_b;  // earlier in the list: next pass
+    qemu_bh_schedule(bh_a);
+    aio_poll(w.ctx(), false);
+    EXPECT_EQ(a.runs, 2);
+    EXPECT_EQ(b.runs, 1);
+    aio_poll(w.ctx(), false);
+    EXPECT_EQ(b.runs, 2);
+    qemu_bh_delete(bh_a);
+    qemu_bh_delete(bh_b);
+  });
+}
+
+// A BH callback deletes a BH that the outer walk has not reached yet and runs a
+// nested aio_poll: the nested (inner) poll must not free it (R16).
+struct NestedDeleter {
+  AioContext* ctx = nullptr;
+  QEMUBH* victim = nullptr;
+  int runs = 0;
+  static void Cb(void* opaque) {
+    auto* n = static_cast<NestedDeleter*>(opaque);
+    n->runs++;
+    qemu_bh_delete(n->victim);
+    aio_poll(n->ctx, false);
+  }
+};
+
+TEST(BhTest, OnlyTheOutermostPollFreesDeletedBhs) {
+  RunInWorld([](World& w) {
+    Probe victim_probe{&w};
+    const int before = CountBhs(w.ctx());
+    QEMUBH* victim = aio_bh_new(w.ctx(), Probe::Cb, &victim_probe);
+    NestedDeleter n{w.ctx(), victim};
+    QEMUBH* bh = aio_bh_new(w.ctx(), NestedDeleter::Cb, &n);  // newer: walked first
+    qemu_bh_schedule(bh);
+    qemu_bh_schedule(victim);
+    aio_poll(w.ctx(), false);
+    EXPECT_EQ(n.runs, 1);
+    EXPECT_EQ(victim_probe.runs, 0) << "deleted before the walk reached it";
+    EXPECT_EQ(CountBhs(w.ctx()), before + 1) << "the victim is freed, the other BH lives";
+    qemu_bh_delete(bh);
+  });
+}
+
+TEST(BhTest, IdleBhIsNotProgressAndComputeTimeoutFollowsThe10msRule) {
+  RunInWorld([](World& w) {
+    Probe idle_probe{&w}, probe{&w};
+    QEMUBH* idle = aio_bh_new(w.ctx(), Probe::Cb, &idle_probe);
+    QEMUBH* bh = aio_bh_new(w.ctx(), Probe::Cb, &probe);
+    EXPECT_EQ(aio_compute_timeout(w.ctx()), -1);
+    qemu_bh_schedule_idle(idle);
+    EXPECT_EQ(aio_compute_timeout(w.ctx()), 10 * SCALE_MS);
+    qemu_bh_schedule(bh);
+    EXPECT_EQ(aio_compute_timeout(w.ctx()), 0);
+    qemu_bh_cancel(bh);
+    EXPECT_FALSE(aio_poll(w.ctx(), false)) << "an idle BH alone is not progress";
+    EXPECT_EQ(idle_probe.runs, 1);
+    qemu_bh_delete(idle);
+    qemu_bh_delete(bh);
+  });
+}
+
+TEST(BhTest, IdleBhRunsAbout10msIntoABlockingPoll) {
+  RunInWorld([](World& w) {
+    Probe probe{&w};
+    QEMUBH* idle = aio_bh_new(w.ctx(), Probe::Cb, &probe);
+    qemu_bh_schedule_idle(idle);
+    const int64_t start = w.NowNs();
+    aio_poll(w.ctx(), true);
+    const int64_t elapsed = w.NowNs() - start;
+    EXPECT_EQ(probe.runs, 1);
+    EXPECT_GE(elapsed, 10 * SCALE_MS);
+    EXPECT_LT(elapsed, 1000 * SCALE_MS);
+    qemu_bh_delete(idle);
+  });
+}
+
+TEST(BhTest, ScheduleFromAForeignThreadWakesABlockingPoll) {
+  RunInWorld([](World& w) {
+    Probe probe{&w};
+    QEMUBH* bh = aio_bh_new(w.ctx(), Probe::Cb, &probe);
+    ThreadId t = w.Spawn("vcpu", [&] {
+      w.SleepMs(20);
+      qemu_bh_schedule(bh);
+    });
+    const int64_t start = w.NowNs();
+    EXPECT_TRUE(w.PollUntil([&] { return probe.runs == 1; }));
+    EXPECT_LT(w.NowNs() - start, 2000 * SCALE_MS);
+    EXPECT_EQ(probe.thread, w.CurrentThread()) << "callbacks run in the polling thread";
+    w.Join(t);
+    qemu_bh_delete(bh);
+  });
+}
+
+TEST(BhTest, LegacyIdleScheduleFromAForeignThreadDoesNotWakeTheLoop) {
+  RunInWorld([](World& w) {
+    Probe idle_probe{&w};
+    QEMUBH* idle = aio_bh_new(w.ctx(), Probe::Cb, &idle_probe);
+    // The only other wakeup: a timer 300 ms from now.
+    QEMUTimer* timer = timer_new_ms(w.ctx(), QEMU_CLOCK_REALTIME, +[](void*) {}, nullptr);
+    const int64_t start = w.NowNs();
+    timer_mod_ns(timer, start + 300 * SCALE_MS);
+    ThreadId t = w.Spawn("vcpu", [&] {
+      w.SleepMs(20);
+      qemu_bh_schedule_idle(idle);  // no aio_notify in the legacy generation
+    });
+    while (idle_probe.runs == 0 && w.NowNs() - start < 5000 * SCALE_MS) {
+      aio_poll(w.ctx(), true);
+    }
+    EXPECT_EQ(idle_probe.runs, 1);
+    EXPECT_GE(w.NowNs() - start, 290 * SCALE_MS) << "ran before the timer woke the loop";
+    w.Join(t);
+    timer_del(timer);
+    timer_free(timer);
+    qemu_bh_delete(idle);
+  });
+}
+
+TEST(BhTest, OneshotFromAForeignThreadRunsInTheHomeThread) {
+  RunInWorld([](World& w) {
+    Probe probe{&w};
+    ThreadId t = w.Spawn("vcpu", [&] { aio_bh_schedule_oneshot(w.ctx(), Probe::Cb, &probe); });
+    EXPECT_TRUE(w.PollUntil([&] { return probe.runs == 1; }));
+    EXPECT_EQ(probe.thread, w.CurrentThread());
+    w.Join(t);
+  });
+}
+
+TEST(BhTest, BhsCreatedConcurrentlyFromManyThreadsAllRun) {
+  RunInWorld([](World& w) {
+    constexpr int kThreads = 4, kPerThread = 25;
+    std::vector<Probe> probes(kThreads * kPerThread, Probe{&w});
+    std::vector<ThreadId> threads;
+    for (int i = 0; i < kThreads; i++) {
+      threads.push_back(w.Spawn("creator", [&, i] {
+        for (int j = 0; j < kPerThread; j++) {
+          aio_bh_schedule_oneshot(w.ctx(), Probe::Cb, &probes[i * kPerThread + j]);
+        }
+      }));
+    }
+    auto all_ran = [&] {
+      for (const Probe& p : probes) {
+        if (p.runs != 1) return false;
+      }
+      return true;
+    };
+    EXPECT_TRUE(w.PollUntil(all_ran));
+    for (ThreadId t : threads) w.Join(t);
+    aio_poll(w.ctx(), false);
+    for (const Probe& p : probes) EXPECT_EQ(p.runs, 1);
+    EXPECT_EQ(CountBhs(w.ctx()), 0);
+  });
+}
+
+}  // namespace
+}  // namespace aiosim::testing

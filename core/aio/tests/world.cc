@@ -1,0 +1,49 @@
+// core/aio/tests/world.cc — the platform-independent part of the test world.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "core/aio/tests/world.h"
+
+#include "core/platform/sync.h"
+
+namespace aiosim::testing {
+
+World::World(core::Platform* platform)
+    : platform_(platform), runtime_(platform), ctx_(core::aio_context_new(&runtime_)) {}
+
+World::~World() {
+  // Let the outermost aio_bh_poll free every deleted BH, then finalize.
+  core::aio_poll(ctx_, false);
+  core::aio_context_unref(ctx_);
+}
+
+core::ThreadId World::Spawn(const std::string& name, std::function<void()> fn) {
+  return platform_->threads().Spawn(name, std::move(fn), core::QEMU_THREAD_JOINABLE);
+}
+
+void World::Join(core::ThreadId id) { platform_->threads().Join(id); }
+
+void World::SleepMs(int ms) {
+  core::QemuSemaphore never_posted(0);
+  core::qemu_sem_timedwait(&never_posted, ms);
+}
+
+bool World::PollUntil(const std::function<bool()>& done, int timeout_ms) {
+  const int64_t deadline = NowNs() + int64_t{timeout_ms} * core::SCALE_MS;
+  // A watchdog timer makes a blocking poll return at the deadline even if what the
+  // test waits for never happens.
+  core::QEMUTimer* watchdog =
+      core::timer_new_ns(ctx_, core::QEMU_CLOCK_REALTIME, +[](void*) {}, nullptr);
+  core::timer_mod_ns(watchdog, deadline);
+  bool ok = true;
+  while (!done()) {
+    if (NowNs() > deadline) {
+      ok = false;
+      break;
+    }
+    core::aio_poll(ctx_, true);
+  }
+  core::timer_del(watchdog);
+  core::timer_free(watchdog);
+  return ok;
+}
+
+}  // namespace aiosim::testing

@@ -1,0 +1,63 @@
+// core/aio/tests/world.h — what the conformance tests need from "a world", so the
+// same test sources run on every platform: on the host (world_host.cc) and, once the
+// simulator exists, inside a simulation (one world per execution).
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// Rules for test bodies, so that they stay portable:
+//   - threads only through World::Spawn (the platform's Threads), never std::thread;
+//   - waiting only through core/platform/sync.h primitives, SleepMs or aio_poll;
+//   - time only from World::NowNs (the platform's clock); never sleep for wall time;
+//   - every loop that waits for something is bounded (WaitUntil's deadline).
+#ifndef AIOSIM_CORE_AIO_TESTS_WORLD_H_
+#define AIOSIM_CORE_AIO_TESTS_WORLD_H_
+
+#include <functional>
+#include <string>
+
+#include "core/aio/aio.h"
+#include "core/platform/platform.h"
+
+namespace aiosim::testing {
+
+class World {
+ public:
+  explicit World(core::Platform* platform);
+  ~World();
+
+  core::Platform& platform() { return *platform_; }
+  core::AioRuntime* runtime() { return &runtime_; }
+  // A fresh legacy AioContext owned by the world (unref'd at the end of the test
+  // after one last non-blocking aio_poll, which frees deleted BHs).
+  core::AioContext* ctx() { return ctx_; }
+
+  int64_t NowNs() { return platform_->clock().NowNs(core::QEMU_CLOCK_REALTIME); }
+  int64_t NowMs() { return NowNs() / core::SCALE_MS; }
+  core::ThreadId CurrentThread() { return platform_->threads().Current(); }
+
+  // Starts a joinable thread; Join it before the body returns.
+  core::ThreadId Spawn(const std::string& name, std::function<void()> fn);
+  void Join(core::ThreadId id);
+
+  // Blocks the calling thread for `ms` of platform time.
+  void SleepMs(int ms);
+
+  // Runs aio_poll(ctx, true) until `done()` or until `timeout_ms` of platform time
+  // have passed; returns done(). The timeout only bounds a broken test.
+  bool PollUntil(const std::function<bool()>& done, int timeout_ms = 5000);
+
+ private:
+  core::Platform* platform_;
+  core::AioRuntime runtime_;
+  core::AioContext* ctx_;
+};
+
+// Runs `body` in a fresh world on this binary's platform. On the host the body runs
+// on the calling thread, which is the AioContext's home thread.
+void RunInWorld(const std::function<void(World&)>& body);
+
+// The name of this binary's platform ("host" or "sim").
+const char* PlatformName();
+
+}  // namespace aiosim::testing
+
+#endif  // AIOSIM_CORE_AIO_TESTS_WORLD_H_

@@ -1,0 +1,260 @@
+// core/aio/tests/timer_test.cc — conformance of timers and timer lists
+// (QEMU-SEMANTICS.md §1.6), on the AioContext's timer list group.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <vector>
+
+#include "core/aio/aio.h"
+#include "core/aio/tests/world.h"
+#include "gtest/gtest.h"
+
+namespace aiosim::testing {
+namespace {
+
+using namespace aiosim::core;  // NOLINT
+
+struct Fired {
+  std::vector<int>* order = nullptr;
+  int id = 0;
+  int runs = 0;
+  static void Cb(void* opaque) {
+    auto* f = static_cast<Fired*>(opaque);
+    f->runs++;
+    if (f->order != nullptr) f->order->push_back(f->id);
+  }
+};
+
+TEST(TimerTest, SoonestTimeoutTreatsMinusOneAsInfinite) {
+  EXPECT_EQ(qemu_soonest_timeout(-1, -1), -1);
+  EXPECT_EQ(qemu_soonest_timeout(-1, 5), 5);
+  EXPECT_EQ(qemu_soonest_timeout(7, -1), 7);
+  EXPECT_EQ(qemu_soonest_timeout(7, 5), 5);
+  EXPECT_EQ(qemu_soonest_timeout(0, 5), 0);
+}
+
+TEST(TimerTest, TimeoutNsToMsRoundsUp) {
+  EXPECT_EQ(qemu_timeout_ns_to_ms(-1), -1);
+  EXPECT_EQ(qemu_timeout_ns_to_ms(0), 0);
+  EXPECT_EQ(qemu_timeout_ns_to_ms(1), 1);
+  EXPECT_EQ(qemu_timeout_ns_to_ms(SCALE_MS), 1);
+  EXPECT_EQ(qemu_timeout_ns_to_ms(SCALE_MS + 1), 2);
+  EXPECT_EQ(qemu_timeout_ns_to_ms(int64_t{1} << 62), INT32_MAX);
+}
+
+TEST(TimerTest, TimersRunInDeadlineOrder) {
+  RunInWorld([](World& w) {
+    std::vector<int> order;
+    Fired f[3] = {{&order, 30}, {&order, 10}, {&order, 20}};
+    QEMUTimer* t[3];
+    const int64_t now = w.NowNs();
+    for (int i = 0; i < 3; i++) {
+      t[i] = timer_new_ns(w.ctx(), QEMU_CLOCK_REALTIME, Fired::Cb, &f[i]);
+      timer_mod_ns(t[i], now + f[i].id * SCALE_MS);
+    }
+    EXPECT_TRUE(w.PollUntil([&] { return order.size() == 3; }));
+    EXPECT_EQ(order, (std::vector<int>{10, 20, 30}));
+    EXPECT_GE(w.NowNs() - now, 30 * SCALE_MS);
+    for (QEMUTimer* ts : t) timer_free(ts);
+  });
+}
+
+TEST(TimerTest, EqualDeadlinesRunInArmingOrder) {
+  RunInWorld([](World& w) {
+    std::vector<int> order;
+    std::vector<Fired> f;
+    for (int i = 0; i < 5; i++) f.push_back(Fired{&order, i});
+    std::vector<QEMUTimer*> t;
+    const int64_t when = w.NowNs();
+    for (Fired& fired : f) {
+      t.push_back(timer_new_ns(w.ctx(), QEMU_CLOCK_REALTIME, Fired::Cb, &fired));
+      timer_mod_ns(t.back(), when);
+    }
+    EXPECT_TRUE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));
+    for (QEMUTimer* ts : t) timer_free(ts);
+  });
+}
+
+TEST(TimerTest, ReArmingMovesTheTimerAndItRunsOnce) {
+  RunInWorld([](World& w) {
+    Fired f;
+    QEMUTimer* t = timer_new_ms(w.ctx(), QEMU_CLOCK_REALTIME, Fired::Cb, &f);
+    timer_mod(t, w.NowMs() + 3600 * 1000);
+    timer_mod(t, w.NowMs() + 5);
+    EXPECT_TRUE(w.PollUntil([&] { return f.runs > 0; }));
+    EXPECT_FALSE(timer_pending(t));
+    aio_poll(w.ctx(), false);
+    EXPECT_EQ(f.runs, 1);
+    timer_free(t);
+  });
+}
+
+TEST(TimerTest, TimerDelPreventsTheCallback) {
+  RunInWorld([](World& w) {
+    Fired f;
+    QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_REALTIME, Fired::Cb, &f);
+    timer_mod_ns(t, 0);  // already expired
+    EXPECT_TRUE(timer_pending(t));
+    timer_del(t);
+    EXPECT_FALSE(timer_pending(t));
+    EXPECT_FALSE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(f.runs, 0);
+    timer_del(t);  // deleting twice is harmless
+    timer_free(t);
+  });
+}
+
+TEST(TimerTest, PendingExpireTimeAndScale) {
+  RunInWorld([](World& w) {
+    Fired f;
+    QEMUTimer* t = timer_new_ms(w.ctx(), QEMU_CLOCK_REALTIME, Fired::Cb, &f);
+    EXPECT_FALSE(timer_pending(t));
+    EXPECT_EQ(timer_expire_time_ns(t), -1);
+    const int64_t when_ms = w.NowMs() + 3600 * 1000;
+    timer_mod(t, when_ms);
+    EXPECT_TRUE(timer_pending(t));
+    EXPECT_EQ(timer_expire_time_ns(t), when_ms * SCALE_MS);
+    EXPECT_FALSE(timer_expired(t, when_ms - 1));
+    EXPECT_TRUE(timer_expired(t, when_ms));
+    timer_mod_ns(t, -5);  // negative deadlines are clamped to 0
+    EXPECT_EQ(timer_expire_time_ns(t), 0);
+    EXPECT_TRUE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(f.runs, 1);
+    EXPECT_FALSE(timer_pending(t));
+    timer_free(t);
+  });
+}
+
+struct Rearm {
+  QEMUTimer* t = nullptr;
+  int runs = 0;
+  int limit = 0;
+  static void Cb(void* opaque) {
+    auto* r = static_cast<Rearm*>(opaque);
+    if (++r->runs < r->limit) timer_mod_ns(r->t, 0);  // due again at once
+  }
+};
+
+TEST(TimerTest, CallbackReArmingInThePastRunsAgainInTheSamePass) {
+  RunInWorld([](World& w) {
+    Rearm r;
+    r.limit = 3;
+    r.t = timer_new_ns(w.ctx(), QEMU_CLOCK_REALTIME, Rearm::Cb, &r);
+    timer_mod_ns(r.t, 0);
+    EXPECT_TRUE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(r.runs, 3);
+    EXPECT_FALSE(timer_pending(r.t));
+    timer_free(r.t);
+  });
+}
+
+TEST(TimerTest, ModAnticipateOnlyMovesTheDeadlineEarlier) {
+  RunInWorld([](World& w) {
+    Fired f;
+    QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_REALTIME, Fired::Cb, &f);
+    const int64_t base = w.NowNs() + 3600 * SCALE_MS * 1000;
+    timer_mod_anticipate_ns(t, base + 100);  // not pending: arms
+    EXPECT_EQ(timer_expire_time_ns(t), base + 100);
+    timer_mod_anticipate_ns(t, base + 200);  // later: ignored
+    EXPECT_EQ(timer_expire_time_ns(t), base + 100);
+    timer_mod_anticipate_ns(t, base + 50);  // earlier: moves
+    EXPECT_EQ(timer_expire_time_ns(t), base + 50);
+    timer_del(t);
+    timer_free(t);
+  });
+}
+
+TEST(TimerTest, DeadlinesFeedComputeTimeout) {
+  RunInWorld([](World& w) {
+    Fired f;
+    QEMUTimerList* tl = w.ctx()->tlg.tl[QEMU_CLOCK_REALTIME];
+    EXPECT_EQ(timerlist_deadline_ns(tl), -1);
+    EXPECT_FALSE(timerlist_has_timers(tl));
+    EXPECT_EQ(aio_compute_timeout(w.ctx()), -1);
+
+    QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_REALTIME, Fired::Cb, &f);
+    const int64_t hour = 3600 * SCALE_MS * 1000;
+    timer_mod_ns(t, w.NowNs() + hour);
+    EXPECT_TRUE(timerlist_has_timers(tl));
+    const int64_t deadline = timerlist_deadline_ns(tl);
+    EXPECT_GT(deadline, 0);
+    EXPECT_LE(deadline, hour);
+    const int64_t timeout = aio_compute_timeout(w.ctx());
+    EXPECT_GT(timeout, 0);
+    EXPECT_LE(timeout, hour);
+    EXPECT_FALSE(timerlist_expired(tl));
+
+    timer_mod_ns(t, 0);
+    EXPECT_EQ(timerlist_deadline_ns(tl), 0);
+    EXPECT_EQ(aio_compute_timeout(w.ctx()), 0);
+    EXPECT_TRUE(timerlist_expired(tl));
+    timer_del(t);
+    timer_free(t);
+  });
+}
+
+TEST(TimerTest, TimerModFromAForeignThreadWakesABlockingPoll) {
+  RunInWorld([](World& w) {
+    Fired f;
+    QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_REALTIME, Fired::Cb, &f);
+    ThreadId th = w.Spawn("vcpu", [&] {
+      w.SleepMs(20);
+      timer_mod_ns(t, w.NowNs() + 10 * SCALE_MS);  // the new head: aio_notify
+    });
+    const int64_t start = w.NowNs();
+    EXPECT_TRUE(w.PollUntil([&] { return f.runs == 1; }));
+    EXPECT_GE(w.NowNs() - start, 30 * SCALE_MS);
+    EXPECT_LT(w.NowNs() - start, 2000 * SCALE_MS);
+    w.Join(th);
+    timer_free(t);
+  });
+}
+
+TEST(TimerTest, DisabledClockRunsNoTimersUntilEnabled) {
+  RunInWorld([](World& w) {
+    Fired f;
+    QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_VIRTUAL, Fired::Cb, &f);
+    qemu_clock_enable(w.runtime(), QEMU_CLOCK_VIRTUAL, false);
+    timer_mod_ns(t, 0);
+    EXPECT_EQ(timerlist_deadline_ns(w.ctx()->tlg.tl[QEMU_CLOCK_VIRTUAL]), -1);
+    EXPECT_FALSE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(f.runs, 0);
+    qemu_clock_enable(w.runtime(), QEMU_CLOCK_VIRTUAL, true);
+    EXPECT_TRUE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(f.runs, 1);
+    timer_free(t);
+  });
+}
+
+// qemu_clock_enable(false) returns only once no callback of that clock is running.
+struct SlowTimer {
+  World* w = nullptr;
+  QemuSemaphore started{0};
+  Atomic<bool> finished{false};
+  static void Cb(void* opaque) {
+    auto* s = static_cast<SlowTimer*>(opaque);
+    qemu_sem_post(&s->started);
+    s->w->SleepMs(30);
+    atomic_set(&s->finished, true);
+  }
+};
+
+TEST(TimerTest, DisablingAClockWaitsForItsRunningCallback) {
+  RunInWorld([](World& w) {
+    SlowTimer slow;
+    slow.w = &w;
+    QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_VIRTUAL, SlowTimer::Cb, &slow);
+    timer_mod_ns(t, 0);
+    ThreadId th = w.Spawn("monitor", [&] {
+      qemu_sem_wait(&slow.started);
+      qemu_clock_enable(w.runtime(), QEMU_CLOCK_VIRTUAL, false);
+      EXPECT_TRUE(atomic_read(&slow.finished)) << "returned while the callback ran";
+    });
+    aio_poll(w.ctx(), false);  // runs the slow callback
+    w.Join(th);
+    qemu_clock_enable(w.runtime(), QEMU_CLOCK_VIRTUAL, true);
+    timer_free(t);
+  });
+}
+
+}  // namespace
+}  // namespace aiosim::testing

@@ -21,13 +21,13 @@
 // `SrcLoc loc = SrcLoc::current()`):
 //   template <class T> class Atomic {            // T: integral, bool or pointer
 //     Atomic(); explicit Atomic(T);
-//     T Load(MemOrder); void Store(T, MemOrder);
+//     T Load(MemOrder) const; void Store(T, MemOrder);
 //     T Exchange(T);                              // seq-cst
 //     T CompareExchange(T expected, T desired);   // seq-cst, returns the old value
 //     T FetchAdd(T); T FetchSub(T); T FetchAnd(T); T FetchOr(T);   // seq-cst
-//     T PlainLoad(); void PlainStore(T);          // non-atomic access
+//     T PlainLoad() const; void PlainStore(T);    // non-atomic access
 //   };
-//   template <class T> class Shared { Shared(); explicit Shared(T); T Load(); void Store(T); };
+//   template <class T> class Shared { Shared(); explicit Shared(T); T Load() const; void Store(T); };
 //   class QemuMutex { void Lock(); void Unlock(); bool TryLock(); };
 //   class QemuRecMutex { void Lock(); void Unlock(); };
 //   class QemuSemaphore { explicit QemuSemaphore(int); void Post(); void Wait();
@@ -48,7 +48,7 @@ namespace aiosim::core {
 // ---- qemu/atomic.h (2.8), operation by operation -------------------------------------
 
 template <class T>
-T atomic_read(Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+T atomic_read(const Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
   return a->Load(MemOrder::kRelaxed, loc);
 }
 template <class T, class V>
@@ -56,7 +56,7 @@ void atomic_set(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
   a->Store(static_cast<T>(v), MemOrder::kRelaxed, loc);
 }
 template <class T>
-T atomic_rcu_read(Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+T atomic_rcu_read(const Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
   return a->Load(MemOrder::kConsume, loc);
 }
 template <class T, class V>
@@ -64,7 +64,7 @@ void atomic_rcu_set(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
   a->Store(static_cast<T>(v), MemOrder::kRelease, loc);
 }
 template <class T>
-T atomic_load_acquire(Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+T atomic_load_acquire(const Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
   return a->Load(MemOrder::kAcquire, loc);
 }
 template <class T, class V>
@@ -73,7 +73,7 @@ void atomic_store_release(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
 }
 // 2.8 on x86 and other non-POWER hosts: a sequentially consistent load / store.
 template <class T>
-T atomic_mb_read(Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+T atomic_mb_read(const Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
   return a->Load(MemOrder::kSeqCst, loc);
 }
 template <class T, class V>

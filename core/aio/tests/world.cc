@@ -30,12 +30,16 @@ bool World::PollUntil(const std::function<bool()>& done, int timeout_ms) {
   const int64_t deadline = NowNs() + int64_t{timeout_ms} * core::SCALE_MS;
   // A watchdog timer makes a blocking poll return at the deadline even if what the
   // test waits for never happens.
-  core::QEMUTimer* watchdog =
-      core::timer_new_ns(ctx_, core::QEMU_CLOCK_REALTIME, +[](void*) {}, nullptr);
+  // If it fires, what the test waited for happened without waking the loop (or
+  // not at all): either way the wait failed.
+  bool fired = false;
+  core::QEMUTimer* watchdog = core::timer_new_ns(
+      ctx_, core::QEMU_CLOCK_REALTIME, +[](void* f) { *static_cast<bool*>(f) = true; },
+      &fired);
   core::timer_mod_ns(watchdog, deadline);
   bool ok = true;
   while (!done()) {
-    if (NowNs() > deadline) {
+    if (fired || NowNs() > deadline) {
       ok = false;
       break;
     }

@@ -41,8 +41,10 @@ class World {
   // Blocks the calling thread for `ms` of platform time.
   void SleepMs(int ms);
 
-  // Runs aio_poll(ctx, true) until `done()` or until `timeout_ms` of platform time
-  // have passed; returns done(). The timeout only bounds a broken test.
+  // Runs aio_poll(ctx, true) until `done()`; returns false if that takes longer than
+  // `timeout_ms` of platform time. A watchdog timer then wakes the loop, so a
+  // condition that changes without waking the loop (a lost wakeup, or a broken test)
+  // fails instead of hanging.
   bool PollUntil(const std::function<bool()>& done, int timeout_ms = 5000);
 
  private:

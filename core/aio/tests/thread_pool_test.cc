@@ -1,0 +1,235 @@
+// core/aio/tests/thread_pool_test.cc — conformance of the thread pool
+// (QEMU-SEMANTICS.md §1.7): exactly-once completion in the home thread, cancel,
+// the thread limit, idle exit.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <cerrno>
+#include <vector>
+
+#include "core/aio/aio.h"
+#include "core/aio/tests/world.h"
+#include "core/aio/thread_pool.h"
+#include "gtest/gtest.h"
+
+namespace aiosim::testing {
+namespace {
+
+using namespace aiosim::core;  // NOLINT
+
+// One request: what its function saw and what its completion got.
+struct Request {
+  World* w = nullptr;
+  int input = 0;
+  Atomic<int> func_runs{0};
+  Atomic<int> func_thread{-1};
+  QemuSemaphore* gate = nullptr;     // if set, func waits on it
+  QemuSemaphore* started = nullptr;  // if set, func posts it first
+  int completions = 0;
+  int ret = 0;
+  ThreadId cb_thread = -1;
+  int max_threads_seen = 0;
+
+  static int Func(void* opaque) {
+    auto* r = static_cast<Request*>(opaque);
+    atomic_inc(&r->func_runs);
+    atomic_set(&r->func_thread, r->w->CurrentThread());
+    if (r->started != nullptr) qemu_sem_post(r->started);
+    // Wake the home thread if it waits (PollUntil) for func_runs to change.
+    aio_notify(r->w->ctx());
+    if (r->gate != nullptr) qemu_sem_wait(r->gate);
+    return r->input * 2;
+  }
+  static void Done(void* opaque, int ret) {
+    auto* r = static_cast<Request*>(opaque);
+    r->completions++;
+    r->ret = ret;
+    r->cb_thread = r->w->CurrentThread();
+  }
+};
+
+TEST(ThreadPoolTest, EveryCallbackRunsExactlyOnceInTheHomeThreadWithItsResult) {
+  RunInWorld([](World& w) {
+    ThreadPool* pool = aio_get_thread_pool(w.ctx());
+    constexpr int kRequests = 150;  // more than max_threads
+    std::vector<Request> reqs(kRequests);
+    for (int i = 0; i < kRequests; i++) {
+      reqs[i].w = &w;
+      reqs[i].input = i;
+      thread_pool_submit_aio(pool, Request::Func, &reqs[i], Request::Done, &reqs[i]);
+    }
+    int max_threads = 0;
+    auto all_done = [&] {
+      max_threads = std::max(max_threads, thread_pool_stats(pool).cur_threads);
+      for (const Request& r : reqs) {
+        if (r.completions == 0) return false;
+      }
+      return true;
+    };
+    EXPECT_TRUE(w.PollUntil(all_done, 20000));
+    aio_poll(w.ctx(), false);
+    EXPECT_LE(max_threads, 64);
+    EXPECT_GE(max_threads, 1);
+    for (const Request& r : reqs) {
+      EXPECT_EQ(r.completions, 1);
+      EXPECT_EQ(r.ret, r.input * 2);
+      EXPECT_EQ(atomic_read(&r.func_runs), 1);
+      EXPECT_EQ(r.cb_thread, w.CurrentThread());
+      EXPECT_NE(atomic_read(&r.func_thread), w.CurrentThread()) << "func runs in a worker";
+    }
+  });
+}
+
+TEST(ThreadPoolTest, CancellingAQueuedRequestCompletesItWithEcanceledAndFuncNeverRuns) {
+  RunInWorld([](World& w) {
+    ThreadPool* pool = aio_get_thread_pool(w.ctx());
+    Request r;
+    r.w = &w;
+    r.input = 21;
+    // A fresh pool creates its first worker from a BH, i.e. only once this thread
+    // polls: the request is certainly still queued.
+    BlockAIOCB* acb = thread_pool_submit_aio(pool, Request::Func, &r, Request::Done, &r);
+    bdrv_aio_cancel_async(acb);
+    EXPECT_TRUE(w.PollUntil([&] { return r.completions > 0; }));
+    EXPECT_EQ(r.completions, 1);
+    EXPECT_EQ(r.ret, -ECANCELED);
+    // Give a worker every chance to (wrongly) pick the request up.
+    w.SleepMs(20);
+    aio_poll(w.ctx(), false);
+    EXPECT_EQ(atomic_read(&r.func_runs), 0);
+    EXPECT_EQ(r.completions, 1);
+  });
+}
+
+TEST(ThreadPoolTest, SynchronousCancelOfAQueuedRequestReturnsAfterItsCallback) {
+  RunInWorld([](World& w) {
+    ThreadPool* pool = aio_get_thread_pool(w.ctx());
+    Request r;
+    r.w = &w;
+    BlockAIOCB* acb = thread_pool_submit_aio(pool, Request::Func, &r, Request::Done, &r);
+    bdrv_aio_cancel(acb);
+    EXPECT_EQ(r.completions, 1);
+    EXPECT_EQ(r.ret, -ECANCELED);
+    EXPECT_EQ(atomic_read(&r.func_runs), 0);
+  });
+}
+
+TEST(ThreadPoolTest, SynchronousCancelOfAnActiveRequestWaitsForItsRealResult) {
+  RunInWorld([](World& w) {
+    ThreadPool* pool = aio_get_thread_pool(w.ctx());
+    QemuSemaphore gate(0), started(0);
+    Request r;
+    r.w = &w;
+    r.input = 4;
+    r.gate = &gate;
+    r.started = &started;
+    BlockAIOCB* acb = thread_pool_submit_aio(pool, Request::Func, &r, Request::Done, &r);
+    // Poll until a worker has taken it (the worker is created by a BH).
+    EXPECT_TRUE(w.PollUntil([&] { return atomic_read(&r.func_runs) == 1; }));
+    qemu_sem_wait(&started);
+    ThreadId opener = w.Spawn("opener", [&] {
+      w.SleepMs(20);
+      qemu_sem_post(&gate);
+    });
+    bdrv_aio_cancel(acb);  // too late to steal: waits for the real completion
+    EXPECT_EQ(r.completions, 1);
+    EXPECT_EQ(r.ret, 8);
+    w.Join(opener);
+  });
+}
+
+TEST(ThreadPoolTest, NeverMoreThanMaxThreadsWorkers) {
+  RunInWorld([](World& w) {
+    ThreadPool* pool = aio_get_thread_pool(w.ctx());
+    constexpr int kRequests = 80;
+    QemuSemaphore gate(0), started(0);
+    std::vector<Request> reqs(kRequests);
+    for (Request& r : reqs) {
+      r.w = &w;
+      r.gate = &gate;
+      r.started = &started;
+      thread_pool_submit_aio(pool, Request::Func, &r, Request::Done, &r);
+    }
+    // Every worker blocks in its request: exactly 64 must start, no more.
+    auto started_count = [&] {
+      int n = 0;
+      for (const Request& r : reqs) n += atomic_read(&r.func_runs);
+      return n;
+    };
+    EXPECT_TRUE(w.PollUntil([&] { return started_count() == 64; }, 20000));
+    w.SleepMs(50);
+    aio_poll(w.ctx(), false);
+    EXPECT_EQ(started_count(), 64);
+    ThreadPoolStats stats = thread_pool_stats(pool);
+    EXPECT_EQ(stats.cur_threads, 64);
+    EXPECT_EQ(stats.max_threads, 64);
+    for (int i = 0; i < kRequests; i++) qemu_sem_post(&gate);
+    EXPECT_TRUE(w.PollUntil([&] {
+      for (const Request& r : reqs) {
+        if (r.completions == 0) return false;
+      }
+      return true;
+    }, 20000));
+    for (const Request& r : reqs) EXPECT_EQ(r.completions, 1);
+    EXPECT_LE(thread_pool_stats(pool).cur_threads, 64);
+  });
+}
+
+TEST(ThreadPoolTest, SubmitWithoutCallbackRunsTheFunction) {
+  RunInWorld([](World& w) {
+    ThreadPool* pool = aio_get_thread_pool(w.ctx());
+    Request r;
+    r.w = &w;
+    thread_pool_submit(pool, Request::Func, &r);
+    EXPECT_TRUE(w.PollUntil([&] { return atomic_read(&r.func_runs) == 1; }));
+    // Let the completion BH retire the request (no callback to observe).
+    w.SleepMs(10);
+    aio_poll(w.ctx(), false);
+    EXPECT_EQ(r.completions, 0);
+  });
+}
+
+TEST(ThreadPoolTest, IdleWorkersExitAfterTenSeconds) {
+  RunInWorld([](World& w) {
+    ThreadPool* pool = aio_get_thread_pool(w.ctx());
+    Request r;
+    r.w = &w;
+    thread_pool_submit_aio(pool, Request::Func, &r, Request::Done, &r);
+    EXPECT_TRUE(w.PollUntil([&] { return r.completions == 1; }));
+    EXPECT_EQ(thread_pool_stats(pool).cur_threads, 1);
+    const int64_t start = w.NowNs();
+    w.SleepMs(9000);
+    EXPECT_EQ(thread_pool_stats(pool).cur_threads, 1) << "exited before 10 s idle";
+    bool exited = false;
+    while (!exited && w.NowNs() - start < 15000 * SCALE_MS) {
+      w.SleepMs(100);
+      exited = thread_pool_stats(pool).cur_threads == 0;
+    }
+    EXPECT_TRUE(exited);
+    EXPECT_GE(w.NowNs() - start, 9000 * SCALE_MS);
+  });
+}
+
+TEST(ThreadPoolTest, FreeingThePoolStopsItsWorkers) {
+  RunInWorld([](World& w) {
+    // A context of our own, so that its finalization (which frees the pool) happens
+    // inside the test.
+    AioContext* ctx = aio_context_new(w.runtime());
+    ThreadPool* pool = aio_get_thread_pool(ctx);
+    std::vector<Request> reqs(8);
+    for (Request& r : reqs) {
+      r.w = &w;
+      thread_pool_submit_aio(pool, Request::Func, &r, Request::Done, &r);
+    }
+    for (int i = 0; i < 1000; i++) {
+      bool done = true;
+      for (const Request& r : reqs) done = done && r.completions == 1;
+      if (done) break;
+      aio_poll(ctx, true);
+    }
+    for (const Request& r : reqs) EXPECT_EQ(r.completions, 1);
+    EXPECT_GE(thread_pool_stats(pool).cur_threads, 1);
+    aio_context_unref(ctx);  // thread_pool_free: returns once every worker stopped
+  });
+}
+
+}  // namespace
+}  // namespace aiosim::testing

@@ -6,14 +6,31 @@
 #ifndef AIOSIM_CORE_PLATFORM_SYNC_TYPES_H_
 #define AIOSIM_CORE_PLATFORM_SYNC_TYPES_H_
 
-#include <source_location>
-
 namespace aiosim::core {
 
 // Every primitive operation takes the caller's source location (a default argument),
 // so the simulator can name the line of each racing access. The host build ignores
-// it, and the optimiser removes it.
-using SrcLoc = std::source_location;
+// it, and the optimiser removes it. (Not std::source_location: clang 14 with
+// libstdc++ 12 cannot compile it; the __builtin_* forms work with GCC and clang, and
+// nested default arguments report the outermost caller's line.)
+class SrcLoc {
+ public:
+  static constexpr SrcLoc current(const char* file = __builtin_FILE(),
+                                  unsigned line = __builtin_LINE(),
+                                  const char* function = __builtin_FUNCTION()) {
+    return SrcLoc(file, line, function);
+  }
+  constexpr const char* file_name() const { return file_; }
+  constexpr unsigned line() const { return line_; }
+  constexpr const char* function_name() const { return function_; }
+
+ private:
+  constexpr SrcLoc(const char* file, unsigned line, const char* function)
+      : file_(file), line_(line), function_(function) {}
+  const char* file_;
+  unsigned line_;
+  const char* function_;
+};
 
 // C11 memory orders, as QEMU's qemu/atomic.h uses them.
 enum class MemOrder { kRelaxed, kConsume, kAcquire, kRelease, kSeqCst };

@@ -13,7 +13,7 @@
 #include <ctime>
 #include <map>
 
-#include "absl/synchronization/mutex.h"
+#include "core/platform/sync.h"
 
 namespace aiosim::core {
 
@@ -81,21 +81,24 @@ thread_local ThreadId tls_id = -1;
 thread_local std::string* tls_name = nullptr;
 }  // namespace
 
+// pthread-based (QemuMutex/QemuCond), not absl::Mutex: ThreadSanitizer sees pthread
+// synchronisation, but not that of Debian's uninstrumented Abseil.
 struct HostThreads::State {
-  absl::Mutex mu;
-  ThreadId next_id ABSL_GUARDED_BY(mu) = 1;
-  int live ABSL_GUARDED_BY(mu) = 0;
-  std::map<ThreadId, pthread_t> joinable ABSL_GUARDED_BY(mu);
+  QemuMutex mu;
+  QemuCond all_exited;
+  ThreadId next_id = 1;  // under mu
+  int live = 0;          // under mu
+  std::map<ThreadId, pthread_t> joinable;  // under mu
 };
 
 struct ThreadStart {
-  HostThreads::State* state;
+  std::shared_ptr<HostThreads::State> state;
   ThreadId id;
   std::string name;
   std::function<void()> fn;
 };
 
-HostThreads::HostThreads() : state_(std::make_unique<State>()) {
+HostThreads::HostThreads() : state_(std::make_shared<State>()) {
   if (tls_id < 0) {
     tls_id = 0;
     static thread_local std::string main_name = "main";
@@ -105,16 +108,16 @@ HostThreads::HostThreads() : state_(std::make_unique<State>()) {
 
 HostThreads::~HostThreads() {
   // Detached threads decrement `live` as their last action; wait for all of them.
-  absl::MutexLock lock(&state_->mu);
-  state_->mu.Await(absl::Condition(
-      +[](int* live) { return *live == 0; }, &state_->live));
+  state_->mu.Lock();
+  while (state_->live > 0) state_->all_exited.Wait(&state_->mu);
+  state_->mu.Unlock();
 }
 
 ThreadId HostThreads::Spawn(std::string name, std::function<void()> fn, int mode) {
-  auto* start = new ThreadStart{state_.get(), 0, std::move(name), std::move(fn)};
+  auto* start = new ThreadStart{state_, 0, std::move(name), std::move(fn)};
   pthread_t tid;
   {
-    absl::MutexLock lock(&state_->mu);
+    state_->mu.Lock();
     const ThreadId id = state_->next_id++;
     start->id = id;
     state_->live++;
@@ -132,11 +135,12 @@ ThreadId HostThreads::Spawn(std::string name, std::function<void()> fn, int mode
           pthread_setname_np(pthread_self(), s->name.substr(0, 15).c_str());
           s->fn();
           tls_name = nullptr;
-          State* state = s->state;
+          std::shared_ptr<State> state = std::move(s->state);
           delete s;
-          absl::MutexLock lock(&state->mu);
-          state->live--;
-          return nullptr;
+          state->mu.Lock();
+          if (--state->live == 0) state->all_exited.Broadcast();
+          state->mu.Unlock();
+          return nullptr;  // drops this thread's reference to the state
         },
         start);
     pthread_attr_destroy(&attr);
@@ -146,6 +150,7 @@ ThreadId HostThreads::Spawn(std::string name, std::function<void()> fn, int mode
       std::abort();
     }
     if (mode != QEMU_THREAD_DETACHED) state_->joinable[id] = tid;
+    state_->mu.Unlock();
     return id;
   }
 }
@@ -153,7 +158,7 @@ ThreadId HostThreads::Spawn(std::string name, std::function<void()> fn, int mode
 void HostThreads::Join(ThreadId id) {
   pthread_t tid;
   {
-    absl::MutexLock lock(&state_->mu);
+    state_->mu.Lock();
     auto it = state_->joinable.find(id);
     if (it == state_->joinable.end()) {
       std::fprintf(stderr, "aiosim: Join(%d): not a joinable thread of this platform\n", id);
@@ -161,6 +166,7 @@ void HostThreads::Join(ThreadId id) {
     }
     tid = it->second;
     state_->joinable.erase(it);
+    state_->mu.Unlock();
   }
   pthread_join(tid, nullptr);
 }

@@ -40,7 +40,9 @@ class HostThreads final : public Threads {
   struct State;  // defined in host_platform.cc
 
  private:
-  std::unique_ptr<State> state_;
+  // Shared with every thread, so that a detached thread's last unlock never touches
+  // freed memory even if the destructor has already returned.
+  std::shared_ptr<State> state_;
 };
 
 class HostPlatform final : public Platform {

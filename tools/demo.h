@@ -1,0 +1,57 @@
+// tools/demo.h — `aiosim demo`: a guided tour of a real AioContext on the host.
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// The demo creates a HostPlatform, an AioRuntime and one AioContext, and walks
+// through eight steps, each showing one mechanism of QEMU's AIO core: a BH from the
+// home thread, a BH from a foreign thread (the aio_notify wakeup), an idle BH, a
+// oneshot BH, a cancelled BH, an event notifier, a timer, and the thread pool. Every
+// callback records an event (ms since the demo started on the platform's REALTIME
+// clock, the thread's name, a line of text); the events are printed at the end, as
+// text or as a JSON array of {t_ms, thread, event}.
+//
+// Threading: DemoMain must run in the platform's "main" thread (the thread that
+// creates the HostPlatform), which becomes the context's home thread. Foreign threads
+// are spawned through the platform and joined within their step; the thread pool's
+// workers are stopped by aio_context_unref at the end.
+//
+// Determinism: this is the real host, so timings vary from run to run; the set of
+// events does not, except for the ids of the worker threads (which worker takes
+// which request is up to the OS scheduler).
+//
+// Bounds: every wait is bounded by 5 s of platform-clock time per step; a step that
+// does not finish in time is a failure (exit 1), never a hang.
+#ifndef AIOSIM_TOOLS_DEMO_H_
+#define AIOSIM_TOOLS_DEMO_H_
+
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+
+namespace aiosim::tools {
+
+// Exit codes shared by every subcommand (see tools/README.md).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;   // the run itself failed
+inline constexpr int kExitBadInput = 2;  // bad command line
+
+// Shown by `aiosim demo --help` and `aiosim help demo`.
+extern const char kDemoUsage[];
+
+struct DemoOptions {
+  bool json = false;  // --json: a JSON array instead of text
+  bool help = false;  // --help / -h
+};
+
+// Parses the arguments that follow `demo`. Returns InvalidArgument with one line
+// saying what was wrong and what is accepted.
+absl::StatusOr<DemoOptions> ParseDemoArgs(absl::Span<const std::string_view> args);
+
+// `aiosim demo ...`: parses `args`, then prints usage or runs the demo. Writes the
+// result to stdout and problems to stderr. Returns kExitOk, kExitFailure (a step
+// failed or timed out) or kExitBadInput.
+int DemoMain(absl::Span<const std::string_view> args);
+
+}  // namespace aiosim::tools
+
+#endif  // AIOSIM_TOOLS_DEMO_H_

@@ -320,6 +320,36 @@ TEST(BhTest, OneshotFromAForeignThreadRunsInTheHomeThread) {
   });
 }
 
+// Claim S3 / contract C3: from a foreign thread, cancel is no guarantee. This test
+// only checks what always holds: no crash, at most one run per schedule, and a final
+// uncancelled schedule runs. (The simulator shows the run-after-cancel interleaving.)
+TEST(BhTest, CancelFromAForeignThreadRacesWithTheLoopButAFinalScheduleRuns) {
+  RunInWorld([](World& w) {
+    Probe probe{&w};
+    QEMUBH* bh = aio_bh_new(w.ctx(), Probe::Cb, &probe);
+    constexpr int kRounds = 2000;
+    Atomic<bool> done{false};
+    ThreadId t = w.Spawn("vcpu", [&] {
+      for (int i = 0; i < kRounds; i++) {
+        qemu_bh_schedule(bh);
+        qemu_bh_cancel(bh);
+      }
+      qemu_bh_schedule(bh);
+      atomic_mb_set(&done, true);
+    });
+    int polls = 0;
+    while (!atomic_mb_read(&done) && polls++ < 1000000) aio_poll(w.ctx(), false);
+    w.Join(t);
+    const int before_final = probe.runs;
+    aio_poll(w.ctx(), false);
+    EXPECT_GE(probe.runs, 1);
+    EXPECT_LE(probe.runs, kRounds + 1);
+    EXPECT_LE(probe.runs - before_final, 1);
+    EXPECT_FALSE(aio_poll(w.ctx(), false)) << "nothing left scheduled";
+    qemu_bh_delete(bh);
+  });
+}
+
 TEST(BhTest, BhsCreatedConcurrentlyFromManyThreadsAllRun) {
   RunInWorld([](World& w) {
     constexpr int kThreads = 4, kPerThread = 25;

@@ -4,7 +4,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // Rules for test bodies, so that they stay portable:
-//   - threads only through World::Spawn (the platform's Threads), never std::thread;
+//   - threads only through World::Spawn (the platform's Threads), never OS threads;
 //   - waiting only through core/platform/sync.h primitives, SleepMs or aio_poll;
 //   - time only from World::NowNs (the platform's clock); never sleep for wall time;
 //   - every loop that waits for something is bounded (WaitUntil's deadline).

@@ -53,7 +53,7 @@ static void aio_set_fd_handler_common(AioContext* ctx, int fd, bool is_external,
     }
   } else {
     if (node == nullptr) {
-      node = new AioHandler;
+      node = platform_new<AioHandler>();
       node->fd = fd;
       node->next.Store(ctx->aio_handlers.Load());
       ctx->aio_handlers.Store(node);
@@ -71,7 +71,7 @@ static void aio_set_fd_handler_common(AioContext* ctx, int fd, bool is_external,
   }
 
   aio_notify(ctx);
-  if (deleted) delete node;  // after the last use of the node (0ed39f3df2)
+  if (deleted) platform_delete(node);  // after the last use of the node (0ed39f3df2)
 }
 
 void aio_set_fd_handler(AioContext* ctx, int fd, bool is_external, IOHandler* io_read,
@@ -163,7 +163,7 @@ bool aio_dispatch(AioContext* ctx) {
     ctx->walking_handlers.Store(ctx->walking_handlers.Load() - 1);
     if (ctx->walking_handlers.Load() == 0 && tmp->deleted.Load()) {
       aio_handler_unlink(ctx, tmp);
-      delete tmp;
+      platform_delete(tmp);
     }
   }
 

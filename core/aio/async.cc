@@ -37,7 +37,7 @@ AioRuntime::~AioRuntime() {
 // ---- bottom halves ---------------------------------------------------------------------
 
 static QEMUBH* bh_alloc(AioContext* ctx, QEMUBHFunc* cb, void* opaque) {
-  QEMUBH* bh = new QEMUBH;
+  QEMUBH* bh = platform_new<QEMUBH>();
   bh->ctx = ctx;
   bh->cb = cb;
   bh->opaque = opaque;
@@ -99,7 +99,7 @@ int aio_bh_poll(AioContext* ctx) {
     while (QEMUBH* bh = bhp->Load()) {
       if (bh->deleted.Load() && !bh->scheduled.PlainLoad()) {
         bhp->Store(bh->next.Load());
-        delete bh;
+        platform_delete(bh);
       } else {
         bhp = &bh->next;
       }
@@ -183,7 +183,7 @@ static void aio_ctx_finalize(AioContext* ctx) {
   while (QEMUBH* bh = ctx->first_bh.Load()) {
     AIOSIM_ASSERT(bh->deleted.Load());  // qemu_bh_delete was called on every BH
     ctx->first_bh.Store(bh->next.Load());
-    delete bh;
+    platform_delete(bh);
   }
   qemu_mutex_unlock(&ctx->bh_lock);
 
@@ -222,14 +222,14 @@ static void event_notifier_dummy_cb(EventNotifier*) {}
 
 AioContext* aio_context_new(AioRuntime* rt, const AioContextOptions& options,
                             std::string* error) {
-  auto* ctx = new AioContext;
+  auto* ctx = platform_new<AioContext>();
   ctx->runtime = rt;
   ctx->generation = options.generation;
   ctx->name = options.name;
   ctx->notifier = rt->platform()->poller().NewEventNotifier(false);
   if (ctx->notifier == nullptr) {
     if (error != nullptr) *error = "Failed to initialize event notifier";
-    delete ctx;
+    platform_delete(ctx);
     return nullptr;
   }
   aio_set_event_notifier(ctx, ctx->notifier.get(), false, event_notifier_dummy_cb);
@@ -242,7 +242,7 @@ void aio_context_ref(AioContext* ctx) { atomic_inc(&ctx->refcnt); }
 void aio_context_unref(AioContext* ctx) {
   if (atomic_fetch_dec(&ctx->refcnt) == 1) {
     aio_ctx_finalize(ctx);
-    delete ctx;
+    platform_delete(ctx);
   }
 }
 

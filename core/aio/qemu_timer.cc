@@ -68,7 +68,7 @@ int qemu_timeout_ns_to_ms(int64_t ns) {
 
 QEMUTimerList* timerlist_new(AioRuntime* rt, QEMUClockType type, QEMUTimerListNotifyCB* cb,
                              void* opaque) {
-  auto* tl = new QEMUTimerList;
+  auto* tl = platform_new<QEMUTimerList>();
   tl->runtime = rt;
   tl->clock = rt->clock(type);
   tl->notify_cb = cb;
@@ -88,7 +88,7 @@ void timerlist_free(QEMUTimerList* timer_list) {
   while (*link != timer_list) link = &(*link)->clock_next;
   *link = timer_list->clock_next;
   qemu_mutex_unlock(rt->timerlists_lock());
-  delete timer_list;
+  platform_delete(timer_list);
 }
 
 // A plain read of the head, as in 2.8.
@@ -213,7 +213,7 @@ void timer_init_tl(QEMUTimer* ts, QEMUTimerList* timer_list, int scale, QEMUTime
 
 QEMUTimer* timer_new_tl(QEMUTimerList* timer_list, int scale, QEMUTimerCB* cb,
                         void* opaque) {
-  auto* ts = new QEMUTimer;
+  auto* ts = platform_new<QEMUTimer>();
   timer_init_tl(ts, timer_list, scale, cb, opaque);
   return ts;
 }
@@ -242,7 +242,7 @@ QEMUTimer* timer_new_ms(AioContext* ctx, QEMUClockType type, QEMUTimerCB* cb, vo
 
 void timer_free(QEMUTimer* ts) {
   AIOSIM_ASSERT(!timer_pending(ts));
-  delete ts;
+  platform_delete(ts);
 }
 
 static void timer_del_locked(QEMUTimerList* timer_list, QEMUTimer* ts) {

@@ -236,7 +236,7 @@ static AioContext* thread_pool_get_aio_context(BlockAIOCB* acb) {
 }
 
 static void thread_pool_release(BlockAIOCB* acb) {
-  delete static_cast<ThreadPoolElement*>(acb);
+  platform_delete(static_cast<ThreadPoolElement*>(acb));
 }
 
 static const AIOCBInfo thread_pool_aiocb_info = {
@@ -247,7 +247,7 @@ static const AIOCBInfo thread_pool_aiocb_info = {
 
 BlockAIOCB* thread_pool_submit_aio(ThreadPool* pool, ThreadPoolFunc* func, void* arg,
                                    BlockCompletionFunc* cb, void* opaque) {
-  auto* req = new ThreadPoolElement;
+  auto* req = platform_new<ThreadPoolElement>();
   req->aiocb_info = &thread_pool_aiocb_info;
   req->cb = cb;
   req->opaque = opaque;
@@ -273,7 +273,7 @@ void thread_pool_submit(ThreadPool* pool, ThreadPoolFunc* func, void* arg) {
 }
 
 ThreadPool* thread_pool_new(AioContext* ctx) {
-  auto* pool = new ThreadPool;
+  auto* pool = platform_new<ThreadPool>();
   pool->ctx = ctx;
   pool->completion_bh = aio_bh_new(ctx, thread_pool_completion_bh, pool);
   pool->new_thread_bh = aio_bh_new(ctx, spawn_thread_bh_fn, pool);
@@ -299,7 +299,7 @@ void thread_pool_free(ThreadPool* pool) {
   qemu_mutex_unlock(&pool->lock);
 
   qemu_bh_delete(pool->completion_bh);
-  delete pool;
+  platform_delete(pool);
 }
 
 ThreadPoolStats thread_pool_stats(ThreadPool* pool) {

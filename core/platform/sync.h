@@ -36,6 +36,9 @@
 //                    bool TimedWait(QemuMutex*, int ms); };  // false on timeout
 //   class QemuEvent { explicit QemuEvent(bool); void Set(); void Reset(); void Wait(); };
 //   void Fence(FenceKind);
+//   [[noreturn]] void CheckFailed(const char* what);   // see check.h
+//   template <class T> T* platform_new();              // core objects: new T()
+//   template <class T> void platform_delete(T*);       // ... and delete
 // None of the types is copyable or movable.
 #ifndef AIOSIM_CORE_PLATFORM_SYNC_H_
 #define AIOSIM_CORE_PLATFORM_SYNC_H_

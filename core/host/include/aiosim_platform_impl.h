@@ -192,6 +192,17 @@ class QemuEvent {
   bool set_;
 };
 
+// Allocation of core objects (BHs, timers, handler nodes, pool requests): plain new and
+// delete on the host; the simulator tracks them (use after free, double free, leaks).
+template <class T>
+T* platform_new(SrcLoc = SrcLoc::current()) {
+  return new T();
+}
+template <class T>
+void platform_delete(T* p, SrcLoc = SrcLoc::current()) {
+  delete p;
+}
+
 }  // namespace aiosim::core
 
 #endif  // AIOSIM_CORE_HOST_INCLUDE_AIOSIM_PLATFORM_IMPL_H_

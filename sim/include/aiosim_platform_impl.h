@@ -1,0 +1,194 @@
+// sim/include/aiosim_platform_impl.h — the simulator's compile-time primitives.
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// Included only through core/platform/sync.h, in the copy of the core built for the
+// simulator (aiosim_core_sim). Every operation is a scheduling point of the current
+// Execution (sim/execution.h): the scheduler may switch to another simulated thread
+// before the operation takes effect, which is where a real thread could be preempted.
+// Values live in the objects themselves; all simulated threads are fibers of one OS
+// thread, so no operation needs a real atomic instruction.
+//
+// Each object embeds an ObjMeta (sim/runtime.h): an id given in order of first use in
+// the execution (traces never show addresses), a liveness word that freed memory
+// overwrites (use-after-free detection), and the race detector's state.
+//
+// Outside a simulation (tls_execution == nullptr) the objects behave as plain
+// single-threaded values, so that static or test-setup code does not crash; blocking
+// operations there are a usage error and abort with a message.
+#ifndef AIOSIM_SIM_INCLUDE_AIOSIM_PLATFORM_IMPL_H_
+#define AIOSIM_SIM_INCLUDE_AIOSIM_PLATFORM_IMPL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <type_traits>
+#include <vector>
+
+#include "core/platform/sync_types.h"
+#include "sim/runtime.h"
+
+namespace aiosim::core {
+
+template <class T>
+class Atomic {
+  static_assert(std::is_integral_v<T> || std::is_pointer_v<T>,
+                "Atomic<T> holds integers, bools and pointers, as QEMU's atomics do");
+  using K = sim::OpKind;
+
+ public:
+  constexpr Atomic() : v_() {}
+  constexpr explicit Atomic(T v) : v_(v) {}
+  ~Atomic() { sim::OnDestroy(&meta_); }
+  Atomic(const Atomic&) = delete;
+  Atomic& operator=(const Atomic&) = delete;
+
+  T Load(MemOrder order, SrcLoc loc = SrcLoc::current()) const {
+    sim::OnAccess(&meta_, K::kLoad, order, loc);
+    return v_;
+  }
+  void Store(T v, MemOrder order, SrcLoc loc = SrcLoc::current()) {
+    sim::OnAccess(&meta_, K::kStore, order, loc);
+    v_ = v;
+  }
+  T Exchange(T v, SrcLoc loc = SrcLoc::current()) {
+    sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
+    T old = v_;
+    v_ = v;
+    return old;
+  }
+  T CompareExchange(T expected, T desired, SrcLoc loc = SrcLoc::current()) {
+    sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
+    T old = v_;
+    if (old == expected) v_ = desired;
+    return old;
+  }
+  T FetchAdd(T v, SrcLoc loc = SrcLoc::current()) { return Rmw(loc, [v](T x) { return x + v; }); }
+  T FetchSub(T v, SrcLoc loc = SrcLoc::current()) { return Rmw(loc, [v](T x) { return x - v; }); }
+  T FetchAnd(T v, SrcLoc loc = SrcLoc::current()) { return Rmw(loc, [v](T x) { return x & v; }); }
+  T FetchOr(T v, SrcLoc loc = SrcLoc::current()) { return Rmw(loc, [v](T x) { return x | v; }); }
+  T PlainLoad(SrcLoc loc = SrcLoc::current()) const {
+    sim::OnAccess(&meta_, K::kPlainLoad, MemOrder::kRelaxed, loc);
+    return v_;
+  }
+  void PlainStore(T v, SrcLoc loc = SrcLoc::current()) {
+    sim::OnAccess(&meta_, K::kPlainStore, MemOrder::kRelaxed, loc);
+    v_ = v;
+  }
+
+ private:
+  template <class F>
+  T Rmw(SrcLoc loc, F f) {
+    sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
+    T old = v_;
+    v_ = static_cast<T>(f(old));
+    return old;
+  }
+  mutable sim::ObjMeta meta_;
+  T v_;
+};
+
+template <class T>
+class Shared {
+  static_assert(std::is_trivially_copyable_v<T>, "Shared<T> holds plain values");
+
+ public:
+  constexpr Shared() : v_() {}
+  constexpr explicit Shared(T v) : v_(v) {}
+  ~Shared() { sim::OnDestroy(&meta_); }
+  Shared(const Shared&) = delete;
+  Shared& operator=(const Shared&) = delete;
+
+  T Load(SrcLoc loc = SrcLoc::current()) const {
+    sim::OnAccess(&meta_, sim::OpKind::kPlainLoad, MemOrder::kRelaxed, loc);
+    return v_;
+  }
+  void Store(T v, SrcLoc loc = SrcLoc::current()) {
+    sim::OnAccess(&meta_, sim::OpKind::kPlainStore, MemOrder::kRelaxed, loc);
+    v_ = v;
+  }
+
+ private:
+  mutable sim::ObjMeta meta_;
+  T v_;
+};
+
+inline void Fence(FenceKind kind, SrcLoc loc = SrcLoc::current()) { sim::OnFence(kind, loc); }
+
+[[noreturn]] void CheckFailed(const char* what, SrcLoc loc = SrcLoc::current());
+
+// The state every blocking primitive shares: who waits on it.
+struct SimWaitable {
+  sim::ObjMeta meta;
+  std::vector<sim::SimThread*> waiters;
+  SimWaitable() = default;
+  SimWaitable(const SimWaitable&) = delete;
+  SimWaitable& operator=(const SimWaitable&) = delete;
+  ~SimWaitable() { sim::OnDestroy(&meta); }
+};
+
+class QemuMutex {
+ public:
+  void Lock(SrcLoc loc = SrcLoc::current());
+  void Unlock(SrcLoc loc = SrcLoc::current());
+  bool TryLock(SrcLoc loc = SrcLoc::current());
+  SimWaitable w_;
+  int owner_ = -1;  // simulated thread id
+};
+
+class QemuRecMutex {
+ public:
+  void Lock(SrcLoc loc = SrcLoc::current());
+  void Unlock(SrcLoc loc = SrcLoc::current());
+  SimWaitable w_;
+  int owner_ = -1;
+  int depth_ = 0;
+};
+
+class QemuCond {
+ public:
+  void Signal(SrcLoc loc = SrcLoc::current());
+  void Broadcast(SrcLoc loc = SrcLoc::current());
+  void Wait(QemuMutex* m, SrcLoc loc = SrcLoc::current());
+  bool TimedWait(QemuMutex* m, int ms, SrcLoc loc = SrcLoc::current());
+  SimWaitable w_;
+};
+
+class QemuSemaphore {
+ public:
+  explicit QemuSemaphore(int init) : count_(init) {}
+  void Post(SrcLoc loc = SrcLoc::current());
+  void Wait(SrcLoc loc = SrcLoc::current());
+  int TimedWait(int ms, SrcLoc loc = SrcLoc::current());
+  SimWaitable w_;
+  int count_;
+};
+
+class QemuEvent {
+ public:
+  explicit QemuEvent(bool init) : set_(init) {}
+  void Set(SrcLoc loc = SrcLoc::current());
+  void Reset(SrcLoc loc = SrcLoc::current());
+  void Wait(SrcLoc loc = SrcLoc::current());
+  SimWaitable w_;
+  bool set_;
+};
+
+// Tracked allocation (sim/heap.h): freed blocks are poisoned and quarantined until the
+// end of the execution, so a later access through a primitive inside them is caught.
+void* SimAlloc(size_t size, const char* type, SrcLoc loc);
+void SimFree(void* p, SrcLoc loc);
+
+template <class T>
+T* platform_new(SrcLoc loc = SrcLoc::current()) {
+  return new (SimAlloc(sizeof(T), __PRETTY_FUNCTION__, loc)) T();
+}
+template <class T>
+void platform_delete(T* p, SrcLoc loc = SrcLoc::current()) {
+  if (p == nullptr) return;
+  p->~T();
+  SimFree(p, loc);
+}
+
+}  // namespace aiosim::core
+
+#endif  // AIOSIM_SIM_INCLUDE_AIOSIM_PLATFORM_IMPL_H_

@@ -1,9 +1,7 @@
 // core/platform/platform.cc — names for the seam's enums, shared by every platform.
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include <cerrno>
-
 #include "core/platform/clock.h"
-#include "core/platform/sync.h"
+#include "core/platform/sync_types.h"
 
 namespace aiosim::core {
 
@@ -39,7 +37,5 @@ const char* FenceKindName(FenceKind kind) {
   }
   return "invalid";
 }
-
-int qemu_mutex_trylock(QemuMutex* m, SrcLoc loc) { return m->TryLock(loc) ? 0 : -EBUSY; }
 
 }  // namespace aiosim::core

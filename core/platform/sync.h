@@ -43,6 +43,8 @@
 #ifndef AIOSIM_CORE_PLATFORM_SYNC_H_
 #define AIOSIM_CORE_PLATFORM_SYNC_H_
 
+#include <cerrno>
+
 #include "aiosim_platform_impl.h"
 #include "core/platform/sync_types.h"
 
@@ -160,7 +162,9 @@ inline void qemu_mutex_unlock(QemuMutex* m, SrcLoc loc = SrcLoc::current()) {
   m->Unlock(loc);
 }
 // Returns 0 when the lock was taken, -EBUSY otherwise (as QEMU).
-int qemu_mutex_trylock(QemuMutex* m, SrcLoc loc = SrcLoc::current());
+inline int qemu_mutex_trylock(QemuMutex* m, SrcLoc loc = SrcLoc::current()) {
+  return m->TryLock(loc) ? 0 : -EBUSY;
+}
 
 inline void qemu_rec_mutex_init(QemuRecMutex*) {}
 inline void qemu_rec_mutex_destroy(QemuRecMutex*) {}

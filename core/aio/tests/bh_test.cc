@@ -327,7 +327,7 @@ TEST(BhTest, CancelFromAForeignThreadRacesWithTheLoopButAFinalScheduleRuns) {
   RunInWorld([](World& w) {
     Probe probe{&w};
     QEMUBH* bh = aio_bh_new(w.ctx(), Probe::Cb, &probe);
-    constexpr int kRounds = 2000;
+    const int kRounds = Rounds(2000);
     Atomic<bool> done{false};
     ThreadId t = w.Spawn("vcpu", [&] {
       for (int i = 0; i < kRounds; i++) {

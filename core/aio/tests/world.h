@@ -60,6 +60,10 @@ void RunInWorld(const std::function<void(World&)>& body);
 // The name of this binary's platform ("host" or "sim").
 const char* PlatformName();
 
+// How many rounds a stress loop should run: `host_rounds` on the host; fewer in the
+// simulator, where every round is explored step by step.
+int Rounds(int host_rounds);
+
 }  // namespace aiosim::testing
 
 #endif  // AIOSIM_CORE_AIO_TESTS_WORLD_H_

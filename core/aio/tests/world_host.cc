@@ -13,4 +13,6 @@ void RunInWorld(const std::function<void(World&)>& body) {
 
 const char* PlatformName() { return "host"; }
 
+int Rounds(int host_rounds) { return host_rounds; }
+
 }  // namespace aiosim::testing

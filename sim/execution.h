@@ -1,0 +1,260 @@
+// sim/execution.h — one simulated execution: simulated threads as fibers on one OS
+// thread, a scheduler that decides at every scheduling point who runs next, virtual
+// time, and the detectors that turn a bad state into a named failure.
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// Scheduling: every operation of the simulated platform (sim/include/
+// aiosim_platform_impl.h, sim/sim_platform.h) first calls Point(). Point asks the
+// Strategy to choose among the runnable threads (sorted by id) and switches fibers if
+// another one is chosen. Every nondeterministic decision — which thread runs, whether
+// virtual time jumps now, a spurious wakeup, an injected EINTR — goes through
+// Choose() and is recorded (choices()); feeding the same choices back reproduces the
+// execution exactly (same trace, same trace hash).
+//
+// Time: virtual nanoseconds, starting at kStartNs. Blocking operations may carry a
+// deadline; when no thread can run, time jumps to the earliest (deadline, sequence)
+// and those threads wake. If nothing can run and nothing is pending, the execution is
+// stuck: a lost wakeup (a thread sleeps in poll while the scenario says work is
+// pending) or a deadlock, reported with what every thread waits for.
+//
+// Failures end the execution at once: the fibers are abandoned (never resumed) and
+// Run() returns. Nothing calls abort().
+//
+// Determinism contract: no wall time, no real threads, no pointer values and no
+// unordered iteration influence any decision or any output. Thread ids are given in
+// spawn order; objects get ids in order of first use.
+#ifndef AIOSIM_SIM_EXECUTION_H_
+#define AIOSIM_SIM_EXECUTION_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/platform/sync_types.h"
+#include "sim/fiber.h"
+#include "sim/runtime.h"
+
+namespace aiosim::sim {
+
+class HeapTracker;
+class RaceDetector;
+class Strategy;
+
+enum class FailureKind {
+  kNone,
+  kAssertion,       // AIOSIM_ASSERT or a scenario's property check failed
+  kDeadlock,        // nothing can run, nothing pending, no thread sleeps in poll
+  kLostWakeup,      // nothing can run, a thread sleeps in poll, work is pending
+  kStepBound,       // more scheduling points than allowed (livelock)
+  kDataRace,        // conflicting accesses to a Shared/Atomic without happens-before
+  kUseAfterFree,    // an access to (or free of) memory already freed
+  kDoubleFree,
+  kLeak,            // tracked objects still allocated when every thread finished
+  kReplayDiverged,  // a recorded schedule no longer fits the program
+};
+const char* FailureKindName(FailureKind kind);
+// Parses a name printed by FailureKindName; returns kNone for an unknown name.
+FailureKind FailureKindFromName(const std::string& name);
+
+struct Failure {
+  FailureKind kind = FailureKind::kNone;
+  std::string message;              // one line
+  std::vector<std::string> details; // e.g. what each thread waits for, both accesses
+  int thread = -1;
+  uint64_t step = 0;
+};
+
+enum class ChoiceKind : uint8_t { kSchedule, kSpuriousWakeup, kEintr };
+
+struct ChoiceRecord {
+  uint32_t value;
+  uint32_t n;
+  ChoiceKind kind;
+};
+
+// The operation a runnable thread will perform when it next runs (for DPOR).
+struct PendingOp {
+  OpKind kind = OpKind::kYield;
+  uint32_t obj = 0;  // 0: not an object access (dependent with everything)
+};
+
+// What the strategy sees at a choice.
+struct ChoicePoint {
+  ChoiceKind kind = ChoiceKind::kSchedule;
+  uint32_t n = 0;
+  // kSchedule only: the runnable threads, sorted by id (n or n - 1 of them), their
+  // pending operations, and the thread that reached the point (-1 if it blocked or
+  // finished). If `time_advance` is set, the last option (n - 1) jumps virtual time
+  // to the next deadline instead of running a thread.
+  const int* threads = nullptr;
+  const PendingOp* ops = nullptr;
+  int current = -1;
+  bool time_advance = false;
+  uint64_t step = 0;
+  // Where the choice happens, in terms that survive changes elsewhere in the schedule:
+  // the thread that was running, how many scheduling points it had passed, and how
+  // many choices were already made at that point.
+  int running = -1;
+  uint64_t running_points = 0;
+  uint32_t sub = 0;
+};
+
+struct ExecOptions {
+  uint64_t max_steps = 200000;
+  int time_advances_max = 1;     // jumps of virtual time while threads can run
+  bool spurious_wakeups = false;  // a condition wait may return without a signal
+  bool inject_eintr = false;      // a blocking poll may fail with -EINTR
+  bool race_detection = false;
+  bool detect_leaks = true;
+  bool record_trace = false;      // keep a per-step trace (for reports)
+};
+
+struct TraceEvent {
+  uint64_t step;
+  int thread;
+  OpKind op;
+  uint32_t obj;
+  core::SrcLoc loc;
+};
+
+struct ExecResult {
+  Failure failure;
+  uint64_t steps = 0;
+  uint64_t trace_hash = 0;
+  int preemptions = 0;
+  int threads = 0;
+  int64_t end_time_ns = 0;
+  std::vector<ChoiceRecord> choices;
+  std::vector<TraceEvent> trace;        // if record_trace
+  std::vector<std::string> thread_names;
+  size_t peak_heap_bytes = 0;
+};
+
+enum class ThreadState : uint8_t { kRunnable, kBlocked, kFinished };
+enum class WakeReason : uint8_t { kNone, kSignaled, kTimeout, kSpurious };
+
+// A list of threads blocked on one object, in blocking order.
+using WaitList = std::vector<SimThread*>;
+
+class SimThread {
+ public:
+  int id = 0;
+  std::string name;
+  ThreadState state = ThreadState::kRunnable;
+  bool detached = false;
+  Fiber fiber;
+  std::function<void()> fn;
+  PendingOp pending;
+  uint64_t points = 0;            // scheduling points passed
+  uint32_t choices_at_point = 0;  // choices made since the last one
+  // While blocked.
+  std::vector<WaitList*> waiting_on;
+  int64_t deadline_ns = -1;
+  uint64_t deadline_seq = 0;
+  WakeReason wake = WakeReason::kNone;
+  const char* blocked_what = nullptr;
+  uint32_t blocked_obj = 0;
+  core::SrcLoc blocked_loc = core::SrcLoc::current();
+  bool in_poll_forever = false;  // blocked in Poll with no timeout
+  WaitList joiners;
+  Execution* exec = nullptr;
+};
+
+class Execution {
+ public:
+  static constexpr int64_t kStartNs = 1000000000;  // virtual time starts at 1 s
+
+  Execution(const ExecOptions& options, Strategy* strategy, StackPool* stacks,
+            uint64_t serial);
+  ~Execution();
+  Execution(const Execution&) = delete;
+  Execution& operator=(const Execution&) = delete;
+
+  // Runs `body` as thread 0, "main", until every thread has finished or a failure.
+  // `pending` (optional) describes work that should wake a sleeping poller; it is
+  // called when the execution is stuck, without scheduling points.
+  ExecResult Run(const std::function<void()>& body,
+                 const std::function<std::string()>& pending = nullptr);
+
+  // ---- for the simulated primitives and platform ---------------------------------------
+  SimThread* current() const { return current_; }
+  uint64_t serial() const { return serial_; }
+  int64_t NowNs() const { return now_ns_; }
+  const ExecOptions& options() const { return options_; }
+  HeapTracker* heap() { return heap_.get(); }
+  RaceDetector* races() { return races_.get(); }
+  bool inspecting() const { return inspecting_ > 0; }
+
+  // Gives `meta` an id if this execution has not seen it yet; checks liveness.
+  void Touch(ObjMeta* meta, OpKind kind, core::SrcLoc loc);
+  // A scheduling point before `kind` on object `obj`.
+  void Point(OpKind kind, uint32_t obj, core::SrcLoc loc);
+  // Blocks the current thread on `lists` (may be empty) until Wake or, if
+  // deadline_ns >= 0, until virtual time reaches it. Returns why it woke.
+  WakeReason Block(std::initializer_list<WaitList*> lists, int64_t deadline_ns,
+                   const char* what, uint32_t obj, core::SrcLoc loc);
+  WakeReason BlockOn(const std::vector<WaitList*>& lists, int64_t deadline_ns,
+                     const char* what, uint32_t obj, core::SrcLoc loc, bool poll_forever);
+  // Makes every thread on `list` runnable (they re-check their condition).
+  void WakeAll(WaitList* list);
+  // Makes the first thread on `list` runnable.
+  void WakeOne(WaitList* list);
+  // A recorded choice among n options (n >= 2).
+  uint32_t Choose(ChoiceKind kind, uint32_t n);
+
+  int Spawn(std::string name, std::function<void()> fn, bool detached);
+  void Join(int id, core::SrcLoc loc);
+  const std::string& ThreadName(int id) const { return threads_[id]->name; }
+  int ThreadCount() const { return static_cast<int>(threads_.size()); }
+
+  // Records a failure and ends the execution. Never returns.
+  [[noreturn]] void Fail(FailureKind kind, std::string message,
+                         std::vector<std::string> details = {});
+  // Describes a source location for reports: "file.cc:123 (function)".
+  static std::string Where(core::SrcLoc loc);
+
+ private:
+  static void ThreadEntry(void* arg);
+  void Exit();
+  // Picks the next thread to run (the current one may be among the candidates) and
+  // switches to it; handles time jumps and stuck states.
+  void Reschedule(bool current_runnable);
+  void SwitchTo(SimThread* next);
+  [[noreturn]] void EndExecution();
+  void AdvanceTimeTo(int64_t t);
+  bool NextDeadline(int64_t* t) const;
+  void Unwait(SimThread* t);
+  void Stuck();
+  void HashStep(uint64_t a, uint64_t b);
+  void Locate(ChoicePoint* cp);
+
+  ExecOptions options_;
+  Strategy* strategy_;
+  StackPool* stacks_;
+  uint64_t serial_;
+
+  Fiber os_fiber_;
+  std::vector<std::unique_ptr<SimThread>> threads_;
+  SimThread* current_ = nullptr;
+  int live_threads_ = 0;
+  int64_t now_ns_ = kStartNs;
+  uint64_t deadline_seq_ = 0;
+  int time_advances_ = 0;
+  uint32_t next_obj_id_ = 1;
+  int inspecting_ = 0;
+  bool ended_ = false;
+  std::function<std::string()> pending_;
+
+  std::unique_ptr<HeapTracker> heap_;
+  std::unique_ptr<RaceDetector> races_;
+  ExecResult result_;
+  // Scratch for Reschedule (no allocation per step).
+  std::vector<int> runnable_;
+  std::vector<PendingOp> runnable_ops_;
+};
+
+}  // namespace aiosim::sim
+
+#endif  // AIOSIM_SIM_EXECUTION_H_

@@ -1,0 +1,323 @@
+// sim/sync_sim.cc — the simulated primitives' operations (see
+// sim/include/aiosim_platform_impl.h) and the runtime hooks of sim/runtime.h.
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// Blocking primitives wake every waiter and let each re-check its condition, so the
+// scheduler, not a FIFO, decides who gets a released mutex or a posted token; that
+// explores every order a real OS could pick.
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/platform/sync.h"
+#include "sim/execution.h"
+#include "sim/heap.h"
+#include "sim/race.h"
+
+namespace aiosim::sim {
+
+namespace {
+
+[[noreturn]] void OutsideSimulation(const char* what, core::SrcLoc loc) {
+  std::fprintf(stderr, "aiosim: %s outside a simulation at %s\n", what,
+               Execution::Where(loc).c_str());
+  std::abort();
+}
+
+std::string AccessLine(const RaceDetector::Access& a, Execution* ex) {
+  return absl::StrFormat("thread %d (%s) %s%s at %s", a.tid, ex->ThreadName(a.tid),
+                         a.atomic ? "atomic " : "", OpKindName(a.kind), Execution::Where(a.loc));
+}
+
+}  // namespace
+
+void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc) {
+  Execution* ex = tls_execution;
+  if (ex == nullptr || ex->inspecting()) return;
+  ex->Touch(meta, kind, loc);
+  ex->Point(kind, meta->id, loc);
+  ex->Touch(meta, kind, loc);  // freed while this thread was preempted?
+  if (RaceDetector* rd = ex->races()) {
+    RaceDetector::Race race;
+    if (rd->OnAccess(meta, ex->current()->id, kind, order, loc, &race)) {
+      ex->Fail(FailureKind::kDataRace,
+               absl::StrFormat("data race on object #%d: %s vs %s", race.obj,
+                               AccessLine(race.first, ex), AccessLine(race.second, ex)),
+               {"earlier: " + AccessLine(race.first, ex), "later:   " + AccessLine(race.second, ex)});
+    }
+  }
+}
+
+void OnFence(core::FenceKind kind, core::SrcLoc loc) {
+  Execution* ex = tls_execution;
+  if (ex == nullptr || ex->inspecting()) return;
+  ex->Point(OpKind::kFence, 0, loc);
+  if (RaceDetector* rd = ex->races()) rd->OnFence(ex->current()->id, kind);
+}
+
+void OnDestroy(ObjMeta* meta) { meta->magic = kMetaDead; }
+
+void OnCheckFailed(const char* what, core::SrcLoc loc) {
+  Execution* ex = tls_execution;
+  ex->Fail(FailureKind::kAssertion,
+           absl::StrCat("assertion failed: ", what, " at ", Execution::Where(loc)));
+}
+
+}  // namespace aiosim::sim
+
+namespace aiosim::core {
+
+using sim::Execution;
+using sim::OpKind;
+using sim::tls_execution;
+
+void CheckFailed(const char* what, SrcLoc loc) {
+  if (tls_execution != nullptr) sim::OnCheckFailed(what, loc);
+  std::fprintf(stderr, "aiosim: assertion failed: %s at %s (outside a simulation)\n", what,
+               Execution::Where(loc).c_str());
+  std::abort();
+}
+
+void* SimAlloc(size_t size, const char* type, SrcLoc loc) {
+  Execution* ex = tls_execution;
+  if (ex == nullptr) return std::aligned_alloc(alignof(std::max_align_t),
+                                               (size + 15) / 16 * 16);
+  return ex->heap()->Alloc(size, type, loc);
+}
+
+void SimFree(void* p, SrcLoc loc) {
+  Execution* ex = tls_execution;
+  if (ex == nullptr) {
+    std::free(p);
+    return;
+  }
+  ex->Point(OpKind::kFree, 0, loc);
+  std::string error = ex->heap()->Free(p, loc);
+  if (!error.empty()) {
+    ex->Fail(error.rfind("double free", 0) == 0 ? sim::FailureKind::kDoubleFree
+                                                 : sim::FailureKind::kUseAfterFree,
+             error);
+  }
+}
+
+namespace {
+
+// Gives the object its id in this execution. `fresh` is set when this execution had
+// not used it before: an object that outlived an earlier (possibly abandoned)
+// execution then drops that execution's waiters and owner.
+Execution* Enter(SimWaitable* w, OpKind kind, SrcLoc loc, bool* fresh = nullptr) {
+  Execution* ex = tls_execution;
+  if (ex == nullptr) return nullptr;
+  const bool is_fresh = w->meta.magic == sim::kMetaLive && w->meta.epoch != ex->serial();
+  if (is_fresh) w->waiters.clear();
+  if (fresh != nullptr) *fresh = is_fresh;
+  ex->Touch(&w->meta, kind, loc);
+  return ex;
+}
+
+void Release(Execution* ex, SimWaitable* w) {
+  if (sim::RaceDetector* rd = ex->races()) rd->Release(&w->meta, ex->current()->id);
+}
+void Acquire(Execution* ex, SimWaitable* w) {
+  if (sim::RaceDetector* rd = ex->races()) rd->Acquire(&w->meta, ex->current()->id);
+}
+
+}  // namespace
+
+// ---- QemuMutex -------------------------------------------------------------------------
+
+void QemuMutex::Lock(SrcLoc loc) {
+  bool fresh = false;
+  Execution* ex = Enter(&w_, OpKind::kLock, loc, &fresh);
+  if (ex == nullptr) return;
+  if (fresh) owner_ = -1;
+  ex->Point(OpKind::kLock, w_.meta.id, loc);
+  const int me = ex->current()->id;
+  if (owner_ == me) ex->Fail(sim::FailureKind::kDeadlock,
+                             absl::StrCat("thread ", me, " locks a mutex it already holds at ",
+                                          Execution::Where(loc)));
+  while (owner_ != -1) ex->Block({&w_.waiters}, -1, "qemu_mutex_lock", w_.meta.id, loc);
+  owner_ = me;
+  Acquire(ex, &w_);
+}
+
+bool QemuMutex::TryLock(SrcLoc loc) {
+  Execution* ex = Enter(&w_, OpKind::kLock, loc);
+  if (ex == nullptr) return true;
+  ex->Point(OpKind::kLock, w_.meta.id, loc);
+  if (owner_ != -1) return false;
+  owner_ = ex->current()->id;
+  Acquire(ex, &w_);
+  return true;
+}
+
+void QemuMutex::Unlock(SrcLoc loc) {
+  Execution* ex = Enter(&w_, OpKind::kUnlock, loc);
+  if (ex == nullptr) return;
+  ex->Point(OpKind::kUnlock, w_.meta.id, loc);
+  if (owner_ != ex->current()->id) {
+    ex->Fail(sim::FailureKind::kAssertion,
+             absl::StrCat("qemu_mutex_unlock of a mutex this thread does not hold at ",
+                          Execution::Where(loc)));
+  }
+  Release(ex, &w_);
+  owner_ = -1;
+  ex->WakeAll(&w_.waiters);
+}
+
+// ---- QemuRecMutex ----------------------------------------------------------------------
+
+void QemuRecMutex::Lock(SrcLoc loc) {
+  bool fresh = false;
+  Execution* ex = Enter(&w_, OpKind::kLock, loc, &fresh);
+  if (ex == nullptr) return;
+  if (fresh) {
+    owner_ = -1;
+    depth_ = 0;
+  }
+  ex->Point(OpKind::kLock, w_.meta.id, loc);
+  const int me = ex->current()->id;
+  while (owner_ != -1 && owner_ != me) {
+    ex->Block({&w_.waiters}, -1, "qemu_rec_mutex_lock", w_.meta.id, loc);
+  }
+  owner_ = me;
+  depth_++;
+  Acquire(ex, &w_);
+}
+
+void QemuRecMutex::Unlock(SrcLoc loc) {
+  Execution* ex = Enter(&w_, OpKind::kUnlock, loc);
+  if (ex == nullptr) return;
+  ex->Point(OpKind::kUnlock, w_.meta.id, loc);
+  if (owner_ != ex->current()->id || depth_ <= 0) {
+    ex->Fail(sim::FailureKind::kAssertion,
+             absl::StrCat("qemu_rec_mutex_unlock of a mutex this thread does not hold at ",
+                          Execution::Where(loc)));
+  }
+  Release(ex, &w_);
+  if (--depth_ == 0) {
+    owner_ = -1;
+    ex->WakeAll(&w_.waiters);
+  }
+}
+
+// ---- QemuCond --------------------------------------------------------------------------
+
+// Waits for a signal with `m` released; returns false on timeout (deadline >= 0).
+static bool CondWait(QemuCond* c, QemuMutex* m, int64_t deadline, SrcLoc loc) {
+  Execution* ex = Enter(&c->w_, OpKind::kCondWait, loc);
+  // Object 0: the wait also releases the mutex, so it is dependent with everything.
+  ex->Point(OpKind::kCondWait, 0, loc);
+  // A spurious wakeup returns at once, as pthread_cond_wait may.
+  if (ex->options().spurious_wakeups &&
+      ex->Choose(sim::ChoiceKind::kSpuriousWakeup, 2) == 1) {
+    return true;
+  }
+  // Release the mutex and start waiting in one step (no point in between).
+  Release(ex, &m->w_);
+  m->owner_ = -1;
+  ex->WakeAll(&m->w_.waiters);
+  sim::WakeReason why =
+      ex->Block({&c->w_.waiters}, deadline, "qemu_cond_wait", c->w_.meta.id, loc);
+  m->Lock(loc);
+  return why != sim::WakeReason::kTimeout;
+}
+
+void QemuCond::Signal(SrcLoc loc) {
+  Execution* ex = Enter(&w_, OpKind::kCondSignal, loc);
+  if (ex == nullptr) return;
+  ex->Point(OpKind::kCondSignal, w_.meta.id, loc);
+  ex->WakeOne(&w_.waiters);
+}
+
+void QemuCond::Broadcast(SrcLoc loc) {
+  Execution* ex = Enter(&w_, OpKind::kCondSignal, loc);
+  if (ex == nullptr) return;
+  ex->Point(OpKind::kCondSignal, w_.meta.id, loc);
+  ex->WakeAll(&w_.waiters);
+}
+
+void QemuCond::Wait(QemuMutex* m, SrcLoc loc) {
+  if (tls_execution == nullptr) sim::OutsideSimulation("qemu_cond_wait", loc);
+  CondWait(this, m, -1, loc);
+}
+
+bool QemuCond::TimedWait(QemuMutex* m, int ms, SrcLoc loc) {
+  if (tls_execution == nullptr) sim::OutsideSimulation("qemu_cond_timedwait", loc);
+  return CondWait(this, m, tls_execution->NowNs() + int64_t{ms} * 1000000, loc);
+}
+
+// ---- QemuSemaphore ---------------------------------------------------------------------
+
+void QemuSemaphore::Post(SrcLoc loc) {
+  Execution* ex = Enter(&w_, OpKind::kSemPost, loc);
+  if (ex == nullptr) {
+    count_++;
+    return;
+  }
+  ex->Point(OpKind::kSemPost, w_.meta.id, loc);
+  Release(ex, &w_);
+  count_++;
+  ex->WakeAll(&w_.waiters);
+}
+
+void QemuSemaphore::Wait(SrcLoc loc) {
+  Execution* ex = Enter(&w_, OpKind::kSemWait, loc);
+  if (ex == nullptr) sim::OutsideSimulation("qemu_sem_wait", loc);
+  ex->Point(OpKind::kSemWait, w_.meta.id, loc);
+  while (count_ == 0) ex->Block({&w_.waiters}, -1, "qemu_sem_wait", w_.meta.id, loc);
+  count_--;
+  Acquire(ex, &w_);
+}
+
+int QemuSemaphore::TimedWait(int ms, SrcLoc loc) {
+  Execution* ex = Enter(&w_, OpKind::kSemWait, loc);
+  if (ex == nullptr) sim::OutsideSimulation("qemu_sem_timedwait", loc);
+  ex->Point(OpKind::kSemWait, w_.meta.id, loc);
+  const int64_t deadline = ex->NowNs() + int64_t{ms} * 1000000;
+  while (count_ == 0) {
+    if (ms <= 0 || ex->NowNs() >= deadline) return -1;
+    ex->Block({&w_.waiters}, deadline, "qemu_sem_timedwait", w_.meta.id, loc);
+  }
+  count_--;
+  Acquire(ex, &w_);
+  return 0;
+}
+
+// ---- QemuEvent -------------------------------------------------------------------------
+
+void QemuEvent::Set(SrcLoc loc) {
+  Execution* ex = Enter(&w_, OpKind::kEventSet, loc);
+  if (ex == nullptr) {
+    set_ = true;
+    return;
+  }
+  ex->Point(OpKind::kEventSet, w_.meta.id, loc);
+  Release(ex, &w_);
+  set_ = true;
+  ex->WakeAll(&w_.waiters);
+}
+
+void QemuEvent::Reset(SrcLoc loc) {
+  Execution* ex = Enter(&w_, OpKind::kEventReset, loc);
+  if (ex == nullptr) {
+    set_ = false;
+    return;
+  }
+  ex->Point(OpKind::kEventReset, w_.meta.id, loc);
+  set_ = false;
+}
+
+void QemuEvent::Wait(SrcLoc loc) {
+  Execution* ex = Enter(&w_, OpKind::kEventWait, loc);
+  if (ex == nullptr) {
+    if (!set_) sim::OutsideSimulation("qemu_event_wait on an unset event", loc);
+    return;
+  }
+  ex->Point(OpKind::kEventWait, w_.meta.id, loc);
+  while (!set_) ex->Block({&w_.waiters}, -1, "qemu_event_wait", w_.meta.id, loc);
+  Acquire(ex, &w_);
+}
+
+}  // namespace aiosim::core

@@ -1,0 +1,202 @@
+// sim/tests/primitives_test.cc — the simulated primitives' semantics, in virtual time.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "core/platform/sync.h"
+#include "gtest/gtest.h"
+#include "sim/aiosim_sim.h"
+#include "sim/strategy.h"
+
+namespace aiosim::sim {
+namespace {
+
+using namespace aiosim::core;  // NOLINT
+
+ExecResult RunOnce(const Body& body, uint64_t seed = 1) {
+  RandomStrategy s(seed);
+  s.BeginExecution(0);
+  return RunExecution(body, ExecOptions{}, &s);
+}
+
+TEST(PrimitivesTest, TimedWaitsCostNoWallTimeAndAdvanceVirtualTime) {
+  int64_t elapsed = 0;
+  ExecResult r = RunOnce([&](SimContext& c) {
+    QemuSemaphore sem(0);
+    const int64_t start = c.platform().clock().NowNs(QEMU_CLOCK_REALTIME);
+    EXPECT_EQ(qemu_sem_timedwait(&sem, 10000), -1);  // a pool worker's idle wait
+    elapsed = c.platform().clock().NowNs(QEMU_CLOCK_REALTIME) - start;
+  });
+  EXPECT_EQ(r.failure.kind, FailureKind::kNone) << r.failure.message;
+  EXPECT_EQ(elapsed, int64_t{10000} * 1000000);
+}
+
+TEST(PrimitivesTest, ZeroTimeoutSemaphoreWaitNeverBlocks) {
+  ExecResult r = RunOnce([&](SimContext& c) {
+    QemuSemaphore sem(0);
+    const int64_t start = c.platform().clock().NowNs(QEMU_CLOCK_REALTIME);
+    EXPECT_EQ(qemu_sem_timedwait(&sem, 0), -1);
+    qemu_sem_post(&sem);
+    EXPECT_EQ(qemu_sem_timedwait(&sem, 0), 0);
+    EXPECT_EQ(c.platform().clock().NowNs(QEMU_CLOCK_REALTIME), start);
+  });
+  EXPECT_EQ(r.failure.kind, FailureKind::kNone) << r.failure.message;
+}
+
+TEST(PrimitivesTest, TimeJumpsToTheEarliestDeadlineWithTiesInOrder) {
+  std::vector<int> order;
+  ExecResult r = RunOnce([&](SimContext& c) {
+    Threads& t = c.platform().threads();
+    auto sleeper = [&](int ms, int id) {
+      QemuSemaphore never(0);
+      qemu_sem_timedwait(&never, ms);
+      order.push_back(id);
+    };
+    int a = t.Spawn("a", [&] { sleeper(30, 3); }, QEMU_THREAD_JOINABLE);
+    int b = t.Spawn("b", [&] { sleeper(10, 1); }, QEMU_THREAD_JOINABLE);
+    int d = t.Spawn("d", [&] { sleeper(20, 2); }, QEMU_THREAD_JOINABLE);
+    t.Join(a);
+    t.Join(b);
+    t.Join(d);
+  });
+  EXPECT_EQ(r.failure.kind, FailureKind::kNone) << r.failure.message;
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+TEST(PrimitivesTest, MutexExcludesUnderEverySchedule) {
+  for (uint64_t seed = 1; seed <= 50; seed++) {
+    ExecResult r = RunOnce([&](SimContext& c) {
+      QemuMutex m;
+      Shared<int> inside{0};
+      auto work = [&] {
+        for (int i = 0; i < 5; i++) {
+          qemu_mutex_lock(&m);
+          c.Check(inside.Load() == 0, "one thread inside");
+          inside.Store(1);
+          inside.Store(0);
+          qemu_mutex_unlock(&m);
+        }
+      };
+      Threads& t = c.platform().threads();
+      int a = t.Spawn("a", work, QEMU_THREAD_JOINABLE);
+      int b = t.Spawn("b", work, QEMU_THREAD_JOINABLE);
+      t.Join(a);
+      t.Join(b);
+    }, seed);
+    ASSERT_EQ(r.failure.kind, FailureKind::kNone) << r.failure.message;
+  }
+}
+
+TEST(PrimitivesTest, ConditionVariableWakesAndTimesOut) {
+  ExecResult r = RunOnce([&](SimContext& c) {
+    QemuMutex m;
+    QemuCond cond;
+    bool ready = false;
+    qemu_mutex_lock(&m);
+    EXPECT_FALSE(qemu_cond_timedwait(&cond, &m, 5));
+    Threads& t = c.platform().threads();
+    int s = t.Spawn("signaller", [&] {
+      qemu_mutex_lock(&m);
+      ready = true;
+      qemu_cond_signal(&cond);
+      qemu_mutex_unlock(&m);
+    }, QEMU_THREAD_JOINABLE);
+    while (!ready) qemu_cond_wait(&cond, &m);
+    qemu_mutex_unlock(&m);
+    t.Join(s);
+  });
+  EXPECT_EQ(r.failure.kind, FailureKind::kNone) << r.failure.message;
+}
+
+TEST(PrimitivesTest, EventNotifierHasEventfdSemanticsAndPollBlocksInVirtualTime) {
+  ExecResult r = RunOnce([&](SimContext& c) {
+    Poller& poller = c.platform().poller();
+    auto e = poller.NewEventNotifier(false);
+    PollFd pfd{event_notifier_get_fd(e.get()), G_IO_IN, 0};
+    EXPECT_EQ(poller.Poll(&pfd, 1, 0), 0);
+    const int64_t start = c.platform().clock().NowNs(QEMU_CLOCK_REALTIME);
+    EXPECT_EQ(poller.Poll(&pfd, 1, 7 * SCALE_MS), 0);
+    EXPECT_EQ(c.platform().clock().NowNs(QEMU_CLOCK_REALTIME) - start, 7 * SCALE_MS);
+    Threads& t = c.platform().threads();
+    int s = t.Spawn("setter", [&] { event_notifier_set(e.get()); }, QEMU_THREAD_JOINABLE);
+    EXPECT_EQ(poller.Poll(&pfd, 1, -1), 1);
+    EXPECT_TRUE(pfd.revents & G_IO_IN);
+    EXPECT_EQ(event_notifier_test_and_clear(e.get()), 1);
+    EXPECT_EQ(event_notifier_test_and_clear(e.get()), 0);
+    t.Join(s);
+  });
+  EXPECT_EQ(r.failure.kind, FailureKind::kNone) << r.failure.message;
+}
+
+TEST(PrimitivesTest, ScenarioFdsAreLevelTriggered) {
+  ExecResult r = RunOnce([&](SimContext& c) {
+    SimPoller& poller = c.platform().sim_poller();
+    int fd = poller.NewFd();
+    PollFd pfd{fd, G_IO_IN | G_IO_OUT, 0};
+    EXPECT_EQ(poller.Poll(&pfd, 1, 0), 0);
+    poller.SetReady(fd, true, false);
+    EXPECT_EQ(poller.Poll(&pfd, 1, 0), 1);
+    EXPECT_EQ(pfd.revents, G_IO_IN);
+    EXPECT_EQ(poller.Poll(&pfd, 1, 0), 1) << "still ready";
+    poller.SetReady(fd, false, true);
+    EXPECT_EQ(poller.Poll(&pfd, 1, 0), 1);
+    EXPECT_EQ(pfd.revents, G_IO_OUT);
+  });
+  EXPECT_EQ(r.failure.kind, FailureKind::kNone) << r.failure.message;
+}
+
+TEST(PrimitivesTest, EintrIsAnInjectedRecordedChoice) {
+  bool saw_eintr = false;
+  for (uint64_t seed = 1; seed <= 64 && !saw_eintr; seed++) {
+    RandomStrategy s(seed);
+    s.BeginExecution(0);
+    ExecOptions o;
+    o.inject_eintr = true;
+    ExecResult r = RunExecution([&](SimContext& c) {
+      auto e = c.platform().poller().NewEventNotifier(false);
+      PollFd pfd{event_notifier_get_fd(e.get()), G_IO_IN, 0};
+      if (c.platform().poller().Poll(&pfd, 1, 5 * SCALE_MS) == -EINTR) saw_eintr = true;
+    }, o, &s);
+    ASSERT_EQ(r.failure.kind, FailureKind::kNone);
+  }
+  EXPECT_TRUE(saw_eintr);
+}
+
+TEST(PrimitivesTest, UseAfterFreeOfATrackedObjectIsCaught) {
+  ExecResult r = RunOnce([&](SimContext&) {
+    struct Node {
+      Shared<int> v{0};
+    };
+    Node* n = platform_new<Node>();
+    platform_delete(n);
+    n->v.Load();  // the liveness word was poisoned
+  });
+  EXPECT_EQ(r.failure.kind, FailureKind::kUseAfterFree);
+  EXPECT_NE(r.failure.details.back().find("freed at"), std::string::npos)
+      << r.failure.details.back();
+}
+
+TEST(PrimitivesTest, DoubleFreeAndLeakAreCaught) {
+  ExecResult r = RunOnce([&](SimContext&) {
+    struct Node {
+      Shared<int> v{0};
+    };
+    Node* n = platform_new<Node>();
+    platform_delete(n);
+    platform_delete(n);
+  });
+  EXPECT_EQ(r.failure.kind, FailureKind::kDoubleFree);
+  r = RunOnce([&](SimContext&) {
+    struct Node {
+      Shared<int> v{0};
+    };
+    (void)platform_new<Node>();
+  });
+  EXPECT_EQ(r.failure.kind, FailureKind::kLeak);
+}
+
+TEST(PrimitivesTest, AssertionInsideTheCoreEndsTheExecutionCleanly) {
+  ExecResult r = RunOnce([&](SimContext&) { CheckFailed("1 == 2"); });
+  EXPECT_EQ(r.failure.kind, FailureKind::kAssertion);
+  EXPECT_NE(r.failure.message.find("1 == 2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace aiosim::sim

@@ -408,6 +408,25 @@ void Execution::WakeOne(WaitList* list) {
   }
 }
 
+std::vector<std::string> Execution::DescribeThreads() const {
+  std::vector<std::string> out;
+  for (const auto& th : threads_) {
+    const char* state = th->state == ThreadState::kRunnable  ? "runnable"
+                        : th->state == ThreadState::kBlocked ? "blocked"
+                                                             : "finished";
+    std::string line = absl::StrFormat("thread %d (%s) %s", th->id, th->name, state);
+    if (th->state == ThreadState::kBlocked) {
+      absl::StrAppendFormat(&line, " in %s (object #%d) at %s", th->blocked_what,
+                            th->blocked_obj, Where(th->blocked_loc));
+      if (th->deadline_ns >= 0) {
+        absl::StrAppendFormat(&line, ", until %.3f ms", (th->deadline_ns - kStartNs) / 1e6);
+      }
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
 void Execution::Stuck() {
   std::vector<std::string> waits;
   bool sleeping_poller = false;

@@ -209,6 +209,8 @@ class Execution {
   const std::string& ThreadName(int id) const { return threads_[id]->name; }
   int ThreadCount() const { return static_cast<int>(threads_.size()); }
 
+  // One line per thread: its state and, if blocked, what it waits for.
+  std::vector<std::string> DescribeThreads() const;
   // Records a failure and ends the execution. Never returns.
   [[noreturn]] void Fail(FailureKind kind, std::string message,
                          std::vector<std::string> details = {});

@@ -294,14 +294,26 @@ void Execution::AdvanceTimeTo(int64_t t) {
 }
 
 void Execution::Reschedule(bool current_runnable) {
+  // Fairness: after a long run, the current thread yields to the others.
+  bool exclude_current = false;
+  if (current_runnable && ++run_length_ > options_.fairness_steps) {
+    for (auto& th : threads_) {
+      if (th.get() != current_ && th->state == ThreadState::kRunnable) exclude_current = true;
+    }
+  }
   for (;;) {
     runnable_.clear();
     runnable_ops_.clear();
     for (auto& th : threads_) {
-      if (th->state == ThreadState::kRunnable) {
+      if (th->state == ThreadState::kRunnable && !(exclude_current && th.get() == current_)) {
         runnable_.push_back(th->id);
         runnable_ops_.push_back(th->pending);
       }
+    }
+    if (exclude_current) {
+      current_runnable = false;  // a forced switch, not a strategy's preemption
+      exclude_current = false;
+      HashStep(0xFA000000u, static_cast<uint64_t>(current_->id));
     }
     int64_t deadline = 0;
     const bool has_deadline = NextDeadline(&deadline);
@@ -339,7 +351,10 @@ void Execution::Reschedule(bool current_runnable) {
     }
     SimThread* next = threads_[runnable_[pick]].get();
     if (current_runnable && next != current_) result_.preemptions++;
-    if (next != current_) SwitchTo(next);
+    if (next != current_) {
+      run_length_ = 0;
+      SwitchTo(next);
+    }
     return;
   }
 }

@@ -103,6 +103,11 @@ struct ChoicePoint {
 
 struct ExecOptions {
   uint64_t max_steps = 200000;
+  // Fairness: a thread that has passed this many scheduling points in a row while
+  // others could run is switched away from (a fair OS would preempt it). Keeps
+  // strategies with fixed priorities (PCT) or few preemptions (DFS) from reporting a
+  // spin-wait that only starves under an unfair scheduler as a livelock.
+  uint64_t fairness_steps = 1000;
   int time_advances_max = 1;     // jumps of virtual time while threads can run
   bool spurious_wakeups = false;  // a condition wait may return without a signal
   bool inject_eintr = false;      // a blocking poll may fail with -EINTR
@@ -244,6 +249,7 @@ class Execution {
   int64_t now_ns_ = kStartNs;
   uint64_t deadline_seq_ = 0;
   int time_advances_ = 0;
+  uint64_t run_length_ = 0;  // points the current thread has passed in a row
   uint32_t next_obj_id_ = 1;
   int inspecting_ = 0;
   bool ended_ = false;

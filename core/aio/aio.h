@@ -68,8 +68,23 @@ class AioRuntime {
   QemuMutex timerlists_lock_;
 };
 
+// Historical fixes that can be reverted, to watch their bug come back (the race
+// catalog in QEMU-SEMANTICS.md §3). A bit set in AioContextOptions::reverted_fixes.
+enum AioFix : uint32_t {
+  // R4 (21a03d17f2, 05e514b1d4; QEMU 2.4): the eventfd is cleared by
+  // aio_notify_accept after poll and before dispatch. Reverted: no accept; the
+  // notifier's own fd handler clears the eventfd during dispatch.
+  AIO_FIX_R4 = 1u << 0,
+};
+// "R4" -> AIO_FIX_R4; 0 for an unknown name.
+uint32_t AioFixFromName(const std::string& name);
+const char* AioFixName(uint32_t fix);
+// Every fix that can be reverted, for listings.
+inline constexpr uint32_t kAioFixesAll = AIO_FIX_R4;
+
 struct AioContextOptions {
   AioGeneration generation = AioGeneration::kLegacy;
+  uint32_t reverted_fixes = 0;  // AioFix bits
   // Shown in logs and reports.
   std::string name = "ctx";
 };
@@ -78,6 +93,7 @@ struct AioContextOptions {
 struct AioContext {
   AioRuntime* runtime = nullptr;
   AioGeneration generation = AioGeneration::kLegacy;
+  uint32_t reverted_fixes = 0;
   std::string name;
 
   // The GSource reference count (aio_context_ref/unref).

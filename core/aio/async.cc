@@ -22,6 +22,18 @@ const char* AioGenerationName(AioGeneration generation) {
   return "invalid";
 }
 
+uint32_t AioFixFromName(const std::string& name) {
+  if (name == "R4") return AIO_FIX_R4;
+  return 0;
+}
+
+const char* AioFixName(uint32_t fix) {
+  switch (fix) {
+    case AIO_FIX_R4: return "R4";
+  }
+  return "unknown";
+}
+
 AioRuntime::AioRuntime(Platform* platform) : platform_(platform) {
   for (int i = 0; i < QEMU_CLOCK_MAX; i++) {
     clocks_[i].type = static_cast<QEMUClockType>(i);
@@ -190,7 +202,9 @@ static void aio_ctx_finalize(AioContext* ctx) {
   aio_set_event_notifier(ctx, ctx->notifier.get(), false, nullptr);
   ctx->notifier.reset();
   timerlistgroup_deinit(&ctx->tlg);
-  AIOSIM_ASSERT(ctx->aio_handlers.Load() == nullptr);  // every fd handler was removed
+  // Not in QEMU (which would leak the node): every fd handler was removed, and the
+  // notifier's node was unlinked, i.e. nobody was still walking the handler list.
+  AIOSIM_ASSERT(ctx->aio_handlers.Load() == nullptr);
 }
 
 // ---- notification ----------------------------------------------------------------------
@@ -207,6 +221,7 @@ void aio_notify(AioContext* ctx) {
 }
 
 void aio_notify_accept(AioContext* ctx) {
+  if (ctx->reverted_fixes & AIO_FIX_R4) return;  // before 2.4: no accept step
   if (atomic_xchg(&ctx->notified, false)) {
     event_notifier_test_and_clear(ctx->notifier.get());
   }
@@ -218,6 +233,10 @@ static void aio_timerlist_notify(void* opaque) { aio_notify(static_cast<AioConte
 // dispatch (R4's fix), so by the time handlers run there is nothing left to do.
 static void event_notifier_dummy_cb(EventNotifier*) {}
 
+// With R4 reverted, as before 2.4: the handler clears the eventfd during dispatch,
+// which can eat a notification sent after this poll's BHs ran.
+static void event_notifier_clear_cb(EventNotifier* e) { event_notifier_test_and_clear(e); }
+
 // ---- lifecycle -------------------------------------------------------------------------
 
 AioContext* aio_context_new(AioRuntime* rt, const AioContextOptions& options,
@@ -225,6 +244,7 @@ AioContext* aio_context_new(AioRuntime* rt, const AioContextOptions& options,
   auto* ctx = platform_new<AioContext>();
   ctx->runtime = rt;
   ctx->generation = options.generation;
+  ctx->reverted_fixes = options.reverted_fixes;
   ctx->name = options.name;
   ctx->notifier = rt->platform()->poller().NewEventNotifier(false);
   if (ctx->notifier == nullptr) {
@@ -232,7 +252,9 @@ AioContext* aio_context_new(AioRuntime* rt, const AioContextOptions& options,
     platform_delete(ctx);
     return nullptr;
   }
-  aio_set_event_notifier(ctx, ctx->notifier.get(), false, event_notifier_dummy_cb);
+  aio_set_event_notifier(ctx, ctx->notifier.get(), false,
+                         (ctx->reverted_fixes & AIO_FIX_R4) ? event_notifier_clear_cb
+                                                            : event_notifier_dummy_cb);
   timerlistgroup_init(rt, &ctx->tlg, aio_timerlist_notify, ctx);
   return ctx;
 }

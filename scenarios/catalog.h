@@ -1,0 +1,60 @@
+// scenarios/catalog.h — the catalog of named races and seed claims: each scenario is
+// a program over the AIO core that the simulator explores, with the outcome it
+// expects per generation and per reverted fix (Relacy's "the expected result is part
+// of the test's declaration").
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// A scenario is found by its catalog id ("S3", "R4", "R9"; case-insensitive) and
+// takes options as key=value pairs (e.g. revert=R4). Options are validated: an unknown
+// key or value is a one-line error that lists what is accepted.
+#ifndef AIOSIM_SCENARIOS_CATALOG_H_
+#define AIOSIM_SCENARIOS_CATALOG_H_
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sim/aiosim_sim.h"
+
+namespace aiosim::scenarios {
+
+using Options = std::vector<std::pair<std::string, std::string>>;
+
+struct ScenarioOption {
+  std::string key;
+  std::vector<std::string> values;  // the first is the default
+  std::string help;
+};
+
+struct Scenario {
+  std::string id;
+  std::string title;
+  std::string summary;  // what happens, in a few sentences
+  std::string source;   // SEED-CLAIMS.md / QEMU-SEMANTICS.md section
+  std::vector<ScenarioOption> options;
+  // The failure kind expected with these (complete, validated) options under the
+  // standard budgets, or sim::FailureKind::kNone if none may be found.
+  std::function<sim::FailureKind(const Options&)> expected;
+  std::function<sim::Body(const Options&)> make;
+};
+
+const std::vector<Scenario>& Catalog();
+const Scenario* FindScenario(std::string_view id);
+// Fills in defaults and checks every key and value. Returns the complete options,
+// sorted by key.
+absl::StatusOr<Options> ResolveOptions(const Scenario& s, const Options& given);
+// "key=value" -> pair, with a one-line error otherwise.
+absl::StatusOr<std::pair<std::string, std::string>> ParseOption(std::string_view text);
+std::string OptionValue(const Options& options, const std::string& key);
+
+// Scenario registration (one call per scenario file).
+Scenario MakeS3();
+Scenario MakeR4();
+Scenario MakeR9();
+
+}  // namespace aiosim::scenarios
+
+#endif  // AIOSIM_SCENARIOS_CATALOG_H_

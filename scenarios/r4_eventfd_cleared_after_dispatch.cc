@@ -1,0 +1,116 @@
+// scenarios/r4_eventfd_cleared_after_dispatch.cc — catalog R4 (21a03d17f2 and
+// 05e514b1d4, QEMU 2.4): with the eventfd cleared by the notifier's own fd handler
+// after dispatch, a nested aio_poll eats a wakeup meant for the main loop. Follows
+// QEMU 2.8.1 async.c / aio-posix.c with AIO_FIX_R4 reverted on request.
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// Threads: an "iothread" drives the context through the GSource path (main_loop_wait:
+// prepare sets notify_me bit 0, then poll), holding the BQL except around its poll, as
+// QEMU's main loop does; a "vcpu" runs one nested blocking aio_poll under the BQL; a
+// "worker" schedules a BH, waits until it has run once, and schedules it again. The property: the second schedule must run (main waits for it). With the fix
+// reverted, the vcpu's dispatch clears the eventfd that the second schedule set, after
+// its own BH pass, while the iothread sits between prepare and poll: the iothread then
+// sleeps in poll with the BH scheduled — a lost wakeup. With the fix, aio_notify_accept
+// clears the eventfd before the BH pass, so a later set always survives.
+#include "core/aio/aio.h"
+#include "core/aio/main_loop.h"
+#include "scenarios/catalog.h"
+#include "scenarios/util.h"
+
+namespace aiosim::scenarios {
+namespace {
+
+using namespace aiosim::core;  // NOLINT
+
+struct R4State {
+  QemuMutex bql;  // QEMU's big lock: serialises the two dispatchers
+  Atomic<int> runs{0};
+  QemuSemaphore ran_once{0};
+  QemuSemaphore ran_twice{0};
+  Atomic<bool> stop{false};
+  Atomic<int> exited{0};
+};
+
+void WorkCallback(void* opaque) {
+  auto* s = static_cast<R4State*>(opaque);
+  int runs = atomic_fetch_add(&s->runs, 1) + 1;
+  if (runs == 1) qemu_sem_post(&s->ran_once);
+  if (runs == 2) qemu_sem_post(&s->ran_twice);
+}
+
+void KickCallback(void*) {}
+
+sim::Body MakeBody(const Options& options) {
+  const bool reverted = OptionValue(options, "revert") == "R4";
+  return [reverted](sim::SimContext& c) {
+    AioRuntime rt(&c.platform());
+    AioContextOptions o;
+    o.reverted_fixes = reverted ? uint32_t{AIO_FIX_R4} : 0u;
+    AioContext* ctx = aio_context_new(&rt, o);
+    R4State s;
+    QEMUBH* work = aio_bh_new(ctx, WorkCallback, &s);
+    QEMUBH* kick = aio_bh_new(ctx, KickCallback, nullptr);
+    c.SetPending([work] {
+      return BhScheduled(work) ? std::string("the worker's BH is scheduled but nobody runs it")
+                               : std::string();
+    });
+
+    ThreadId iothread = Spawn(c, "iothread", [&] {
+      MainLoop loop{ctx, &s.bql};
+      qemu_mutex_lock(&s.bql);
+      while (!atomic_read(&s.stop)) main_loop_wait(&loop, false);
+      qemu_mutex_unlock(&s.bql);
+      atomic_inc(&s.exited);
+    });
+    ThreadId vcpu = Spawn(c, "vcpu", [&] {
+      qemu_mutex_lock(&s.bql);
+      aio_poll(ctx, true);  // a nested blocking poll, e.g. bdrv_drain in a vCPU
+      qemu_mutex_unlock(&s.bql);
+      atomic_inc(&s.exited);
+    });
+    ThreadId worker = Spawn(c, "worker", [&] {
+      qemu_bh_schedule(work);
+      qemu_sem_wait(&s.ran_once);
+      qemu_bh_schedule(work);
+    });
+
+    Join(c, worker);
+    qemu_sem_wait(&s.ran_twice);  // never returns after a lost wakeup
+    // Teardown: stop both pollers; keep kicking until both have left their loops.
+    atomic_set(&s.stop, true);
+    for (int i = 0; i < 1000 && atomic_read(&s.exited) < 2; i++) {
+      qemu_bh_schedule(kick);
+      SleepMs(1);
+    }
+    Join(c, iothread);
+    Join(c, vcpu);
+    qemu_bh_delete(work);
+    qemu_bh_delete(kick);
+    aio_poll(ctx, false);
+    aio_context_unref(ctx);
+  };
+}
+
+}  // namespace
+
+Scenario MakeR4() {
+  Scenario s;
+  s.id = "R4";
+  s.title = "eventfd cleared after dispatch: a nested aio_poll eats the main loop's wakeup";
+  s.summary =
+      "An iothread in the GSource path holds notify_me bit 0 between prepare and poll; "
+      "a vCPU's blocking aio_poll dispatches a BH; the worker schedules it again and "
+      "sets the eventfd; with the fix reverted the vCPU's notifier handler then clears "
+      "it, and the iothread sleeps with the BH scheduled (a lost wakeup). The fix "
+      "(aio_notify_accept before dispatch) makes the second set survive.";
+  s.source = "QEMU-SEMANTICS.md 3, R4; 4, aio_notify_bug.promela";
+  s.options = {{"revert", {"none", "R4"}, "revert the fix (R4) or keep it (none)"}};
+  s.expected = [](const Options& o) {
+    return OptionValue(o, "revert") == "R4" ? sim::FailureKind::kLostWakeup
+                                            : sim::FailureKind::kNone;
+  };
+  s.make = MakeBody;
+  return s;
+}
+
+}  // namespace aiosim::scenarios

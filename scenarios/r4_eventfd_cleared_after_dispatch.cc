@@ -50,10 +50,7 @@ sim::Body MakeBody(const Options& options) {
     R4State s;
     QEMUBH* work = aio_bh_new(ctx, WorkCallback, &s);
     QEMUBH* kick = aio_bh_new(ctx, KickCallback, nullptr);
-    c.SetPending([work] {
-      return BhScheduled(work) ? std::string("the worker's BH is scheduled but nobody runs it")
-                               : std::string();
-    });
+    c.SetPending([ctx] { return PendingBhs(ctx); });
 
     ThreadId iothread = Spawn(c, "iothread", [&] {
       MainLoop loop{ctx, &s.bql};

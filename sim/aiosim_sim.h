@@ -64,7 +64,7 @@ struct RunConfig {
   uint64_t pct_steps = 0;  // pct: initial k (0: measured by a first execution)
   ExecOptions exec;
   bool minimize = true;
-  uint64_t minimize_executions_max = 5000;
+  uint64_t minimize_executions_max = 30000;
   // Written before every execution (a crash keeps the last one); "" for none.
   std::string token_path;
   // Called about once a second on long runs.

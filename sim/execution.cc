@@ -459,15 +459,15 @@ void Execution::Stuck() {
     inspecting_--;
   }
   if (!pending.empty()) {
+    std::string message =
+        absl::StrCat("lost wakeup: a thread sleeps in poll with no timeout while ", pending);
     waits.insert(waits.begin(), absl::StrCat("pending: ", pending));
-    Fail(FailureKind::kLostWakeup,
-         absl::StrCat("lost wakeup: a thread sleeps in poll with no timeout while ", pending),
-         std::move(waits));
+    Fail(FailureKind::kLostWakeup, std::move(message), std::move(waits));
   }
-  Fail(FailureKind::kDeadlock,
-       absl::StrFormat("deadlock: no thread can run and no deadline is pending (%d blocked)",
-                       static_cast<int>(waits.size())),
-       std::move(waits));
+  std::string message =
+      absl::StrFormat("deadlock: no thread can run and no deadline is pending (%d blocked)",
+                      static_cast<int>(waits.size()));
+  Fail(FailureKind::kDeadlock, std::move(message), std::move(waits));
 }
 
 void Execution::Join(int id, core::SrcLoc loc) {

@@ -273,7 +273,7 @@ ExecResult Minimise(const Body& body, const RunConfig& c, std::vector<Deviation>
   if (best.preemptions > 0) {
     DfsStrategy dfs(best.preemptions - 1);
     DeviationRecorder recorder(&dfs);
-    const uint64_t budget = std::min<uint64_t>(c.minimize_executions_max / 2, 20000);
+    const uint64_t budget = c.minimize_executions_max * 2 / 3;
     for (uint64_t i = 0; i < budget && *runs < c.minimize_executions_max; i++) {
       if (!recorder.BeginExecution(i)) break;
       ++*runs;
@@ -336,6 +336,7 @@ Report Explore(const Body& body, const RunConfig& c) {
     report.executions = i + 1;
     report.last_trace_hash = r.trace_hash;
     if (r.failure.kind != FailureKind::kNone) {
+      report.seconds = WallSeconds() - start;  // the search, without minimisation
       report.found = true;
       report.failing_execution = i;
       report.original_steps = r.steps;
@@ -371,7 +372,7 @@ Report Explore(const Body& body, const RunConfig& c) {
       c.progress(report.executions, now - start);
     }
   }
-  report.seconds = WallSeconds() - start;
+  if (!report.found) report.seconds = WallSeconds() - start;
   report.executions_per_second =
       report.seconds > 0 ? static_cast<double>(report.executions) / report.seconds : 0;
   if (auto* dfs = dynamic_cast<DfsStrategy*>(strategy.get())) {

@@ -67,6 +67,8 @@ static uint32_t ThreadOptions(const ChoicePoint& p) { return p.n - (p.time_advan
 bool RandomStrategy::BeginExecution(uint64_t index) {
   uint64_t s = seed_ ^ (index * 0x9e3779b97f4a7c15ull);
   rng_ = Rng(SplitMix64(&s));
+  static constexpr uint32_t kSwitchOneIn[] = {1, 4, 16, 64};
+  switch_one_in_ = kSwitchOneIn[index % 4];
   return true;
 }
 
@@ -74,6 +76,9 @@ uint32_t RandomStrategy::Choose(const ChoicePoint& p) {
   switch (p.kind) {
     case ChoiceKind::kSchedule:
       if (p.time_advance && rng_.Below(64) == 0) return p.n - 1;
+      if (switch_one_in_ > 1 && p.current >= 0 && rng_.Below(switch_one_in_) != 0) {
+        return DefaultChoice(p);  // keep running the current thread
+      }
       return rng_.Below(ThreadOptions(p));
     case ChoiceKind::kSpuriousWakeup:
     case ChoiceKind::kEintr:
@@ -83,7 +88,8 @@ uint32_t RandomStrategy::Choose(const ChoicePoint& p) {
 }
 
 std::string RandomStrategy::Describe() const {
-  return absl::StrFormat("random walk, seed %d (execution i uses SplitMix64(seed ^ i*golden))",
+  return absl::StrFormat("random walk, seed %d; execution i is seeded SplitMix64(seed ^ "
+                         "i*golden) and switches threads with probability 1/{1,4,16,64}[i%%4]",
                          seed_);
 }
 

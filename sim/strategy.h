@@ -48,8 +48,12 @@ class Strategy {
 // runnable thread with the lowest id; never jump time; no spurious wakeup or EINTR.
 uint32_t DefaultChoice(const ChoicePoint& point);
 
-// Seeded random walk. Time jumps, spurious wakeups and EINTR are taken rarely
-// (1/64, 1/8, 1/8 when offered) so that a walk explores thread orders first.
+// Seeded random walk. Each execution draws how often it switches threads: at a
+// point where the running thread could go on, it switches with probability 1/s, s in
+// {1, 4, 16, 64} (s = 1: a uniform choice among the runnable threads), and chooses the
+// next thread uniformly. Few switches keep a thread starved long enough for the
+// "preempted in a window" bugs; many switches find fine-grained ones. Time jumps,
+// spurious wakeups and EINTR are taken rarely (1/64, 1/8, 1/8 when offered).
 class RandomStrategy final : public Strategy {
  public:
   explicit RandomStrategy(uint64_t seed) : seed_(seed), rng_(seed) {}
@@ -60,6 +64,7 @@ class RandomStrategy final : public Strategy {
  private:
   uint64_t seed_;
   Rng rng_;
+  uint32_t switch_one_in_ = 1;
 };
 
 // PCT (Burckhardt et al., ASPLOS 2010): random distinct thread priorities, d - 1

@@ -41,7 +41,9 @@ absl::StatusOr<std::pair<std::string, std::string>> ParseOption(std::string_view
 
 absl::StatusOr<Options> ResolveOptions(const Scenario& s, const Options& given) {
   Options out;
-  for (const auto& [k, v] : given) {
+  for (const auto& kv : given) {
+    const std::string& k = kv.first;
+    const std::string& v = kv.second;
     auto it = std::find_if(s.options.begin(), s.options.end(),
                            [&](const ScenarioOption& o) { return o.key == k; });
     if (it == s.options.end()) {

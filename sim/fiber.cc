@@ -130,6 +130,11 @@ void Fiber::MakeMain() {
 }
 
 void Fiber::Make(Stack stack, Entry entry, void* arg) {
+#ifdef AIOSIM_ASAN
+  // A reused stack still carries the shadow of its last fiber's frames (an abandoned
+  // execution's fibers never unwound): start clean.
+  ASAN_UNPOISON_MEMORY_REGION(stack.base, stack.size);
+#endif
   stack_ = stack;
   entry_ = entry;
   arg_ = arg;

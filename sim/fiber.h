@@ -68,8 +68,8 @@ class Fiber {
   void* asan_fake_stack_ = nullptr;
   const void* asan_bottom_ = nullptr;
   size_t asan_size_ = 0;
-  void* tsan_fiber_ = nullptr;
-  bool tsan_owned_ = false;
+  [[maybe_unused]] void* tsan_fiber_ = nullptr;
+  [[maybe_unused]] bool tsan_owned_ = false;
   friend struct FiberAccess;
 };
 

@@ -95,6 +95,26 @@ std::vector<Case> AllCases() {
 
 INSTANTIATE_TEST_SUITE_P(Catalog, ScenarioTest, ::testing::ValuesIn(AllCases()), Name);
 
+// The determinism self-check: every seed's execution, run twice, gives the same
+// choices and the same trace hash — for every scenario and option value.
+TEST(DeterminismTest, ThousandSeedsRunTwiceGiveIdenticalTraces) {
+  for (const Scenario& s : Catalog()) {
+    std::vector<Options> variants = {{}};
+    for (const ScenarioOption& o : s.options) {
+      variants.clear();
+      for (const std::string& v : o.values) variants.push_back({{o.key, v}});
+    }
+    for (const Options& given : variants) {
+      absl::StatusOr<Options> options = ResolveOptions(s, given);
+      ASSERT_TRUE(options.ok());
+      sim::ExecOptions exec;
+      std::vector<uint64_t> bad = sim::DeterminismCheck(s.make(*options), exec, 1, 1000);
+      EXPECT_TRUE(bad.empty()) << s.id << ": " << bad.size() << " seeds differ, first "
+                               << (bad.empty() ? 0 : bad.front());
+    }
+  }
+}
+
 TEST(CatalogTest, OptionsAreValidatedWithAOneLineError) {
   const Scenario* s = FindScenario("r4");
   ASSERT_NE(s, nullptr);

@@ -94,6 +94,7 @@ Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* 
       heap_(std::make_unique<HeapTracker>()) {
   if (options_.race_detection) races_ = std::make_unique<RaceDetector>();
   result_.trace_hash = 1469598103934665603ull;  // FNV-1a offset basis
+  result_.choices.reserve(1024);
 }
 
 Execution::~Execution() {
@@ -103,14 +104,11 @@ Execution::~Execution() {
 }
 
 void Execution::HashStep(uint64_t a, uint64_t b) {
+  // FNV-1a over 64-bit words (not bytes): two multiplies per step.
   uint64_t h = result_.trace_hash;
-  for (uint64_t v : {a, b}) {
-    for (int i = 0; i < 8; i++) {
-      h ^= (v >> (8 * i)) & 0xff;
-      h *= 1099511628211ull;
-    }
-  }
-  result_.trace_hash = h;
+  h = (h ^ a) * 1099511628211ull;
+  h = (h ^ b) * 1099511628211ull;
+  result_.trace_hash = h ^ (h >> 29);
 }
 
 ExecResult Execution::Run(const std::function<void()>& body,

@@ -304,7 +304,6 @@ ExecResult Minimise(const Body& body, const RunConfig& c, std::vector<Deviation>
 Report Explore(const Body& body, const RunConfig& c) {
   Report report;
   std::unique_ptr<Strategy> strategy = MakeStrategy(c);
-  DeviationRecorder recorder(strategy.get());
   TokenMapping token_file(c.token_path);
   const double start = WallSeconds();
   double last_progress = start;
@@ -317,12 +316,11 @@ Report Explore(const Body& body, const RunConfig& c) {
     uint64_t k = 0;
     for (const ChoiceRecord& ch : r.choices) k += ch.kind == ChoiceKind::kSchedule;
     strategy = std::make_unique<PctStrategy>(c.seed, c.pct_depth, std::max<uint64_t>(k, 1));
-    recorder = DeviationRecorder(strategy.get());
   }
   report.strategy_description = strategy->Describe();
 
   for (uint64_t i = 0; i < c.executions_max; i++) {
-    if (!recorder.BeginExecution(i)) {
+    if (!strategy->BeginExecution(i)) {
       report.exhausted = true;
       break;
     }
@@ -331,8 +329,8 @@ Report Explore(const Body& body, const RunConfig& c) {
       at.options.emplace_back("execution", absl::StrCat(i));
       token_file.Write(EncodeToken(MakeToken(at, {})));
     }
-    ExecResult r = RunExecution(body, c.exec, &recorder);
-    recorder.EndExecution(r);
+    ExecResult r = RunExecution(body, c.exec, strategy.get());
+    strategy->EndExecution(r);
     report.executions = i + 1;
     report.last_trace_hash = r.trace_hash;
     if (r.failure.kind != FailureKind::kNone) {
@@ -343,9 +341,20 @@ Report Explore(const Body& body, const RunConfig& c) {
       report.original_preemptions = r.preemptions;
       report.failure = r.failure;
       if (c.minimize && r.failure.kind != FailureKind::kReplayDiverged) {
-        ExecResult m = Minimise(body, c, recorder.deviations(), r.failure.kind,
-                                &report.minimize_executions);
-        if (m.failure.kind == r.failure.kind) r = std::move(m);
+        // The failing run's deviations from the default schedule: replay its choices
+        // once under a recorder (cheaper than recording every run of the search).
+        std::vector<uint32_t> values;
+        for (const ChoiceRecord& ch : r.choices) values.push_back(ch.value);
+        ReplayStrategy replay(std::move(values));
+        DeviationRecorder recorder(&replay);
+        recorder.BeginExecution(0);
+        ExecResult again = RunExecution(body, c.exec, &recorder);
+        report.minimize_executions++;
+        if (again.failure.kind == r.failure.kind) {
+          ExecResult m = Minimise(body, c, recorder.deviations(), r.failure.kind,
+                                  &report.minimize_executions);
+          if (m.failure.kind == r.failure.kind) r = std::move(m);
+        }
       }
       if (r.trace.empty()) {  // not minimised: replay once to get the trace
         ReplayStrategy replay([&] {

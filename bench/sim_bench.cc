@@ -1,0 +1,479 @@
+// bench/sim_bench.cc — Google Benchmark timings of the simulator itself: scheduling
+// points per second, executions per second of a standard workload and of scenario S3,
+// and the memory one execution with 8 fibers costs.
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// Every benchmark is deterministic: a RandomStrategy with a fixed seed, and benchmark
+// iteration i runs execution i of that strategy (RandomStrategy::BeginExecution(i)),
+// exactly as the explorer would. Two runs differ only in time and in how many
+// iterations Google Benchmark chooses (so averaged counters may move slightly).
+//
+// Threading: the benchmark thread runs the simulations (its fibers and its
+// thread_local stack pool). The memory benchmark also starts one std::thread, outside
+// any simulation, only to get a fresh stack pool whose first execution maps and
+// touches the fiber stacks; it is joined before the benchmark goes on.
+//
+// Every execution is checked: a failure (none is expected in these workloads) stops
+// the benchmark with SkipWithError, so a broken simulator cannot give a fast figure.
+// Only BM_ScenarioS3 expects failures and counts them instead.
+//
+// This binary links the simulator's build of the AIO core (aiosim::core_sim through
+// aiosim::scenarios); the host build (aiosim_bench_host) defines the same symbols, so
+// the two can never share an executable.
+#include <benchmark/benchmark.h>
+#include <malloc.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <new>
+#include <string>
+#include <thread>
+
+#include "core/platform/sync.h"
+#include "scenarios/catalog.h"
+#include "scenarios/util.h"
+#include "sim/aiosim_sim.h"
+#include "sim/strategy.h"
+
+// ---- counting operator new ------------------------------------------------------------
+// Replaces the global operator new/delete so the benchmarks can report how many C++
+// allocations one execution makes and the peak of C++-allocated bytes it holds. Sizes
+// are malloc_usable_size, so they are what the allocator really hands out. Counting is
+// off except around a few untimed executions (CountAllocations): inside timed loops
+// the replacement costs one thread_local test. Counters are per OS thread. The
+// simulator's tracked heap (platform_new, sim/heap.cc) uses aligned_alloc and is not
+// counted here; its peak is ExecResult::peak_heap_bytes. operator delete is kept out
+// of line: inlined next to a `new`, GCC would warn that malloc'd memory reaches a
+// delete.
+namespace {
+struct AllocCounters {
+  bool enabled = false;
+  uint64_t calls = 0;  // operator new calls
+  uint64_t bytes = 0;  // bytes they returned
+  int64_t live = 0;    // bytes allocated and not yet deleted while counting
+  int64_t peak = 0;    // maximum of `live`
+};
+thread_local AllocCounters t_alloc;
+}  // namespace
+
+void* operator new(std::size_t n) {
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) throw std::bad_alloc();
+  if (t_alloc.enabled) {
+    const size_t usable = malloc_usable_size(p);
+    t_alloc.calls++;
+    t_alloc.bytes += usable;
+    t_alloc.live += static_cast<int64_t>(usable);
+    if (t_alloc.live > t_alloc.peak) t_alloc.peak = t_alloc.live;
+  }
+  return p;
+}
+void* operator new[](std::size_t n) { return ::operator new(n); }
+[[gnu::noinline]] void operator delete(void* p) noexcept {
+  if (p == nullptr) return;
+  if (t_alloc.enabled) t_alloc.live -= static_cast<int64_t>(malloc_usable_size(p));
+  std::free(p);
+}
+void operator delete[](void* p) noexcept { ::operator delete(p); }
+void operator delete(void* p, std::size_t) noexcept { ::operator delete(p); }
+void operator delete[](void* p, std::size_t) noexcept { ::operator delete(p); }
+
+namespace {
+
+using aiosim::core::Atomic;
+using aiosim::core::QemuMutex;
+using aiosim::core::Shared;
+using aiosim::core::ThreadId;
+namespace core = aiosim::core;
+namespace scenarios = aiosim::scenarios;
+namespace sim = aiosim::sim;
+using benchmark::Counter;
+
+constexpr uint64_t kSeed = 1;
+
+// ---- measurement helpers --------------------------------------------------------------
+
+// Bytes malloc has handed out and not got back (glibc, every arena): chunks in use,
+// including those parked in the per-thread tcache, plus mmapped chunks.
+int64_t HeapInUse() {
+  const struct mallinfo2 mi = mallinfo2();
+  return static_cast<int64_t>(mi.uordblks + mi.hblkhd);
+}
+
+// A field of /proc/self/smaps_rollup ("Anonymous", "Rss"), in bytes; -1 if unreadable.
+// smaps_rollup walks the page tables, so it is exact; /proc/self/statm reads the
+// kernel's per-CPU RSS counters, which may lag by tens of pages.
+int64_t SmapsRollup(const char* field) {
+  FILE* f = std::fopen("/proc/self/smaps_rollup", "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  int64_t kb = -1;
+  const size_t len = std::strlen(field);
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, field, len) == 0 && line[len] == ':') {
+      kb = std::strtoll(line + len + 1, nullptr, 10);
+      break;
+    }
+  }
+  std::fclose(f);
+  return kb < 0 ? -1 : kb * 1024;
+}
+
+// Virtual size of the process from /proc/self/statm, in bytes.
+int64_t VirtualBytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return -1;
+  long pages = -1;
+  if (std::fscanf(f, "%ld", &pages) != 1) pages = -1;
+  std::fclose(f);
+  return pages < 0 ? -1 : pages * static_cast<int64_t>(sysconf(_SC_PAGESIZE));
+}
+
+Counter Bytes(double v) { return Counter(v, Counter::kDefaults, Counter::kIs1024); }
+
+// Runs execution `index` of `strategy`.
+sim::ExecResult RunIndex(const sim::Body& body, const sim::ExecOptions& options,
+                         sim::RandomStrategy* strategy, uint64_t index) {
+  strategy->BeginExecution(index);
+  return sim::RunExecution(body, options, strategy);
+}
+
+// The C++ allocations of executions first..first+3 of a fresh random walk (one of each
+// switch probability, see RandomStrategy), after one uncounted run so the thread's
+// pools and caches are warm: calls and bytes per execution, and the largest peak of
+// live bytes. Untimed.
+AllocCounters CountAllocations(const sim::Body& body, const sim::ExecOptions& options,
+                               uint64_t first) {
+  constexpr uint64_t kRuns = 4;
+  sim::RandomStrategy strategy(kSeed);
+  RunIndex(body, options, &strategy, first);
+  AllocCounters total;
+  for (uint64_t i = first; i < first + kRuns; i++) {
+    t_alloc = AllocCounters{};
+    t_alloc.enabled = true;
+    RunIndex(body, options, &strategy, i);
+    t_alloc.enabled = false;
+    total.calls += t_alloc.calls;
+    total.bytes += t_alloc.bytes;
+    total.peak = std::max(total.peak, t_alloc.peak);
+  }
+  total.calls /= kRuns;
+  total.bytes /= kRuns;
+  return total;
+}
+
+void SetAllocationCounters(benchmark::State& state, const AllocCounters& a) {
+  state.counters["news_per_exec"] = static_cast<double>(a.calls);
+  state.counters["new_B_per_exec"] = Bytes(static_cast<double>(a.bytes));
+}
+
+// False (and the benchmark is marked as failed) if the execution failed.
+bool Succeeded(benchmark::State& state, const sim::ExecResult& r) {
+  if (r.failure.kind == sim::FailureKind::kNone) return true;
+  const std::string what = std::string("unexpected ") +
+                           sim::FailureKindName(r.failure.kind) + ": " +
+                           r.failure.message;
+  state.SkipWithError(what.c_str());
+  return false;
+}
+
+double PerIteration(const benchmark::State& state, double total) {
+  return total / static_cast<double>(std::max<int64_t>(state.iterations(), 1));
+}
+
+// ---- workloads ------------------------------------------------------------------------
+
+// `threads` simulated threads (the main thread alone if threads == 1; else main spawns
+// them and joins them) each make `accesses` accesses, in rounds of four: a relaxed load
+// and a relaxed store of one Atomic<int> that all share, then a load and a store of a
+// Shared<int> of its own (a shared one would be a data race, and the race detector
+// would end the execution). Every access is a scheduling point.
+// REQUIRES: 1 <= threads <= 8; accesses a multiple of 4.
+sim::Body PointsBody(int threads, int64_t accesses) {
+  return [threads, accesses](sim::SimContext& c) {
+    Atomic<int> common{0};
+    std::unique_ptr<Shared<int>[]> own(new Shared<int>[threads]);
+    auto work = [&common, accesses](Shared<int>* mine) {
+      for (int64_t i = 0; i < accesses; i += 4) {
+        const int v = core::atomic_read(&common);
+        core::atomic_set(&common, v + 1);
+        mine->Store(mine->Load() + 1);
+      }
+    };
+    if (threads == 1) {
+      work(&own[0]);
+      return;
+    }
+    ThreadId ids[8];
+    for (int t = 0; t < threads; t++) {
+      ids[t] = scenarios::Spawn(c, "worker", [&work, &own, t] { work(&own[t]); });
+    }
+    for (int t = 0; t < threads; t++) scenarios::Join(c, ids[t]);
+  };
+}
+
+// What the threads of the standard workload share.
+struct StandardWorld {
+  QemuMutex lock;
+  Shared<int> data{0};
+  Atomic<int> count{0};
+};
+
+// The standard workload (the shape of Relacy's usual benchmark): `threads` simulated
+// threads, the main thread being one of them, each run `iterations` rounds of
+// {qemu_mutex_lock; load and store a Shared<int>; qemu_mutex_unlock; a seq-cst
+// atomic_fetch_add on an Atomic<int>}: 5 operations a round. Main then joins the
+// others and checks both totals. `sample`, if set, is called by every thread after its
+// last round, with no scheduling point (the memory benchmark measures there).
+// REQUIRES: 1 <= threads <= 8.
+sim::Body StandardBody(int threads, int iterations, const std::function<void()>* sample) {
+  return [threads, iterations, sample](sim::SimContext& c) {
+    StandardWorld w;
+    auto work = [&w, iterations, sample] {
+      for (int i = 0; i < iterations; i++) {
+        core::qemu_mutex_lock(&w.lock);
+        w.data.Store(w.data.Load() + 1);
+        core::qemu_mutex_unlock(&w.lock);
+        core::atomic_fetch_add(&w.count, 1);
+      }
+      if (sample != nullptr && *sample) (*sample)();
+    };
+    ThreadId ids[8];
+    for (int t = 1; t < threads; t++) ids[t] = scenarios::Spawn(c, "worker", work);
+    work();
+    for (int t = 1; t < threads; t++) scenarios::Join(c, ids[t]);
+    c.Check(w.data.Load() == threads * iterations, "every locked increment was kept");
+    c.Check(core::atomic_read(&w.count) == threads * iterations,
+            "every atomic_fetch_add was kept");
+  };
+}
+
+// ---- 1. scheduling points -------------------------------------------------------------
+
+constexpr int64_t kAccessesPerThread = int64_t{1} << 16;
+
+// One iteration: one execution in which range(0) threads each make kAccessesPerThread
+// accesses (PointsBody). range(1): the race detector on or off. points_per_s counts
+// every scheduling point (ExecResult::steps, which also includes the few spawns,
+// joins and exits); switch_ratio is the fraction of points where the strategy switched
+// away from a thread that could have gone on.
+void BM_SchedulingPoints(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const sim::Body body = PointsBody(threads, kAccessesPerThread);
+  sim::ExecOptions options;
+  options.race_detection = state.range(1) != 0;
+  options.max_steps = static_cast<uint64_t>(threads * kAccessesPerThread) + 1000;
+  sim::RandomStrategy strategy(kSeed);
+  uint64_t index = 0;
+  double steps = 0;
+  double switches = 0;
+  for (auto _ : state) {
+    const sim::ExecResult r = RunIndex(body, options, &strategy, index++);
+    if (!Succeeded(state, r)) break;
+    steps += static_cast<double>(r.steps);
+    switches += r.preemptions;
+  }
+  state.counters["points_per_s"] = Counter(steps, Counter::kIsRate);
+  state.counters["points_per_exec"] = PerIteration(state, steps);
+  state.counters["switch_ratio"] = switches / std::max(steps, 1.0);
+}
+BENCHMARK(BM_SchedulingPoints)
+    ->ArgNames({"threads", "races"})
+    ->ArgsProduct({{1, 2, 4}, {0, 1}})
+    ->Unit(benchmark::kMillisecond);
+
+// ---- 2. the standard workload ---------------------------------------------------------
+
+// One iteration: one execution of the standard workload (3 threads x 25 rounds = 375
+// operations), execution i of the random walk. range(0): race detector on or off.
+void BM_StandardWorkload(benchmark::State& state) {
+  const sim::Body body = StandardBody(3, 25, nullptr);
+  sim::ExecOptions options;
+  options.race_detection = state.range(0) != 0;
+  sim::RandomStrategy strategy(kSeed);
+  uint64_t index = 0;
+  double steps = 0;
+  for (auto _ : state) {
+    const sim::ExecResult r = RunIndex(body, options, &strategy, index++);
+    if (!Succeeded(state, r)) break;
+    steps += static_cast<double>(r.steps);
+  }
+  state.counters["execs_per_s"] =
+      Counter(static_cast<double>(state.iterations()), Counter::kIsRate);
+  state.counters["points_per_exec"] = PerIteration(state, steps);
+  SetAllocationCounters(state, CountAllocations(body, options, 0));
+}
+BENCHMARK(BM_StandardWorkload)->ArgName("races")->Arg(0)->Arg(1);
+
+// ---- 3. scenario S3 -------------------------------------------------------------------
+
+// One iteration: one execution of catalog scenario S3 (canceller=foreign: a vCPU
+// thread schedules and cancels a BH while the home thread polls), execution i of the
+// random walk. Some executions find the bug; failed_ratio is their fraction (the run
+// does not stop there) and the label counts executions by failure kind. range(0): race
+// detector on or off.
+void BM_ScenarioS3(benchmark::State& state) {
+  const scenarios::Scenario* s = scenarios::FindScenario("S3");
+  if (s == nullptr) {
+    state.SkipWithError("scenario S3 is not in the catalog");
+    return;
+  }
+  absl::StatusOr<scenarios::Options> resolved =
+      scenarios::ResolveOptions(*s, {{"canceller", "foreign"}});
+  if (!resolved.ok()) {
+    state.SkipWithError(std::string(resolved.status().message()).c_str());
+    return;
+  }
+  const sim::Body body = s->make(*resolved);
+  sim::ExecOptions options;
+  options.race_detection = state.range(0) != 0;
+  sim::RandomStrategy strategy(kSeed);
+  uint64_t index = 0;
+  double steps = 0;
+  double failed = 0;
+  size_t tracked_peak = 0;
+  uint64_t by_kind[static_cast<int>(sim::FailureKind::kReplayDiverged) + 1] = {};
+  for (auto _ : state) {
+    const sim::ExecResult r = RunIndex(body, options, &strategy, index++);
+    steps += static_cast<double>(r.steps);
+    failed += r.failure.kind != sim::FailureKind::kNone ? 1 : 0;
+    by_kind[static_cast<int>(r.failure.kind)]++;
+    tracked_peak = std::max(tracked_peak, r.peak_heap_bytes);
+  }
+  std::string label;  // e.g. "none 9950, assertion 50"
+  for (int k = 0; k < static_cast<int>(std::size(by_kind)); k++) {
+    if (by_kind[k] == 0) continue;
+    if (!label.empty()) label += ", ";
+    label += sim::FailureKindName(static_cast<sim::FailureKind>(k));
+    label += " " + std::to_string(by_kind[k]);
+  }
+  state.SetLabel(label);
+  state.counters["execs_per_s"] =
+      Counter(static_cast<double>(state.iterations()), Counter::kIsRate);
+  state.counters["failed_ratio"] = PerIteration(state, failed);
+  state.counters["points_per_exec"] = PerIteration(state, steps);
+  state.counters["tracked_peak_B"] = Bytes(static_cast<double>(tracked_peak));
+  SetAllocationCounters(state, CountAllocations(body, options, 0));
+}
+BENCHMARK(BM_ScenarioS3)->ArgName("races")->Arg(0)->Arg(1);
+
+// ---- 4. memory per execution with 8 fibers --------------------------------------------
+
+constexpr int kMemThreads = 8;     // main + 7 spawned: 8 fibers, 8 pooled stacks
+constexpr int kMemIterations = 5;  // rounds of the standard workload per thread
+
+// What the first executions on a fresh OS thread (a fresh, empty stack pool) cost.
+struct FirstExecutions {
+  int64_t anon_first = -1;   // anonymous resident bytes added by the first execution
+  int64_t anon_second = -1;  // ... and by the second (stacks reused: expected ~0)
+  int64_t vm_first = -1;     // virtual bytes mapped by the first (the 8 stacks)
+  bool ok = false;
+};
+
+// Runs two executions on a new OS thread, which has its own thread_local stack pool,
+// so the first one maps and touches 8 new stacks. The thread's malloc arena is
+// created before measuring.
+FirstExecutions MeasureFreshThread(const sim::Body& body) {
+  FirstExecutions out;
+  std::thread t([&] {
+    std::free(std::malloc(4096));  // creates this thread's malloc arena
+    sim::ExecOptions options;
+    sim::RandomStrategy strategy(kSeed);
+    const int64_t anon0 = SmapsRollup("Anonymous");
+    const int64_t vm0 = VirtualBytes();
+    const bool ok1 =
+        RunIndex(body, options, &strategy, 0).failure.kind == sim::FailureKind::kNone;
+    const int64_t anon1 = SmapsRollup("Anonymous");
+    const int64_t vm1 = VirtualBytes();
+    const bool ok2 =
+        RunIndex(body, options, &strategy, 1).failure.kind == sim::FailureKind::kNone;
+    const int64_t anon2 = SmapsRollup("Anonymous");
+    out.anon_first = anon1 - anon0;
+    out.anon_second = anon2 - anon1;
+    out.vm_first = vm1 - vm0;
+    out.ok = ok1 && ok2 && anon0 >= 0;
+  });
+  t.join();
+  return out;
+}
+
+// One iteration: one execution of the standard workload with 8 threads x 5 rounds.
+// Before the timed loop it measures (see README.md for what each number means):
+//   stack_rss_first_B   anonymous memory the first execution on a fresh thread made
+//                       resident: the pages of the 8 new stacks that were touched (and
+//                       a few heap pages); stack_rss_again_B: the same for the second;
+//   stack_vm_B          virtual memory that first execution mapped (8 stacks + guards);
+//   malloc_peak_B       malloc'd bytes in use inside one warm execution, sampled by
+//                       every thread after its last round (mallinfo2), minus before;
+//   new_peak_B          peak of C++-allocated bytes during a warm execution (exact,
+//                       from the counting operator new; the largest of four);
+//   tracked_peak_B      ExecResult::peak_heap_bytes (platform_new objects: none here);
+//   retained_B          malloc'd bytes still in use after that execution returned;
+//   total_B             stack_rss_first_B + new_peak_B + tracked_peak_B: the figure to
+//                       hold against the 1 MiB budget (an upper bound: the first term
+//                       also holds a few heap pages);
+// and around the timed loop heap_delta_B_per_exec, the steady-state growth.
+void BM_MemoryPerExecution(benchmark::State& state) {
+  std::function<void()> sample;
+  const sim::Body body = StandardBody(kMemThreads, kMemIterations, &sample);
+  const FirstExecutions first = MeasureFreshThread(body);
+  if (!first.ok) {
+    state.SkipWithError(
+        "the fresh-thread executions failed or smaps_rollup is unreadable");
+    return;
+  }
+
+  sim::ExecOptions options;
+  sim::RandomStrategy strategy(kSeed);
+  uint64_t index = 0;
+  for (int i = 0; i < 8; i++) {  // warm-up: stacks pooled, vectors and tcache grown
+    if (!Succeeded(state, RunIndex(body, options, &strategy, index++))) return;
+  }
+  const int64_t in_use_before = HeapInUse();
+  int64_t in_use_max = in_use_before;
+  sample = [&in_use_max] { in_use_max = std::max(in_use_max, HeapInUse()); };
+  size_t tracked_peak = 0;
+  {
+    const sim::ExecResult r = RunIndex(body, options, &strategy, index++);
+    if (!Succeeded(state, r)) return;
+    tracked_peak = r.peak_heap_bytes;
+  }
+  const int64_t retained = HeapInUse() - in_use_before;
+  sample = nullptr;
+  const AllocCounters counted = CountAllocations(body, options, index);
+
+  const int64_t loop_before = HeapInUse();
+  for (auto _ : state) {
+    const sim::ExecResult r = RunIndex(body, options, &strategy, index++);
+    if (!Succeeded(state, r)) break;
+  }
+  const int64_t loop_delta = HeapInUse() - loop_before;
+
+  state.counters["execs_per_s"] =
+      Counter(static_cast<double>(state.iterations()), Counter::kIsRate);
+  state.counters["stack_rss_first_B"] = Bytes(static_cast<double>(first.anon_first));
+  state.counters["stack_rss_again_B"] = Bytes(static_cast<double>(first.anon_second));
+  state.counters["stack_vm_B"] = Bytes(static_cast<double>(first.vm_first));
+  state.counters["malloc_peak_B"] =
+      Bytes(static_cast<double>(in_use_max - in_use_before));
+  state.counters["new_peak_B"] = Bytes(static_cast<double>(counted.peak));
+  SetAllocationCounters(state, counted);
+  state.counters["tracked_peak_B"] = Bytes(static_cast<double>(tracked_peak));
+  state.counters["retained_B"] = Bytes(static_cast<double>(retained));
+  state.counters["total_B"] = Bytes(static_cast<double>(
+      first.anon_first + counted.peak + static_cast<int64_t>(tracked_peak)));
+  state.counters["heap_delta_B_per_exec"] =
+      PerIteration(state, static_cast<double>(loop_delta));
+}
+BENCHMARK(BM_MemoryPerExecution);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -17,6 +17,10 @@ namespace aiosim::sim {
 
 thread_local Execution* tls_execution = nullptr;
 
+namespace {
+thread_local size_t choices_hint = 256;
+}  // namespace
+
 const char* FailureKindName(FailureKind kind) {
   switch (kind) {
     case FailureKind::kNone: return "none";
@@ -94,21 +98,15 @@ Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* 
       heap_(std::make_unique<HeapTracker>()) {
   if (options_.race_detection) races_ = std::make_unique<RaceDetector>();
   result_.trace_hash = 1469598103934665603ull;  // FNV-1a offset basis
-  result_.choices.reserve(1024);
+  // Reserve what the last execution on this OS thread needed: long executions would
+  // otherwise pay for doubling (and page faults) every time.
+  result_.choices.reserve(choices_hint);
 }
 
 Execution::~Execution() {
   for (auto& t : threads_) {
     if (t->fiber.stack().base != nullptr) stacks_->Put(t->fiber.stack());
   }
-}
-
-void Execution::HashStep(uint64_t a, uint64_t b) {
-  // FNV-1a over 64-bit words (not bytes): two multiplies per step.
-  uint64_t h = result_.trace_hash;
-  h = (h ^ a) * 1099511628211ull;
-  h = (h ^ b) * 1099511628211ull;
-  result_.trace_hash = h ^ (h >> 29);
 }
 
 ExecResult Execution::Run(const std::function<void()>& body,
@@ -134,6 +132,7 @@ ExecResult Execution::Run(const std::function<void()>& body,
       result_.failure.step = result_.steps;
     }
   }
+  choices_hint = std::clamp<size_t>(result_.choices.size(), 256, size_t{1} << 22);
   result_.peak_heap_bytes = heap_->peak_bytes();
   heap_->ReleaseAll();
   result_.threads = ThreadCount();
@@ -153,6 +152,7 @@ int Execution::Spawn(std::string name, std::function<void()> fn, bool detached) 
   if (races_ != nullptr) races_->OnSpawn(current_ != nullptr ? current_->id : -1, t->id);
   HashStep(0xFFFF0000u | static_cast<uint32_t>(t->id), 0);
   live_threads_++;
+  runnable_.push_back(t->id);  // the largest id: stays sorted
   threads_.push_back(std::move(t));
   return ThreadCount() - 1;
 }
@@ -166,6 +166,7 @@ void Execution::ThreadEntry(void* arg) {
 void Execution::Exit() {
   SimThread* t = current_;
   Point(OpKind::kExit, 0, core::SrcLoc::current());
+  MakeNotRunnable(t);
   t->state = ThreadState::kFinished;
   t->fn = nullptr;
   live_threads_--;
@@ -198,8 +199,8 @@ void Execution::Fail(FailureKind kind, std::string message, std::vector<std::str
   EndExecution();
 }
 
-void Execution::Touch(ObjMeta* meta, OpKind kind, core::SrcLoc loc) {
-  if (meta->magic != kMetaLive) {
+void Execution::TouchDead(ObjMeta* meta, OpKind kind, core::SrcLoc loc) {
+  {
     std::string freed = heap_->DescribeAddress(meta);
     Fail(FailureKind::kUseAfterFree,
          absl::StrCat(OpKindName(kind), " of a destroyed object at ", Where(loc)),
@@ -208,28 +209,16 @@ void Execution::Touch(ObjMeta* meta, OpKind kind, core::SrcLoc loc) {
           freed.empty() ? std::string("the object was destroyed (not a tracked block)")
                         : freed});
   }
-  if (meta->epoch != serial_) {
-    meta->epoch = serial_;
-    meta->id = next_obj_id_++;
-    meta->race = nullptr;
-  }
 }
 
-void Execution::Point(OpKind kind, uint32_t obj, core::SrcLoc loc) {
-  SimThread* cur = current_;
-  if (++result_.steps > options_.max_steps) {
-    Fail(FailureKind::kStepBound,
-         absl::StrFormat("more than %d scheduling points (a livelock, or raise --max-steps)",
-                         static_cast<int>(options_.max_steps)));
-  }
-  cur->pending = PendingOp{kind, obj};
-  cur->points++;
-  cur->choices_at_point = 0;
-  HashStep((static_cast<uint64_t>(cur->id) << 32) | static_cast<uint64_t>(kind), obj);
-  if (options_.record_trace) {
-    result_.trace.push_back(TraceEvent{result_.steps, cur->id, kind, obj, loc});
-  }
-  Reschedule(/*current_runnable=*/true);
+void Execution::StepBound() {
+  Fail(FailureKind::kStepBound,
+       absl::StrFormat("more than %d scheduling points (a livelock, or raise --max-steps)",
+                       static_cast<int>(options_.max_steps)));
+}
+
+void Execution::RecordTrace(OpKind kind, uint32_t obj, core::SrcLoc loc) {
+  result_.trace.push_back(TraceEvent{result_.steps, current_->id, kind, obj, loc});
 }
 
 void Execution::Locate(ChoicePoint* cp) {
@@ -256,18 +245,38 @@ uint32_t Execution::Choose(ChoiceKind kind, uint32_t n) {
   return v;
 }
 
-bool Execution::NextDeadline(int64_t* t) const {
-  bool any = false;
-  int64_t best = 0;
-  for (const auto& th : threads_) {
-    if (th->state == ThreadState::kBlocked && th->deadline_ns >= 0 &&
-        (!any || th->deadline_ns < best)) {
-      best = th->deadline_ns;
-      any = true;
+bool Execution::NextDeadline(int64_t* t) {
+  if (deadlines_ == 0) return false;
+  if (!deadline_cached_) {
+    has_deadline_ = false;
+    for (const auto& th : threads_) {
+      if (th->state == ThreadState::kBlocked && th->deadline_ns >= 0 &&
+          (!has_deadline_ || th->deadline_ns < next_deadline_)) {
+        next_deadline_ = th->deadline_ns;
+        has_deadline_ = true;
+      }
     }
+    deadline_cached_ = true;
   }
-  *t = best;
-  return any;
+  *t = next_deadline_;
+  return has_deadline_;
+}
+
+void Execution::MakeRunnable(SimThread* t, WakeReason why) {
+  Unwait(t);
+  t->wake = why;
+  if (t->deadline_ns >= 0) {
+    deadlines_--;
+    deadline_cached_ = false;
+    t->deadline_ns = -1;
+  }
+  t->state = ThreadState::kRunnable;
+  runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t->id), t->id);
+}
+
+void Execution::MakeNotRunnable(SimThread* t) {
+  auto it = std::lower_bound(runnable_.begin(), runnable_.end(), t->id);
+  if (it != runnable_.end() && *it == t->id) runnable_.erase(it);
 }
 
 void Execution::AdvanceTimeTo(int64_t t) {
@@ -284,70 +293,77 @@ void Execution::AdvanceTimeTo(int64_t t) {
     return a->deadline_ns != b->deadline_ns ? a->deadline_ns < b->deadline_ns
                                             : a->deadline_seq < b->deadline_seq;
   });
-  for (SimThread* th : due) {
-    Unwait(th);
-    th->wake = WakeReason::kTimeout;
-    th->state = ThreadState::kRunnable;
-  }
+  for (SimThread* th : due) MakeRunnable(th, WakeReason::kTimeout);
 }
 
 void Execution::Reschedule(bool current_runnable) {
   // Fairness: after a long run, the current thread yields to the others.
-  bool exclude_current = false;
-  if (current_runnable && ++run_length_ > options_.fairness_steps) {
-    for (auto& th : threads_) {
-      if (th.get() != current_ && th->state == ThreadState::kRunnable) exclude_current = true;
+  bool exclude_current =
+      current_runnable && ++run_length_ > options_.fairness_steps && runnable_.size() > 1;
+  // Inside a quantum the current thread goes on without a choice.
+  if (quantum_left_ > 0) {
+    if (current_runnable && !exclude_current) {
+      quantum_left_--;
+      return;
     }
+    quantum_left_ = 0;
   }
   for (;;) {
-    runnable_.clear();
-    runnable_ops_.clear();
-    for (auto& th : threads_) {
-      if (th->state == ThreadState::kRunnable && !(exclude_current && th.get() == current_)) {
-        runnable_.push_back(th->id);
-        runnable_ops_.push_back(th->pending);
-      }
-    }
+    const int* ids = runnable_.data();
+    size_t count = runnable_.size();
     if (exclude_current) {
+      choice_threads_.clear();
+      for (int id : runnable_) {
+        if (id != current_->id) choice_threads_.push_back(id);
+      }
+      ids = choice_threads_.data();
+      count = choice_threads_.size();
       current_runnable = false;  // a forced switch, not a strategy's preemption
       exclude_current = false;
       HashStep(0xFA000000u, static_cast<uint64_t>(current_->id));
     }
     int64_t deadline = 0;
     const bool has_deadline = NextDeadline(&deadline);
-    if (runnable_.empty()) {
+    if (count == 0) {
       if (!has_deadline) Stuck();
       AdvanceTimeTo(deadline);
       current_runnable = false;
       continue;
     }
     const bool can_advance = has_deadline && time_advances_ < options_.time_advances_max;
-    const uint32_t n = static_cast<uint32_t>(runnable_.size()) + (can_advance ? 1 : 0);
+    const uint32_t n = static_cast<uint32_t>(count) + (can_advance ? 1 : 0);
     uint32_t pick = 0;
     if (n > 1) {
       ChoicePoint cp;
       cp.kind = ChoiceKind::kSchedule;
       cp.n = n;
-      cp.threads = runnable_.data();
-      cp.ops = runnable_ops_.data();
+      cp.threads = ids;
+      if (strategy_->wants_ops()) {
+        runnable_ops_.clear();
+        for (size_t i = 0; i < count; i++) runnable_ops_.push_back(threads_[ids[i]]->pending);
+        cp.ops = runnable_ops_.data();
+      }
       cp.current = current_runnable ? current_->id : -1;
       cp.time_advance = can_advance;
       cp.step = result_.steps;
       Locate(&cp);
-      pick = strategy_->Choose(cp);
-      if (pick >= n) {
+      const uint32_t value = strategy_->Choose(cp);
+      if (value >= n * kQuantumMax) {
         Fail(FailureKind::kReplayDiverged,
              absl::StrFormat("schedule choice %d of %d options is out of range (the "
-                             "recorded schedule does not fit this program)", pick, n));
+                             "recorded schedule does not fit this program)", value, n));
       }
-      result_.choices.push_back(ChoiceRecord{pick, n, ChoiceKind::kSchedule});
+      result_.choices.push_back(ChoiceRecord{value, n, ChoiceKind::kSchedule});
+      pick = value % n;
+      quantum_left_ = value / n;
     }
     if (can_advance && pick == n - 1) {
+      quantum_left_ = 0;
       time_advances_++;
       AdvanceTimeTo(deadline);
       continue;  // choose again, now with the woken threads
     }
-    SimThread* next = threads_[runnable_[pick]].get();
+    SimThread* next = threads_[ids[pick]].get();
     if (current_runnable && next != current_) result_.preemptions++;
     if (next != current_) {
       run_length_ = 0;
@@ -366,19 +382,29 @@ void Execution::SwitchTo(SimThread* next) {
 
 WakeReason Execution::Block(std::initializer_list<WaitList*> lists, int64_t deadline_ns,
                             const char* what, uint32_t obj, core::SrcLoc loc) {
-  std::vector<WaitList*> v(lists);
-  return BlockOn(v, deadline_ns, what, obj, loc, false);
+  return BlockImpl(lists.begin(), lists.size(), deadline_ns, what, obj, loc, false);
 }
 
 WakeReason Execution::BlockOn(const std::vector<WaitList*>& lists, int64_t deadline_ns,
                               const char* what, uint32_t obj, core::SrcLoc loc,
                               bool poll_forever) {
+  return BlockImpl(lists.data(), lists.size(), deadline_ns, what, obj, loc, poll_forever);
+}
+
+WakeReason Execution::BlockImpl(WaitList* const* lists, size_t n, int64_t deadline_ns,
+                                const char* what, uint32_t obj, core::SrcLoc loc,
+                                bool poll_forever) {
   SimThread* t = current_;
+  MakeNotRunnable(t);
   t->state = ThreadState::kBlocked;
   t->wake = WakeReason::kNone;
-  t->waiting_on = lists;
-  for (WaitList* l : lists) l->push_back(t);
+  t->waiting_on.assign(lists, lists + n);
+  for (size_t i = 0; i < n; i++) lists[i]->push_back(t);
   t->deadline_ns = deadline_ns;
+  if (deadline_ns >= 0) {
+    deadlines_++;
+    deadline_cached_ = false;
+  }
   t->deadline_seq = deadline_seq_++;
   t->blocked_what = what;
   t->blocked_obj = obj;
@@ -387,7 +413,6 @@ WakeReason Execution::BlockOn(const std::vector<WaitList*>& lists, int64_t deadl
   t->pending = PendingOp{OpKind::kYield, obj};
   Reschedule(/*current_runnable=*/false);
   t->in_poll_forever = false;
-  t->deadline_ns = -1;
   return t->wake;
 }
 
@@ -400,23 +425,23 @@ void Execution::Unwait(SimThread* t) {
 }
 
 void Execution::WakeAll(WaitList* list) {
-  WaitList waking;
-  waking.swap(*list);
-  for (SimThread* t : waking) {
-    if (t->state != ThreadState::kBlocked) continue;
-    Unwait(t);
-    t->wake = WakeReason::kSignaled;
-    t->state = ThreadState::kRunnable;
+  if (list->empty()) return;
+  // Copy out and clear: `list` keeps its capacity for the next waiters.
+  waking_.assign(list->begin(), list->end());
+  list->clear();
+  for (SimThread* t : waking_) {
+    if (t->state == ThreadState::kBlocked) MakeRunnable(t, WakeReason::kSignaled);
   }
 }
 
 void Execution::WakeOne(WaitList* list) {
   while (!list->empty()) {
     SimThread* t = list->front();
-    Unwait(t);  // also removes it from `list`
-    if (t->state != ThreadState::kBlocked) continue;
-    t->wake = WakeReason::kSignaled;
-    t->state = ThreadState::kRunnable;
+    if (t->state != ThreadState::kBlocked) {
+      list->erase(list->begin());
+      continue;
+    }
+    MakeRunnable(t, WakeReason::kSignaled);  // Unwait removes it from `list` too
     return;
   }
 }

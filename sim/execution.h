@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "core/platform/sync_types.h"
 #include "sim/fiber.h"
 #include "sim/runtime.h"
@@ -68,11 +69,16 @@ struct Failure {
 
 enum class ChoiceKind : uint8_t { kSchedule, kSpuriousWakeup, kEintr };
 
+// A recorded choice. For kSchedule, `value` may also carry a quantum: value = option +
+// n * (q - 1) means "take `option`, then let the chosen thread run its next q - 1
+// scheduling points without asking" (strategies that switch rarely use it, which
+// makes those points nearly free). option = value % n.
 struct ChoiceRecord {
   uint32_t value;
   uint32_t n;
   ChoiceKind kind;
 };
+inline constexpr uint32_t kQuantumMax = 1024;
 
 // The operation a runnable thread will perform when it next runs (for DPOR).
 struct PendingOp {
@@ -155,7 +161,7 @@ class SimThread {
   uint64_t points = 0;            // scheduling points passed
   uint32_t choices_at_point = 0;  // choices made since the last one
   // While blocked.
-  std::vector<WaitList*> waiting_on;
+  absl::InlinedVector<WaitList*, 2> waiting_on;
   int64_t deadline_ns = -1;
   uint64_t deadline_seq = 0;
   WakeReason wake = WakeReason::kNone;
@@ -193,9 +199,31 @@ class Execution {
   bool inspecting() const { return inspecting_ > 0; }
 
   // Gives `meta` an id if this execution has not seen it yet; checks liveness.
-  void Touch(ObjMeta* meta, OpKind kind, core::SrcLoc loc);
-  // A scheduling point before `kind` on object `obj`.
-  void Point(OpKind kind, uint32_t obj, core::SrcLoc loc);
+  void Touch(ObjMeta* meta, OpKind kind, core::SrcLoc loc) {
+    if (__builtin_expect(meta->magic != kMetaLive, 0)) TouchDead(meta, kind, loc);
+    if (meta->epoch != serial_) {
+      meta->epoch = serial_;
+      meta->id = next_obj_id_++;
+      meta->race = nullptr;
+    }
+  }
+  // A scheduling point before `kind` on object `obj`. Inline: inside a quantum (see
+  // ChoiceRecord) a point costs a few instructions.
+  void Point(OpKind kind, uint32_t obj, core::SrcLoc loc) {
+    SimThread* cur = current_;
+    if (__builtin_expect(++result_.steps > options_.max_steps, 0)) StepBound();
+    cur->pending = PendingOp{kind, obj};
+    cur->points++;
+    cur->choices_at_point = 0;
+    HashStep((static_cast<uint64_t>(cur->id) << 32) | static_cast<uint64_t>(kind), obj);
+    if (__builtin_expect(options_.record_trace, 0)) RecordTrace(kind, obj, loc);
+    if (quantum_left_ > 0 && run_length_ < options_.fairness_steps) {
+      quantum_left_--;
+      run_length_++;
+      return;
+    }
+    Reschedule(/*current_runnable=*/true);
+  }
   // Blocks the current thread on `lists` (may be empty) until Wake or, if
   // deadline_ns >= 0, until virtual time reaches it. Returns why it woke.
   WakeReason Block(std::initializer_list<WaitList*> lists, int64_t deadline_ns,
@@ -224,6 +252,13 @@ class Execution {
 
  private:
   static void ThreadEntry(void* arg);
+  [[noreturn]] void TouchDead(ObjMeta* meta, OpKind kind, core::SrcLoc loc);
+  WakeReason BlockImpl(WaitList* const* lists, size_t n, int64_t deadline_ns,
+                       const char* what, uint32_t obj, core::SrcLoc loc, bool poll_forever);
+  // The only ways a thread's runnability changes: they keep runnable_ sorted and the
+  // deadline count exact.
+  void MakeRunnable(SimThread* t, WakeReason why);
+  void MakeNotRunnable(SimThread* t);
   void Exit();
   // Picks the next thread to run (the current one may be among the candidates) and
   // switches to it; handles time jumps and stuck states.
@@ -231,11 +266,19 @@ class Execution {
   void SwitchTo(SimThread* next);
   [[noreturn]] void EndExecution();
   void AdvanceTimeTo(int64_t t);
-  bool NextDeadline(int64_t* t) const;
+  bool NextDeadline(int64_t* t);
   void Unwait(SimThread* t);
   void Stuck();
-  void HashStep(uint64_t a, uint64_t b);
+  void HashStep(uint64_t a, uint64_t b) {
+    // FNV-1a over 64-bit words (not bytes): two multiplies per step.
+    uint64_t h = result_.trace_hash;
+    h = (h ^ a) * 1099511628211ull;
+    h = (h ^ b) * 1099511628211ull;
+    result_.trace_hash = h ^ (h >> 29);
+  }
   void Locate(ChoicePoint* cp);
+  [[noreturn]] void StepBound();
+  void RecordTrace(OpKind kind, uint32_t obj, core::SrcLoc loc);
 
   ExecOptions options_;
   Strategy* strategy_;
@@ -250,6 +293,7 @@ class Execution {
   uint64_t deadline_seq_ = 0;
   int time_advances_ = 0;
   uint64_t run_length_ = 0;  // points the current thread has passed in a row
+  uint32_t quantum_left_ = 0;  // points the current thread may pass without a choice
   uint32_t next_obj_id_ = 1;
   int inspecting_ = 0;
   bool ended_ = false;
@@ -258,9 +302,16 @@ class Execution {
   std::unique_ptr<HeapTracker> heap_;
   std::unique_ptr<RaceDetector> races_;
   ExecResult result_;
-  // Scratch for Reschedule (no allocation per step).
+  // Runnable thread ids, sorted; kept up to date by MakeRunnable / MakeNotRunnable.
   std::vector<int> runnable_;
+  int deadlines_ = 0;              // blocked threads with a deadline
+  bool deadline_cached_ = false;   // next_deadline_ is valid
+  bool has_deadline_ = false;
+  int64_t next_deadline_ = 0;
+  // Scratch (no allocation per step).
+  std::vector<int> choice_threads_;
   std::vector<PendingOp> runnable_ops_;
+  WaitList waking_;
 };
 
 }  // namespace aiosim::sim

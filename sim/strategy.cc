@@ -74,12 +74,15 @@ bool RandomStrategy::BeginExecution(uint64_t index) {
 
 uint32_t RandomStrategy::Choose(const ChoicePoint& p) {
   switch (p.kind) {
-    case ChoiceKind::kSchedule:
+    case ChoiceKind::kSchedule: {
       if (p.time_advance && rng_.Below(64) == 0) return p.n - 1;
-      if (switch_one_in_ > 1 && p.current >= 0 && rng_.Below(switch_one_in_) != 0) {
-        return DefaultChoice(p);  // keep running the current thread
-      }
-      return rng_.Below(ThreadOptions(p));
+      const uint32_t pick = rng_.Below(ThreadOptions(p));
+      if (switch_one_in_ == 1) return pick;
+      // The chosen thread then runs a quantum of q points, q uniform in [1, 2s - 1]
+      // (mean s), before the next choice.
+      const uint32_t q = 1 + rng_.Below(2 * switch_one_in_ - 1);
+      return pick + p.n * (q - 1);
+    }
     case ChoiceKind::kSpuriousWakeup:
     case ChoiceKind::kEintr:
       return rng_.Below(8) == 0 ? 1 : 0;
@@ -87,9 +90,12 @@ uint32_t RandomStrategy::Choose(const ChoicePoint& p) {
   return 0;
 }
 
+static_assert(2 * 64 <= kQuantumMax, "random quanta fit in a choice value");
+
 std::string RandomStrategy::Describe() const {
   return absl::StrFormat("random walk, seed %d; execution i is seeded SplitMix64(seed ^ "
-                         "i*golden) and switches threads with probability 1/{1,4,16,64}[i%%4]",
+                         "i*golden) and chooses a thread every q points, q uniform with mean "
+                         "{1,4,16,64}[i%%4]",
                          seed_);
 }
 
@@ -211,14 +217,17 @@ bool DeviationRecorder::BeginExecution(uint64_t index) {
 }
 
 uint32_t DeviationRecorder::Choose(const ChoicePoint& p) {
-  const uint32_t pick = inner_->Choose(p);
-  if (pick >= p.n || pick == DefaultChoice(p)) return pick;
+  const uint32_t value = inner_->Choose(p);
+  // Points inside a quantum are not asked about: they take the default (the running
+  // thread goes on), so only the option matters here.
+  const uint32_t pick = p.kind == ChoiceKind::kSchedule ? value % p.n : value;
+  if (value >= p.n * kQuantumMax || pick == DefaultChoice(p)) return value;
   Deviation d{p.running, p.running_points, p.sub, -1, pick};
   if (p.kind == ChoiceKind::kSchedule) {
     d.thread = (p.time_advance && pick == p.n - 1) ? -2 : p.threads[pick];
   }
   deviations_.push_back(d);
-  return pick;
+  return value;
 }
 
 // ---- bounded exhaustive ----------------------------------------------------------------

@@ -38,6 +38,8 @@ class Strategy {
   // (e.g. exhaustive search finished).
   virtual bool BeginExecution(uint64_t index) = 0;
   virtual uint32_t Choose(const ChoicePoint& point) = 0;
+  // Whether Choose reads ChoicePoint::ops (filling them costs a little per step).
+  virtual bool wants_ops() const { return false; }
   // After each execution, with its result.
   virtual void EndExecution(const ExecResult& result) { (void)result; }
   // One line for the report header: name and derived parameters.
@@ -48,12 +50,14 @@ class Strategy {
 // runnable thread with the lowest id; never jump time; no spurious wakeup or EINTR.
 uint32_t DefaultChoice(const ChoicePoint& point);
 
-// Seeded random walk. Each execution draws how often it switches threads: at a
-// point where the running thread could go on, it switches with probability 1/s, s in
-// {1, 4, 16, 64} (s = 1: a uniform choice among the runnable threads), and chooses the
-// next thread uniformly. Few switches keep a thread starved long enough for the
-// "preempted in a window" bugs; many switches find fine-grained ones. Time jumps,
-// spurious wakeups and EINTR are taken rarely (1/64, 1/8, 1/8 when offered).
+// Seeded random walk. Each execution draws how often it chooses: s in {1, 4, 16, 64}
+// by execution index. With s = 1 every scheduling point is a uniform choice among the
+// runnable threads; otherwise each choice picks a thread uniformly and lets it run a
+// quantum of q points, q uniform in [1, 2s - 1], before the next choice (a thread that
+// blocks ends its quantum). Few switches keep a thread starved long enough for the
+// "preempted in a window" bugs; many switches find fine-grained ones; and the points
+// inside a quantum cost almost nothing. Time jumps, spurious wakeups and EINTR are
+// taken rarely (1/64, 1/8, 1/8 when offered).
 class RandomStrategy final : public Strategy {
  public:
   explicit RandomStrategy(uint64_t seed) : seed_(seed), rng_(seed) {}
@@ -147,6 +151,7 @@ class DeviationRecorder final : public Strategy {
   bool BeginExecution(uint64_t index) override;
   uint32_t Choose(const ChoicePoint& point) override;
   void EndExecution(const ExecResult& result) override { inner_->EndExecution(result); }
+  bool wants_ops() const override { return inner_->wants_ops(); }
   std::string Describe() const override { return inner_->Describe(); }
   const std::vector<Deviation>& deviations() const { return deviations_; }
 
@@ -167,6 +172,7 @@ class DfsStrategy final : public Strategy {
   bool BeginExecution(uint64_t index) override;
   uint32_t Choose(const ChoicePoint& point) override;
   void EndExecution(const ExecResult& result) override;
+  bool wants_ops() const override { return true; }
   std::string Describe() const override;
   uint64_t pruned() const { return pruned_; }
   int bound() const { return bound_; }

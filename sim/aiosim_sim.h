@@ -94,6 +94,10 @@ struct Report {
 // Runs one execution of `body` with `strategy` (BeginExecution is the caller's job).
 ExecResult RunExecution(const Body& body, const ExecOptions& options, Strategy* strategy);
 
+// PCT's initial k when RunConfig::pct_steps is 0: the schedule choices of one
+// execution under the default (non-preemptive) schedule.
+uint64_t MeasurePctSteps(const Body& body, const ExecOptions& options);
+
 // Explores until a failure, the budget, or (dfs) exhaustion.
 Report Explore(const Body& body, const RunConfig& config);
 

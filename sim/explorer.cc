@@ -75,9 +75,7 @@ class TokenMapping {
 };
 
 std::unique_ptr<Strategy> MakeStrategy(const RunConfig& c) {
-  if (c.strategy == "pct") {
-    return std::make_unique<PctStrategy>(c.seed, c.pct_depth, c.pct_steps ? c.pct_steps : 1000);
-  }
+  if (c.strategy == "pct") return std::make_unique<PctStrategy>(c.seed, c.pct_depth, c.pct_steps);
   if (c.strategy == "dfs") return std::make_unique<DfsStrategy>(c.preemptions);
   return std::make_unique<RandomStrategy>(c.seed);
 }
@@ -198,6 +196,7 @@ absl::StatusOr<ExecResult> ReplayToken(const Body& body, const TokenData& t) {
       return absl::InvalidArgumentError("token: option execution is not a number");
     }
   }
+  if (c.strategy == "pct" && c.pct_steps == 0) c.pct_steps = MeasurePctSteps(body, c.exec);
   std::unique_ptr<Strategy> strategy = MakeStrategy(c);
   ExecResult r;
   for (uint64_t i = 0; i <= index; i++) {
@@ -301,22 +300,25 @@ ExecResult Minimise(const Body& body, const RunConfig& c, std::vector<Deviation>
 
 }  // namespace
 
-Report Explore(const Body& body, const RunConfig& c) {
+uint64_t MeasurePctSteps(const Body& body, const ExecOptions& options) {
+  DeviationStrategy default_schedule({});
+  default_schedule.BeginExecution(0);
+  ExecResult r = RunExecution(body, options, &default_schedule);
+  uint64_t k = 0;
+  for (const ChoiceRecord& ch : r.choices) k += ch.kind == ChoiceKind::kSchedule;
+  return std::max<uint64_t>(k, 1);
+}
+
+Report Explore(const Body& body, const RunConfig& config) {
   Report report;
+  // PCT needs k, the number of steps: measure it once, and record it in the tokens
+  // so that replaying "execution N" rebuilds the same strategy.
+  RunConfig c = config;
+  if (c.strategy == "pct" && c.pct_steps == 0) c.pct_steps = MeasurePctSteps(body, c.exec);
   std::unique_ptr<Strategy> strategy = MakeStrategy(c);
   TokenMapping token_file(c.token_path);
   const double start = WallSeconds();
   double last_progress = start;
-
-  // PCT needs k, the number of steps: measure one default execution first.
-  if (c.strategy == "pct" && c.pct_steps == 0) {
-    DeviationStrategy d({});
-    d.BeginExecution(0);
-    ExecResult r = RunExecution(body, c.exec, &d);
-    uint64_t k = 0;
-    for (const ChoiceRecord& ch : r.choices) k += ch.kind == ChoiceKind::kSchedule;
-    strategy = std::make_unique<PctStrategy>(c.seed, c.pct_depth, std::max<uint64_t>(k, 1));
-  }
   report.strategy_description = strategy->Describe();
 
   for (uint64_t i = 0; i < c.executions_max; i++) {

@@ -31,22 +31,9 @@
 #include "core/aio/qemu_timer.h"
 #include "core/aio/thread_pool.h"
 #include "core/host/host_platform.h"
+#include "tools/json.h"
 
 namespace aiosim::tools {
-
-const char kDemoUsage[] =
-    "usage: aiosim demo [--json]\n"
-    "\n"
-    "Runs a real AioContext (the default generation) on the host platform and shows,\n"
-    "step by step, what ran, in which thread and when: BHs scheduled from the home\n"
-    "thread and from a foreign thread, an idle BH, a oneshot BH, a cancelled BH, an\n"
-    "event notifier, a timer, and thread-pool requests (one of them cancelled).\n"
-    "\n"
-    "flags:\n"
-    "  --json   print the events as a JSON array of {\"t_ms\", \"thread\", \"event\"}\n"
-    "  --help   show this help\n"
-    "\n"
-    "exit codes: 0 ok, 1 a step failed or timed out (5 s per step), 2 bad command line\n";
 
 namespace {
 
@@ -580,26 +567,6 @@ void Demo::Teardown() {
 }
 
 // ---- output --------------------------------------------------------------------------
-
-// A JSON string literal (RFC 8259): quotes and backslashes escaped, control
-// characters as \u00XX (\n as \n, for readability); UTF-8 passes through.
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (byte < 0x20) {
-      absl::StrAppendFormat(&out, "\\u%04x", byte);
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 double Ms(int64_t ns) { return static_cast<double>(ns) / kMsNs; }
 

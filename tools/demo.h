@@ -14,6 +14,10 @@
 // are spawned through the platform and joined within their step; the thread pool's
 // workers are stopped by aio_context_unref at the end.
 //
+// Binaries: the host core and the simulated core share their symbols, so they cannot
+// be linked into one program. demo.cc is built into `aiosim-demo` (with demo_main.cc
+// and aiosim::core_host); `aiosim demo` execs that sibling binary.
+//
 // Determinism: this is the real host, so timings vary from run to run; the set of
 // events does not, except for the ids of the worker threads (which worker takes
 // which request is up to the OS scheduler).
@@ -27,15 +31,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "tools/flags.h"  // exit codes
 
 namespace aiosim::tools {
 
-// Exit codes shared by every subcommand (see tools/README.md).
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;   // the run itself failed
-inline constexpr int kExitBadInput = 2;  // bad command line
-
-// Shown by `aiosim demo --help` and `aiosim help demo`.
+// Shown by `aiosim demo --help` and `aiosim help demo`. Defined in demo_usage.cc, which
+// the sim-linked `aiosim` binary links too (demo.cc itself needs the host core).
 extern const char kDemoUsage[];
 
 struct DemoOptions {

@@ -1,0 +1,48 @@
+// tools/run.h — the simulator's subcommands of `aiosim`: list, run, replay and
+// check-determinism. They link the simulated core (aiosim::scenarios); the host demo
+// lives in its own binary (see demo.h).
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// Each entry point gets the arguments after the command's name, writes results to
+// stdout and problems to stderr, flushes stdout, and returns the exit code:
+//   kExitOk       no failure found (list, check-determinism without mismatches)
+//   kExitFailure  a failure found (run, replay), or a determinism mismatch
+//   kExitBadInput bad input: one line on stderr, "aiosim <command>: ..."
+//
+// Threading: each runs simulations on the calling thread (fibers on one OS thread);
+// call one at a time.
+//
+// Determinism: the same arguments give the same output, except wall-clock figures
+// (executions per second, seconds) and the progress lines on stderr. A failure's
+// token, schedule and trace hash depend only on the scenario, options, strategy, seed
+// and budget in executions (a --seconds budget may stop the search at another point).
+#ifndef AIOSIM_TOOLS_RUN_H_
+#define AIOSIM_TOOLS_RUN_H_
+
+#include "tools/flags.h"
+
+namespace aiosim::tools {
+
+// `aiosim list [--json]`: the catalog, one line per scenario (list.cc).
+extern const char kListUsage[];
+int ListMain(Args args);
+
+// `aiosim run <scenario> [flags]`: explore a scenario until a failure or the budget
+// ends; print the header, the failure, its minimal schedule and a reproduce line
+// (run.cc).
+extern const char kRunUsage[];
+int RunMain(Args args);
+
+// `aiosim replay <token-or-file> [--json]`: re-run the execution a token describes
+// (replay.cc).
+extern const char kReplayUsage[];
+int ReplayMain(Args args);
+
+// `aiosim check-determinism <scenario> [flags]`: run each seed's first execution twice
+// and compare (list.cc).
+extern const char kCheckDeterminismUsage[];
+int CheckDeterminismMain(Args args);
+
+}  // namespace aiosim::tools
+
+#endif  // AIOSIM_TOOLS_RUN_H_

@@ -1,0 +1,382 @@
+// tools/tests/cli_test.cc — the `aiosim` command line, end to end: each test runs the
+// built binary (AIOSIM_CLI_PATH) as a subprocess and checks its exit code, stdout and
+// stderr. Every run gets its own TMPDIR, so the default token files of tests running
+// in parallel never meet.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "sim/token.h"
+
+namespace {
+
+namespace sim = aiosim::sim;
+
+struct Result {
+  int exit = -1;
+  std::string out;
+  std::string err;
+  std::vector<std::string> OutLines() const {
+    return absl::StrSplit(out, '\n', absl::SkipEmpty());
+  }
+  std::vector<std::string> ErrLines() const {
+    return absl::StrSplit(err, '\n', absl::SkipEmpty());
+  }
+};
+
+std::string Quote(const std::string& s) {
+  std::string q = "'";
+  for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// A directory of this test's own, used as TMPDIR.
+std::string TestDir() {
+  const ::testing::TestInfo* info =
+      ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = std::string(info->test_suite_name()) + "." + info->name();
+  for (char& c : name) {
+    if (c == '/') c = '_';
+  }
+  const std::string dir = ::testing::TempDir() + "aiosim_cli_" + name;
+  mkdir(dir.c_str(), 0755);
+  return dir;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs `aiosim ARGS` with TMPDIR set to this test's directory.
+Result Cli(const std::vector<std::string>& args) {
+  const std::string dir = TestDir();
+  const std::string err_path = dir + "/stderr.txt";
+  std::string command = "TMPDIR=" + Quote(dir) + " " + Quote(AIOSIM_CLI_PATH);
+  for (const std::string& arg : args) command += " " + Quote(arg);
+  command += " 2>" + Quote(err_path);
+  Result r;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    ADD_FAILURE() << "popen failed: " << command;
+    return r;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) r.out.append(buf, n);
+  const int status = pclose(pipe);
+  r.exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.err = ReadFile(err_path);
+  return r;
+}
+
+// The value of `"key": "..."` in one of our JSON objects ("" if absent).
+std::string JsonField(const std::string& json, const std::string& key) {
+  const std::string open = "\"" + key + "\": \"";
+  const size_t at = json.find(open);
+  if (at == std::string::npos) return "";
+  const size_t start = at + open.size();
+  return json.substr(start, json.find('"', start) - start);
+}
+
+// A strict JSON syntax check (RFC 8259), enough to say "this parses".
+class JsonChecker {
+ public:
+  explicit JsonChecker(const std::string& s) : s_(s) {}
+  bool Valid() {
+    Space();
+    if (!Value()) return false;
+    Space();
+    return i_ == s_.size();
+  }
+
+ private:
+  void Space() {
+    while (i_ < s_.size() &&
+           (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t' || s_[i_] == '\r')) {
+      i_++;
+    }
+  }
+  bool Eat(char c) {
+    Space();
+    if (i_ < s_.size() && s_[i_] == c) {
+      i_++;
+      return true;
+    }
+    return false;
+  }
+  bool Word(const char* w) {
+    const std::string word(w);
+    if (s_.compare(i_, word.size(), word) != 0) return false;
+    i_ += word.size();
+    return true;
+  }
+  bool String() {
+    if (!Eat('"')) return false;
+    while (i_ < s_.size() && s_[i_] != '"') {
+      if (static_cast<unsigned char>(s_[i_]) < 0x20) return false;
+      if (s_[i_] == '\\') {
+        if (++i_ >= s_.size()) return false;
+        if (s_[i_] == 'u') {
+          for (int k = 0; k < 4; k++) {
+            if (++i_ >= s_.size() || !isxdigit(static_cast<unsigned char>(s_[i_]))) {
+              return false;
+            }
+          }
+        } else if (std::string("\"\\/bfnrt").find(s_[i_]) == std::string::npos) {
+          return false;
+        }
+      }
+      i_++;
+    }
+    return Eat('"');
+  }
+  bool Number() {
+    const size_t start = i_;
+    if (i_ < s_.size() && s_[i_] == '-') i_++;
+    while (i_ < s_.size() &&
+           (isdigit(static_cast<unsigned char>(s_[i_])) || s_[i_] == '.' ||
+            s_[i_] == 'e' || s_[i_] == 'E' || s_[i_] == '+' || s_[i_] == '-')) {
+      i_++;
+    }
+    return i_ > start && isdigit(static_cast<unsigned char>(s_[i_ - 1]));
+  }
+  bool Value() {
+    Space();
+    if (i_ >= s_.size()) return false;
+    const char c = s_[i_];
+    if (c == '{') {
+      i_++;
+      if (Eat('}')) return true;
+      do {
+        if (!String() || !Eat(':') || !Value()) return false;
+      } while (Eat(','));
+      return Eat('}');
+    }
+    if (c == '[') {
+      i_++;
+      if (Eat(']')) return true;
+      do {
+        if (!Value()) return false;
+      } while (Eat(','));
+      return Eat(']');
+    }
+    if (c == '"') return String();
+    if (c == 't') return Word("true");
+    if (c == 'f') return Word("false");
+    if (c == 'n') return Word("null");
+    return Number();
+  }
+
+  const std::string& s_;
+  size_t i_ = 0;
+};
+
+bool IsJson(const std::string& s) { return JsonChecker(s).Valid(); }
+
+// The token from a run's last line, "reproduce: aiosim replay <token>".
+std::string TokenOf(const Result& run) {
+  const std::vector<std::string> lines = run.OutLines();
+  if (lines.empty()) return "";
+  const std::string prefix = "reproduce: aiosim replay ";
+  return absl::StartsWith(lines.back(), prefix) ? lines.back().substr(prefix.size()) : "";
+}
+
+// The hash printed on a "trace hash: 0x..." line.
+std::string TraceHashOf(const Result& r) {
+  for (const std::string& line : r.OutLines()) {
+    if (absl::StartsWith(line, "trace hash: ")) return line.substr(12, 18);
+  }
+  return "";
+}
+
+TEST(CliTest, ListNamesTheCatalogWithDeclaredOutcomes) {
+  const Result r = Cli({"list"});
+  EXPECT_EQ(r.exit, 0) << r.err;
+  EXPECT_EQ(r.OutLines().size(), 3u) << r.out;
+  for (const char* id : {"S3 ", "R4 ", "R9 "}) EXPECT_TRUE(absl::StrContains(r.out, id));
+  EXPECT_TRUE(
+      absl::StrContains(r.out, "canceller=foreign: assertion; canceller=home: none"));
+  EXPECT_TRUE(absl::StrContains(r.out, "revert=R4: lost-wakeup"));
+
+  const Result json = Cli({"list", "--json"});
+  EXPECT_EQ(json.exit, 0) << json.err;
+  EXPECT_TRUE(IsJson(json.out)) << json.out;
+}
+
+TEST(CliTest, RunFindsS3AndEndsWithTheReproduceLine) {
+  const Result r = Cli({"run", "S3", "--strategy", "dfs"});
+  EXPECT_EQ(r.exit, 1) << r.err;
+  ASSERT_FALSE(r.OutLines().empty());
+  EXPECT_TRUE(absl::StartsWith(r.OutLines().back(), "reproduce: aiosim replay aiosim1:"))
+      << r.out;
+  EXPECT_TRUE(absl::StartsWith(r.out, "aiosim run: scenario S3 (canceller=foreign)"));
+  EXPECT_TRUE(absl::StrContains(r.out, "FAILURE assertion: "));
+  EXPECT_TRUE(absl::StrContains(r.out, "outcome:     expected"));
+  EXPECT_TRUE(absl::StrContains(r.out, "-- thread 1 (vcpu)"));  // the schedule
+}
+
+TEST(CliTest, ReplayPrintsTheTraceHashThatRunReported) {
+  const Result run = Cli({"run", "S3", "--strategy", "dfs", "--json"});
+  ASSERT_EQ(run.exit, 1) << run.err;
+  ASSERT_TRUE(IsJson(run.out)) << run.out;
+  const std::string token = JsonField(run.out, "token");
+  const std::string hash = JsonField(run.out, "trace_hash");
+  ASSERT_TRUE(absl::StartsWith(token, "aiosim1:")) << run.out;
+  ASSERT_EQ(hash.size(), 18u) << run.out;
+
+  const Result replay = Cli({"replay", token});
+  EXPECT_EQ(replay.exit, 1) << replay.err;
+  EXPECT_EQ(TraceHashOf(replay), hash) << replay.out;
+  EXPECT_TRUE(absl::StrContains(replay.out, "FAILURE assertion: "));
+
+  // The text run prints the same token and hash; so does the token file's replay.
+  const Result text = Cli({"run", "S3", "--strategy", "dfs"});
+  EXPECT_EQ(TokenOf(text), token);
+  EXPECT_EQ(TraceHashOf(text), hash);
+  const Result from_file = Cli({"replay", TestDir() + "/aiosim-S3.token"});
+  EXPECT_EQ(from_file.exit, 1) << from_file.err;
+  EXPECT_EQ(TraceHashOf(from_file), hash);
+
+  const Result json = Cli({"replay", token, "--json"});
+  EXPECT_EQ(json.exit, 1);
+  EXPECT_TRUE(IsJson(json.out)) << json.out;
+  EXPECT_EQ(JsonField(json.out, "trace_hash"), hash);
+}
+
+TEST(CliTest, TheTokenFileReplaysTheLastExecutionOfEveryStrategy) {
+  for (const char* strategy : {"random", "pct", "dfs"}) {
+    const Result run =
+        Cli({"run", "R4", "--strategy", strategy, "--executions", "7", "--json"});
+    ASSERT_EQ(run.exit, 0) << strategy << ": " << run.err;
+    const Result replay = Cli({"replay", TestDir() + "/aiosim-R4.token"});
+    EXPECT_EQ(replay.exit, 0) << strategy << ": " << replay.err;
+    EXPECT_EQ(TraceHashOf(replay), JsonField(run.out, "trace_hash")) << strategy;
+  }
+}
+
+TEST(CliTest, RunR4WithTheFixFindsNothing) {
+  const Result r = Cli({"run", "R4", "--revert", "none", "--executions", "500"});
+  EXPECT_EQ(r.exit, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "no failure found: 500 executions")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "outcome:     expected")) << r.out;
+}
+
+TEST(CliTest, RunR4WithTheFixRevertedAsJson) {
+  const Result r = Cli({"run", "R4", "--revert", "R4", "--strategy", "dfs", "--json"});
+  EXPECT_EQ(r.exit, 1) << r.err;
+  EXPECT_TRUE(IsJson(r.out)) << r.out;
+  for (const char* field :
+       {"\"found\": true", "\"kind\": \"lost-wakeup\"",
+        "\"expected_kind\": \"lost-wakeup\"", "\"scenario\": \"R4\"",
+        "\"options\": {\"revert\": \"R4\"}", "\"strategy\": \"dfs\"", "\"seed\": 1",
+        "\"executions\": ", "\"executions_per_second\": ", "\"preemptions\": ",
+        "\"steps\": ", "\"message\": "}) {
+    EXPECT_TRUE(absl::StrContains(r.out, field)) << field << " in\n" << r.out;
+  }
+  EXPECT_TRUE(absl::StartsWith(JsonField(r.out, "token"), "aiosim1:"));
+}
+
+TEST(CliTest, FlagsTakeTheirValueInEitherForm) {
+  const Result spaced = Cli({"run", "R9", "--seed", "5", "--executions", "50", "--json"});
+  const Result joined = Cli({"run", "R9", "--seed=5", "--executions=50", "--json"});
+  EXPECT_EQ(spaced.exit, 1) << spaced.err;
+  EXPECT_EQ(joined.exit, 1) << joined.err;
+  EXPECT_EQ(JsonField(spaced.out, "token"), JsonField(joined.out, "token"));
+}
+
+TEST(CliTest, BadInputExitsTwoWithOneLineOnStderr) {
+  const Result run = Cli({"run", "S3", "--strategy", "dfs"});
+  std::string corrupt = TokenOf(run);
+  ASSERT_GT(corrupt.size(), 20u);
+  corrupt[20] = corrupt[20] == 'A' ? 'B' : 'A';
+  sim::TokenData unknown;
+  unknown.scenario = "S99";
+  unknown.generation = "legacy";
+  unknown.strategy = "random";
+  sim::TokenData modern = unknown;
+  modern.scenario = "S3";
+  modern.generation = "modern";
+
+  struct Case {
+    std::vector<std::string> args;
+    std::string stderr_start;
+  };
+  const Case cases[] = {
+      {{"run", "S99"},
+       "aiosim run: unknown scenario 'S99' (expected one of: S3, R4, R9)"},
+      {{"run", "S3", "--strategy", "bogus"}, "aiosim run: unknown strategy 'bogus'"},
+      {{"run", "S3", "--seed", "abc"}, "aiosim run: --seed: 'abc' is not a number"},
+      {{"run", "S3", "--revert", "R4"}, "aiosim run: --revert: scenario S3 has no fix"},
+      {{"run", "R4", "--revert", "R5"}, "aiosim run: scenario R4: revert=R5"},
+      {{"run", "S3", "--option", "bogus=1"}, "aiosim run: scenario S3 has no option"},
+      {{"run", "S3", "--bogus"},
+       "aiosim run: unknown flag '--bogus' (see 'aiosim run --help')"},
+      {{"run", "S3", "--seed"}, "aiosim run: flag '--seed' needs a value"},
+      {{"run"}, "aiosim run: missing scenario"},
+      {{"replay", corrupt}, "aiosim replay: token: "},
+      {{"replay", TestDir() + "/no-such.token"}, "aiosim replay: token file '"},
+      {{"replay", sim::EncodeToken(unknown)},
+       "aiosim replay: token: unknown scenario 'S99'"},
+      {{"replay", sim::EncodeToken(modern)}, "aiosim replay: token: generation 'modern'"},
+      {{"check-determinism", "R9", "--seeds", "x"},
+       "aiosim check-determinism: --seeds: "},
+      {{"list", "extra"}, "aiosim list: unexpected argument 'extra'"},
+      {{"bogus"}, "aiosim: unknown command 'bogus'"},
+  };
+  for (const Case& c : cases) {
+    const Result r = Cli(c.args);
+    const std::string what = c.args[0] + " " + (c.args.size() > 1 ? c.args[1] : "");
+    EXPECT_EQ(r.exit, 2) << what << "\n" << r.out << r.err;
+    EXPECT_EQ(r.ErrLines().size(), 1u) << what << "\n" << r.err;
+    EXPECT_TRUE(absl::StartsWith(r.err, c.stderr_start)) << what << "\n" << r.err;
+    EXPECT_TRUE(r.out.empty()) << what << "\n" << r.out;
+  }
+}
+
+TEST(CliTest, CheckDeterminismPassesForR9) {
+  const Result r = Cli({"check-determinism", "R9", "--seeds", "50"});
+  EXPECT_EQ(r.exit, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "determinism: 50 seeds, 0 mismatches")) << r.out;
+}
+
+TEST(CliTest, HelpWorksEverywhere) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"help", "run"},
+                                             {"run", "--help"},
+                                             {"run", "S3", "-h"},
+                                             {"help", "replay"},
+                                             {"check-determinism", "--help"},
+                                             {"list", "--help"},
+                                             {"help", "demo"},
+                                             {"--help"}}) {
+    const Result r = Cli(args);
+    EXPECT_EQ(r.exit, 0) << args[0] << r.err;
+    EXPECT_TRUE(absl::StartsWith(r.out, "usage: aiosim")) << args[0] << r.out;
+  }
+}
+
+TEST(CliTest, DemoStillWorks) {
+  const Result text = Cli({"demo"});
+  EXPECT_EQ(text.exit, 0) << text.err;
+  EXPECT_TRUE(absl::StrContains(text.out, "summary: all 8 steps ok")) << text.out;
+  const Result json = Cli({"demo", "--json"});
+  EXPECT_EQ(json.exit, 0) << json.err;
+  EXPECT_TRUE(IsJson(json.out)) << json.out;
+  const Result bad = Cli({"demo", "--bogus"});
+  EXPECT_EQ(bad.exit, 2);
+  EXPECT_EQ(bad.ErrLines().size(), 1u) << bad.err;
+}
+
+}  // namespace

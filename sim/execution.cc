@@ -16,6 +16,7 @@
 namespace aiosim::sim {
 
 thread_local Execution* tls_execution = nullptr;
+thread_local FastState* tls_fast = nullptr;
 
 namespace {
 thread_local size_t choices_hint = 256;
@@ -97,7 +98,11 @@ Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* 
       serial_(serial),
       heap_(std::make_unique<HeapTracker>()) {
   if (options_.race_detection) races_ = std::make_unique<RaceDetector>();
-  result_.trace_hash = 1469598103934665603ull;  // FNV-1a offset basis
+  fast_.trace_hash = 1469598103934665603ull;  // FNV-1a offset basis
+  fast_.serial = serial;
+  fast_.max_steps = options_.max_steps;
+  fast_.fairness_steps = options_.fairness_steps;
+  fast_.fast_ok = !options_.race_detection && !options_.record_trace;
   // Reserve what the last execution on this OS thread needed: long executions would
   // otherwise pay for doubling (and page faults) every time.
   result_.choices.reserve(choices_hint);
@@ -113,13 +118,19 @@ ExecResult Execution::Run(const std::function<void()>& body,
                           const std::function<std::string()>& pending) {
   pending_ = pending;
   Execution* saved = tls_execution;
+  FastState* saved_fast = tls_fast;
   tls_execution = this;
+  tls_fast = &fast_;
   os_fiber_.MakeMain();
   Spawn("main", body, /*detached=*/false);
   current_ = threads_[0].get();
+  fast_.cur = &current_->hot;
   os_fiber_.SwitchTo(&current_->fiber);
   // Back here once the execution ended (all threads finished, or a failure).
   tls_execution = saved;
+  tls_fast = saved_fast;
+  result_.steps = fast_.steps;
+  result_.trace_hash = fast_.trace_hash;
 
   if (result_.failure.kind == FailureKind::kNone && options_.detect_leaks) {
     std::vector<std::string> leaks = heap_->LiveBlocks();
@@ -129,7 +140,7 @@ ExecResult Execution::Run(const std::function<void()>& body,
           absl::StrFormat("%d tracked object(s) still allocated after every thread finished",
                           static_cast<int>(leaks.size()));
       result_.failure.details = std::move(leaks);
-      result_.failure.step = result_.steps;
+      result_.failure.step = fast_.steps;
     }
   }
   choices_hint = std::clamp<size_t>(result_.choices.size(), 256, size_t{1} << 22);
@@ -144,6 +155,7 @@ ExecResult Execution::Run(const std::function<void()>& body,
 int Execution::Spawn(std::string name, std::function<void()> fn, bool detached) {
   auto t = std::make_unique<SimThread>();
   t->id = ThreadCount();
+  t->hot.id = t->id;
   t->name = std::move(name);
   t->detached = detached;
   t->fn = std::move(fn);
@@ -194,7 +206,7 @@ void Execution::Fail(FailureKind kind, std::string message, std::vector<std::str
     result_.failure.message = std::move(message);
     result_.failure.details = std::move(details);
     result_.failure.thread = current_ != nullptr ? current_->id : -1;
-    result_.failure.step = result_.steps;
+    result_.failure.step = fast_.steps;
   }
   EndExecution();
 }
@@ -218,21 +230,21 @@ void Execution::StepBound() {
 }
 
 void Execution::RecordTrace(OpKind kind, uint32_t obj, core::SrcLoc loc) {
-  result_.trace.push_back(TraceEvent{result_.steps, current_->id, kind, obj, loc});
+  result_.trace.push_back(TraceEvent{fast_.steps, current_->id, kind, obj, loc});
 }
 
 void Execution::Locate(ChoicePoint* cp) {
   if (current_ == nullptr) return;
   cp->running = current_->id;
-  cp->running_points = current_->points;
-  cp->sub = current_->choices_at_point++;
+  cp->running_points = current_->hot.points;
+  cp->sub = current_->hot.choices_at_point++;
 }
 
 uint32_t Execution::Choose(ChoiceKind kind, uint32_t n) {
   ChoicePoint cp;
   cp.kind = kind;
   cp.n = n;
-  cp.step = result_.steps;
+  cp.step = fast_.steps;
   Locate(&cp);
   uint32_t v = strategy_->Choose(cp);
   if (v >= n) {
@@ -299,14 +311,14 @@ void Execution::AdvanceTimeTo(int64_t t) {
 void Execution::Reschedule(bool current_runnable) {
   // Fairness: after a long run, the current thread yields to the others.
   bool exclude_current =
-      current_runnable && ++run_length_ > options_.fairness_steps && runnable_.size() > 1;
+      current_runnable && ++fast_.run_length > options_.fairness_steps && runnable_.size() > 1;
   // Inside a quantum the current thread goes on without a choice.
-  if (quantum_left_ > 0) {
+  if (fast_.quantum_left > 0) {
     if (current_runnable && !exclude_current) {
-      quantum_left_--;
+      fast_.quantum_left--;
       return;
     }
-    quantum_left_ = 0;
+    fast_.quantum_left = 0;
   }
   for (;;) {
     const int* ids = runnable_.data();
@@ -340,12 +352,12 @@ void Execution::Reschedule(bool current_runnable) {
       cp.threads = ids;
       if (strategy_->wants_ops()) {
         runnable_ops_.clear();
-        for (size_t i = 0; i < count; i++) runnable_ops_.push_back(threads_[ids[i]]->pending);
+        for (size_t i = 0; i < count; i++) runnable_ops_.push_back(threads_[ids[i]]->hot.pending);
         cp.ops = runnable_ops_.data();
       }
       cp.current = current_runnable ? current_->id : -1;
       cp.time_advance = can_advance;
-      cp.step = result_.steps;
+      cp.step = fast_.steps;
       Locate(&cp);
       const uint32_t value = strategy_->Choose(cp);
       if (value >= n * kQuantumMax) {
@@ -355,10 +367,10 @@ void Execution::Reschedule(bool current_runnable) {
       }
       result_.choices.push_back(ChoiceRecord{value, n, ChoiceKind::kSchedule});
       pick = value % n;
-      quantum_left_ = value / n;
+      fast_.quantum_left = value / n;
     }
     if (can_advance && pick == n - 1) {
-      quantum_left_ = 0;
+      fast_.quantum_left = 0;
       time_advances_++;
       AdvanceTimeTo(deadline);
       continue;  // choose again, now with the woken threads
@@ -366,7 +378,7 @@ void Execution::Reschedule(bool current_runnable) {
     SimThread* next = threads_[ids[pick]].get();
     if (current_runnable && next != current_) result_.preemptions++;
     if (next != current_) {
-      run_length_ = 0;
+      fast_.run_length = 0;
       SwitchTo(next);
     }
     return;
@@ -376,6 +388,7 @@ void Execution::Reschedule(bool current_runnable) {
 void Execution::SwitchTo(SimThread* next) {
   SimThread* from = current_;
   current_ = next;
+  fast_.cur = &next->hot;
   from->fiber.SwitchTo(&next->fiber, from->state == ThreadState::kFinished);
   // Resumed: whoever switched to us set current_ = us.
 }
@@ -410,7 +423,7 @@ WakeReason Execution::BlockImpl(WaitList* const* lists, size_t n, int64_t deadli
   t->blocked_obj = obj;
   t->blocked_loc = loc;
   t->in_poll_forever = poll_forever;
-  t->pending = PendingOp{OpKind::kYield, obj};
+  t->hot.pending = PendingOp{OpKind::kYield, obj};
   Reschedule(/*current_runnable=*/false);
   t->in_poll_forever = false;
   return t->wake;
@@ -478,6 +491,7 @@ void Execution::Stuck() {
   std::string pending;
   if (sleeping_poller && pending_) {
     inspecting_++;
+    fast_.fast_ok = false;
     pending = pending_();
     inspecting_--;
   }

@@ -80,12 +80,6 @@ struct ChoiceRecord {
 };
 inline constexpr uint32_t kQuantumMax = 1024;
 
-// The operation a runnable thread will perform when it next runs (for DPOR).
-struct PendingOp {
-  OpKind kind = OpKind::kYield;
-  uint32_t obj = 0;  // 0: not an object access (dependent with everything)
-};
-
 // What the strategy sees at a choice.
 struct ChoicePoint {
   ChoiceKind kind = ChoiceKind::kSchedule;
@@ -157,9 +151,7 @@ class SimThread {
   bool detached = false;
   Fiber fiber;
   std::function<void()> fn;
-  PendingOp pending;
-  uint64_t points = 0;            // scheduling points passed
-  uint32_t choices_at_point = 0;  // choices made since the last one
+  ThreadHot hot;  // pending operation and point counts (sim/runtime.h)
   // While blocked.
   absl::InlinedVector<WaitList*, 2> waiting_on;
   int64_t deadline_ns = -1;
@@ -210,16 +202,16 @@ class Execution {
   // A scheduling point before `kind` on object `obj`. Inline: inside a quantum (see
   // ChoiceRecord) a point costs a few instructions.
   void Point(OpKind kind, uint32_t obj, core::SrcLoc loc) {
-    SimThread* cur = current_;
-    if (__builtin_expect(++result_.steps > options_.max_steps, 0)) StepBound();
+    ThreadHot* cur = &current_->hot;
+    if (__builtin_expect(++fast_.steps > options_.max_steps, 0)) StepBound();
     cur->pending = PendingOp{kind, obj};
     cur->points++;
     cur->choices_at_point = 0;
     HashStep((static_cast<uint64_t>(cur->id) << 32) | static_cast<uint64_t>(kind), obj);
     if (__builtin_expect(options_.record_trace, 0)) RecordTrace(kind, obj, loc);
-    if (quantum_left_ > 0 && run_length_ < options_.fairness_steps) {
-      quantum_left_--;
-      run_length_++;
+    if (fast_.quantum_left > 0 && fast_.run_length < options_.fairness_steps) {
+      fast_.quantum_left--;
+      fast_.run_length++;
       return;
     }
     Reschedule(/*current_runnable=*/true);
@@ -269,13 +261,7 @@ class Execution {
   bool NextDeadline(int64_t* t);
   void Unwait(SimThread* t);
   void Stuck();
-  void HashStep(uint64_t a, uint64_t b) {
-    // FNV-1a over 64-bit words (not bytes): two multiplies per step.
-    uint64_t h = result_.trace_hash;
-    h = (h ^ a) * 1099511628211ull;
-    h = (h ^ b) * 1099511628211ull;
-    result_.trace_hash = h ^ (h >> 29);
-  }
+  void HashStep(uint64_t a, uint64_t b) { fast_.trace_hash = HashWords(fast_.trace_hash, a, b); }
   void Locate(ChoicePoint* cp);
   [[noreturn]] void StepBound();
   void RecordTrace(OpKind kind, uint32_t obj, core::SrcLoc loc);
@@ -292,8 +278,7 @@ class Execution {
   int64_t now_ns_ = kStartNs;
   uint64_t deadline_seq_ = 0;
   int time_advances_ = 0;
-  uint64_t run_length_ = 0;  // points the current thread has passed in a row
-  uint32_t quantum_left_ = 0;  // points the current thread may pass without a choice
+  FastState fast_;  // steps, trace hash, quantum, run length (sim/runtime.h)
   uint32_t next_obj_id_ = 1;
   int inspecting_ = 0;
   bool ended_ = false;

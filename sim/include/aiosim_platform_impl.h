@@ -43,21 +43,21 @@ class Atomic {
   Atomic& operator=(const Atomic&) = delete;
 
   T Load(MemOrder order, SrcLoc loc = SrcLoc::current()) const {
-    sim::OnAccess(&meta_, K::kLoad, order, loc);
+    if (!sim::FastPoint(&meta_, K::kLoad)) sim::OnAccess(&meta_, K::kLoad, order, loc);
     return v_;
   }
   void Store(T v, MemOrder order, SrcLoc loc = SrcLoc::current()) {
-    sim::OnAccess(&meta_, K::kStore, order, loc);
+    if (!sim::FastPoint(&meta_, K::kStore)) sim::OnAccess(&meta_, K::kStore, order, loc);
     v_ = v;
   }
   T Exchange(T v, SrcLoc loc = SrcLoc::current()) {
-    sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
+    if (!sim::FastPoint(&meta_, K::kRmw)) sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
     T old = v_;
     v_ = v;
     return old;
   }
   T CompareExchange(T expected, T desired, SrcLoc loc = SrcLoc::current()) {
-    sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
+    if (!sim::FastPoint(&meta_, K::kRmw)) sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
     T old = v_;
     if (old == expected) v_ = desired;
     return old;
@@ -67,18 +67,18 @@ class Atomic {
   T FetchAnd(T v, SrcLoc loc = SrcLoc::current()) { return Rmw(loc, [v](T x) { return x & v; }); }
   T FetchOr(T v, SrcLoc loc = SrcLoc::current()) { return Rmw(loc, [v](T x) { return x | v; }); }
   T PlainLoad(SrcLoc loc = SrcLoc::current()) const {
-    sim::OnAccess(&meta_, K::kPlainLoad, MemOrder::kRelaxed, loc);
+    if (!sim::FastPoint(&meta_, K::kPlainLoad)) sim::OnAccess(&meta_, K::kPlainLoad, MemOrder::kRelaxed, loc);
     return v_;
   }
   void PlainStore(T v, SrcLoc loc = SrcLoc::current()) {
-    sim::OnAccess(&meta_, K::kPlainStore, MemOrder::kRelaxed, loc);
+    if (!sim::FastPoint(&meta_, K::kPlainStore)) sim::OnAccess(&meta_, K::kPlainStore, MemOrder::kRelaxed, loc);
     v_ = v;
   }
 
  private:
   template <class F>
   T Rmw(SrcLoc loc, F f) {
-    sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
+    if (!sim::FastPoint(&meta_, K::kRmw)) sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
     T old = v_;
     v_ = static_cast<T>(f(old));
     return old;
@@ -99,11 +99,11 @@ class Shared {
   Shared& operator=(const Shared&) = delete;
 
   T Load(SrcLoc loc = SrcLoc::current()) const {
-    sim::OnAccess(&meta_, sim::OpKind::kPlainLoad, MemOrder::kRelaxed, loc);
+    if (!sim::FastPoint(&meta_, sim::OpKind::kPlainLoad)) sim::OnAccess(&meta_, sim::OpKind::kPlainLoad, MemOrder::kRelaxed, loc);
     return v_;
   }
   void Store(T v, SrcLoc loc = SrcLoc::current()) {
-    sim::OnAccess(&meta_, sim::OpKind::kPlainStore, MemOrder::kRelaxed, loc);
+    if (!sim::FastPoint(&meta_, sim::OpKind::kPlainStore)) sim::OnAccess(&meta_, sim::OpKind::kPlainStore, MemOrder::kRelaxed, loc);
     v_ = v;
   }
 

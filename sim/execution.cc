@@ -192,7 +192,6 @@ void Execution::Exit() {
 }
 
 void Execution::EndExecution() {  // never returns
-  ended_ = true;
   SimThread* from = current_;
   current_ = nullptr;
   from->fiber.SwitchTo(&os_fiber_, /*finishing=*/true);

@@ -281,7 +281,6 @@ class Execution {
   FastState fast_;  // steps, trace hash, quantum, run length (sim/runtime.h)
   uint32_t next_obj_id_ = 1;
   int inspecting_ = 0;
-  bool ended_ = false;
   std::function<std::string()> pending_;
 
   std::unique_ptr<HeapTracker> heap_;

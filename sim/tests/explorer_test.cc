@@ -51,6 +51,26 @@ TEST(ExplorerTest, DeterminismHoldsOverManySeeds) {
   EXPECT_TRUE(DeterminismCheck(Standard, o, 1, 200).empty());
 }
 
+// Points inside a quantum take the inline path (FastPoint) unless the trace is being
+// recorded; both paths must make the same execution.
+TEST(ExplorerTest, FastAndFullPointPathsMakeIdenticalExecutions) {
+  for (uint64_t seed = 1; seed <= 200; seed++) {
+    ExecResult r[2];
+    for (int traced = 0; traced < 2; traced++) {
+      ExecOptions o;
+      o.record_trace = traced == 1;  // recording forces the full path at every point
+      RandomStrategy s(seed);
+      s.BeginExecution(seed);  // every quantum size (index % 4) is covered
+      r[traced] = RunExecution(Standard, o, &s);
+    }
+    ASSERT_EQ(r[0].failure.kind, FailureKind::kNone);
+    EXPECT_EQ(r[0].steps, r[1].steps) << "seed " << seed;
+    EXPECT_EQ(r[0].trace_hash, r[1].trace_hash) << "seed " << seed;
+    EXPECT_EQ(r[0].choices.size(), r[1].choices.size()) << "seed " << seed;
+    EXPECT_EQ(r[1].trace.size(), r[1].steps) << "every point recorded";
+  }
+}
+
 TEST(ExplorerTest, ExhaustiveSearchOfTwoThreadsFinishesAndPrunes) {
   // Two threads, two independent writes each, then one shared write: the sleep sets
   // must prune reorderings of the independent writes.

@@ -164,7 +164,8 @@ class DeviationRecorder final : public Strategy {
 // (a switch away from a thread that could go on), explored depth-first, in rounds of
 // increasing bound (0, 1, ..., preemptions) so that schedules with fewer preemptions
 // come first. Sleep sets prune orders that only swap independent operations
-// (different objects, or two loads); `pruned()` counts the options skipped.
+// (different objects, two loads, or a fence with anything); `pruned()` counts the
+// options skipped.
 // Non-schedule choices (spurious wakeup, EINTR, time jumps) are explored too.
 class DfsStrategy final : public Strategy {
  public:

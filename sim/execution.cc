@@ -229,7 +229,7 @@ void Execution::StepBound() {
 }
 
 void Execution::RecordTrace(OpKind kind, uint32_t obj, core::SrcLoc loc) {
-  result_.trace.push_back(TraceEvent{fast_.steps, current_->id, kind, obj, loc});
+  result_.trace.push_back(TraceEvent{result_.trace.size() + 1, current_->id, kind, obj, loc});
 }
 
 void Execution::Locate(ChoicePoint* cp) {

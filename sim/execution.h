@@ -116,8 +116,10 @@ struct ExecOptions {
   bool record_trace = false;      // keep a per-step trace (for reports)
 };
 
+// One operation, in the order operations took effect (a thread switched away at a
+// scheduling point performs its operation when it next runs).
 struct TraceEvent {
-  uint64_t step;
+  uint64_t step;  // 1, 2, ...: position in that order
   int thread;
   OpKind op;
   uint32_t obj;
@@ -208,13 +210,14 @@ class Execution {
     cur->points++;
     cur->choices_at_point = 0;
     HashStep((static_cast<uint64_t>(cur->id) << 32) | static_cast<uint64_t>(kind), obj);
-    if (__builtin_expect(options_.record_trace, 0)) RecordTrace(kind, obj, loc);
     if (fast_.quantum_left > 0 && fast_.run_length < options_.fairness_steps) {
       fast_.quantum_left--;
       fast_.run_length++;
-      return;
+    } else {
+      Reschedule(/*current_runnable=*/true);
     }
-    Reschedule(/*current_runnable=*/true);
+    // The trace lists operations in the order they take effect: after the switch.
+    if (__builtin_expect(options_.record_trace, 0)) RecordTrace(kind, obj, loc);
   }
   // Blocks the current thread on `lists` (may be empty) until Wake or, if
   // deadline_ns >= 0, until virtual time reaches it. Returns why it woke.

@@ -476,4 +476,20 @@ BENCHMARK(BM_MemoryPerExecution);
 
 }  // namespace
 
+// The fixed cost of an execution: 3 simulated threads (main + 2) that only spawn,
+// join and exit, so everything the standard workload costs beyond this is per point.
+void BM_EmptyExecution(benchmark::State& state) {
+  const sim::Body body = StandardBody(3, 0, nullptr);
+  uint64_t i = 0;
+  for (auto _ : state) {
+    sim::RandomStrategy strategy(1);
+    strategy.BeginExecution(i++);
+    sim::ExecResult r = sim::RunExecution(body, sim::ExecOptions{}, &strategy);
+    benchmark::DoNotOptimize(r.steps);
+  }
+  state.counters["execs_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_EmptyExecution);
+
 BENCHMARK_MAIN();

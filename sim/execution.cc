@@ -243,7 +243,6 @@ uint32_t Execution::Choose(ChoiceKind kind, uint32_t n) {
   ChoicePoint cp;
   cp.kind = kind;
   cp.n = n;
-  cp.step = fast_.steps;
   Locate(&cp);
   uint32_t v = strategy_->Choose(cp);
   if (v >= n) {
@@ -356,8 +355,7 @@ void Execution::Reschedule(bool current_runnable) {
       }
       cp.current = current_runnable ? current_->id : -1;
       cp.time_advance = can_advance;
-      cp.step = fast_.steps;
-      Locate(&cp);
+          Locate(&cp);
       const uint32_t value = strategy_->Choose(cp);
       if (value >= n * kQuantumMax) {
         Fail(FailureKind::kReplayDiverged,

@@ -92,7 +92,6 @@ struct ChoicePoint {
   const PendingOp* ops = nullptr;
   int current = -1;
   bool time_advance = false;
-  uint64_t step = 0;
   // Where the choice happens, in terms that survive changes elsewhere in the schedule:
   // the thread that was running, how many scheduling points it had passed, and how
   // many choices were already made at that point.

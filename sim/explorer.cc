@@ -421,7 +421,6 @@ std::vector<uint64_t> DeterminismCheck(const Body& body, const ExecOptions& opti
 std::string FormatSchedule(const ExecResult& r) {
   std::string out;
   int last_thread = -1;
-  size_t shown = 0;
   constexpr size_t kMaxLines = 400;
   auto name = [&](int t) {
     return t >= 0 && t < static_cast<int>(r.thread_names.size()) ? r.thread_names[t]
@@ -444,9 +443,7 @@ std::string FormatSchedule(const ExecResult& r) {
     absl::StrAppendFormat(&out, "  %*s%6d  %-11s%-5s %s\n", 2 * e.thread % 24, "",
                           static_cast<int>(e.step), OpKindName(e.op), obj,
                           Execution::Where(e.loc));
-    shown++;
   }
-  (void)shown;
   return out;
 }
 

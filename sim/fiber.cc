@@ -111,7 +111,6 @@ Stack StackPool::Get() {
     std::abort();
   }
   mprotect(mem, PageSize(), PROT_NONE);  // guard page: an overflow faults
-  allocated_ += total;
   return Stack{static_cast<char*>(mem) + PageSize(), stack_size_};
 }
 

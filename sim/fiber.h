@@ -31,11 +31,9 @@ class StackPool {
   Stack Get();
   void Put(Stack stack);
   size_t stack_size() const { return stack_size_; }
-  size_t allocated() const { return allocated_; }
 
  private:
   size_t stack_size_;
-  size_t allocated_ = 0;
   std::vector<Stack> free_;
 };
 

@@ -76,11 +76,6 @@ enum AioFix : uint32_t {
   // notifier's own fd handler clears the eventfd during dispatch.
   AIO_FIX_R4 = 1u << 0,
 };
-// "R4" -> AIO_FIX_R4; 0 for an unknown name.
-uint32_t AioFixFromName(const std::string& name);
-const char* AioFixName(uint32_t fix);
-// Every fix that can be reverted, for listings.
-inline constexpr uint32_t kAioFixesAll = AIO_FIX_R4;
 
 struct AioContextOptions {
   AioGeneration generation = AioGeneration::kLegacy;

@@ -22,18 +22,6 @@ const char* AioGenerationName(AioGeneration generation) {
   return "invalid";
 }
 
-uint32_t AioFixFromName(const std::string& name) {
-  if (name == "R4") return AIO_FIX_R4;
-  return 0;
-}
-
-const char* AioFixName(uint32_t fix) {
-  switch (fix) {
-    case AIO_FIX_R4: return "R4";
-  }
-  return "unknown";
-}
-
 AioRuntime::AioRuntime(Platform* platform) : platform_(platform) {
   for (int i = 0; i < QEMU_CLOCK_MAX; i++) {
     clocks_[i].type = static_cast<QEMUClockType>(i);

@@ -154,6 +154,37 @@ TEST(FdHandlerTest, ReRegisteringReplacesCallbackAndOpaque) {
   });
 }
 
+// A read handler that re-registers itself with the context's own notifier as its
+// opaque. aio_dispatch reads node->opaque again after the callback (QEMU 2.8.1
+// aio-posix.c) and counts a dispatch as progress unless that opaque is the
+// context's notifier, so this dispatch is not progress.
+struct Reregister {
+  AioContext* ctx = nullptr;
+  EventNotifier* e = nullptr;
+  int calls = 0;
+  static void Read(void* opaque) {
+    auto* r = static_cast<Reregister*>(opaque);
+    event_notifier_test_and_clear(r->e);
+    r->calls++;
+    aio_set_fd_handler(r->ctx, event_notifier_get_fd(r->e), false, Read, nullptr,
+                       r->ctx->notifier.get());
+  }
+};
+
+TEST(FdHandlerTest, DispatchJudgesProgressByTheOpaqueAsTheCallbackLeftIt) {
+  RunInWorld([](World& w) {
+    auto e = w.platform().poller().NewEventNotifier(false);
+    Reregister r{w.ctx(), e.get()};
+    const int fd = event_notifier_get_fd(e.get());
+    aio_set_fd_handler(w.ctx(), fd, false, Reregister::Read, nullptr, &r);
+    event_notifier_set(e.get());
+    EXPECT_FALSE(aio_poll(w.ctx(), false))
+        << "after the callback, the node's opaque is the context's notifier";
+    EXPECT_EQ(r.calls, 1);
+    aio_set_fd_handler(w.ctx(), fd, false, nullptr, nullptr, nullptr);
+  });
+}
+
 TEST(FdHandlerTest, ExternalHandlersWaitWhileExternalClientsAreDisabled) {
   RunInWorld([](World& w) {
     Notified n;

@@ -9,6 +9,7 @@
 // failed before the fix it documents (issue 6).
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "core/aio/aio.h"
 #include "core/platform/sync.h"
@@ -83,6 +84,38 @@ TEST(SimFidelityTest, AtomicMbSetIsAnExchangeThatAcquiresAnEarlierMbSet) {
     ASSERT_EQ(r.failure.kind, FailureKind::kNone)
         << "seed " << seed << ": " << Describe(r);
   }
+}
+
+// ---- item 7: the assertion in aio_enable_external reads the counter plainly -------
+
+sim::ExecOptions TraceOptions() {
+  sim::ExecOptions options;
+  options.record_trace = true;
+  return options;
+}
+
+// The trace's operations of `kind` made in function `function`.
+int CountOps(const ExecResult& r, sim::OpKind kind, std::string_view function) {
+  int n = 0;
+  for (const sim::TraceEvent& e : r.trace) {
+    if (e.op == kind && e.loc.function_name() == function) n++;
+  }
+  return n;
+}
+
+TEST(SimFidelityTest, EnableExternalAssertsWithAPlainRead) {
+  ExecResult r = RunOnce(
+      [](SimContext& c) {
+        AioRuntime rt(&c.platform());
+        AioContext* ctx = aio_context_new(&rt);
+        aio_disable_external(ctx);
+        aio_enable_external(ctx);
+        aio_context_unref(ctx);
+      },
+      TraceOptions(), 1);
+  ASSERT_EQ(r.failure.kind, FailureKind::kNone) << Describe(r);
+  EXPECT_EQ(CountOps(r, sim::OpKind::kPlainLoad, "aio_enable_external"), 1);
+  EXPECT_EQ(CountOps(r, sim::OpKind::kLoad, "aio_enable_external"), 0);
 }
 
 }  // namespace

@@ -141,27 +141,33 @@ void timerlist_notify(QEMUTimerList* timer_list) {
 bool timerlist_run_timers(QEMUTimerList* timer_list) {
   bool progress = false;
   qemu_event_reset(&timer_list->timers_done_ev);
-  if (timer_list->clock->enabled.Load()) {
-    const int64_t current_time =
-        qemu_clock_get_ns(timer_list->runtime, timer_list->clock->type);  // once
-    for (;;) {
-      qemu_mutex_lock(&timer_list->active_timers_lock);
-      QEMUTimer* ts = timer_list->active_timers.Load();
-      if (!timer_expired_ns(ts, current_time)) {
-        qemu_mutex_unlock(&timer_list->active_timers_lock);
-        break;
-      }
-      // Off the list before the callback runs, which may re-arm or delete it.
-      timer_list->active_timers.Store(ts->next.Load());
-      ts->next.Store(nullptr);
-      ts->expire_time.Store(-1);
-      QEMUTimerCB* cb = ts->cb;
-      void* opaque = ts->opaque;
-      qemu_mutex_unlock(&timer_list->active_timers_lock);
+  // Both reads are plain and without active_timers_lock, as in 2.8.1: an empty list
+  // (or a disabled clock) takes no lock at all. The head may be changing in another
+  // thread; a timer armed after this read wakes the loop through timerlist_notify.
+  if (!timer_list->clock->enabled.Load() || timer_list->active_timers.Load() == nullptr) {
+    qemu_event_set(&timer_list->timers_done_ev);  // QEMU's `goto out`
+    return progress;
+  }
 
-      cb(opaque);  // without the lock: the list may change under us
-      progress = true;
+  const int64_t current_time =
+      qemu_clock_get_ns(timer_list->runtime, timer_list->clock->type);  // once
+  for (;;) {
+    qemu_mutex_lock(&timer_list->active_timers_lock);
+    QEMUTimer* ts = timer_list->active_timers.Load();
+    if (!timer_expired_ns(ts, current_time)) {
+      qemu_mutex_unlock(&timer_list->active_timers_lock);
+      break;
     }
+    // Off the list before the callback runs, which may re-arm or delete it.
+    timer_list->active_timers.Store(ts->next.Load());
+    ts->next.Store(nullptr);
+    ts->expire_time.Store(-1);
+    QEMUTimerCB* cb = ts->cb;
+    void* opaque = ts->opaque;
+    qemu_mutex_unlock(&timer_list->active_timers_lock);
+
+    cb(opaque);  // without the lock: the list may change under us
+    progress = true;
   }
   qemu_event_set(&timer_list->timers_done_ev);
   return progress;

@@ -34,6 +34,7 @@ using QEMUTimerListNotifyCB = void(void* opaque);
 struct QEMUClock {
   QEMUClockType type = QEMU_CLOCK_REALTIME;
   // Read without a lock by timerlist_run_timers, written by qemu_clock_enable.
+  // AioRuntime's constructor sets it (false for QEMU_CLOCK_VIRTUAL, as 2.8.1).
   Shared<bool> enabled{true};
   // Every timer list of this clock, linked through QEMUTimerList::clock_next.
   // Protected by AioRuntime's timerlists_lock (QEMU relies on the BQL).
@@ -70,6 +71,9 @@ struct QEMUTimerListGroup {
 // ---- clocks ----------------------------------------------------------------------------
 int64_t qemu_clock_get_ns(AioRuntime* rt, QEMUClockType type);
 int64_t qemu_clock_get_ms(AioRuntime* rt, QEMUClockType type);
+// Every clock starts enabled except QEMU_CLOCK_VIRTUAL, which QEMU enables at VM
+// start: call qemu_clock_enable(rt, QEMU_CLOCK_VIRTUAL, true) before relying on its
+// timers. A disabled clock's timers do not run and do not count in deadlines.
 // Disabling waits until no callback of this clock is running in any of its lists.
 // REQUIRES: not called from such a callback (it would wait for itself).
 void qemu_clock_enable(AioRuntime* rt, QEMUClockType type, bool enabled);

@@ -209,10 +209,39 @@ TEST(TimerTest, TimerModFromAForeignThreadWakesABlockingPoll) {
   });
 }
 
+// As in QEMU 2.8.1 (qemu_clock_init), the virtual clock is off until the VM starts.
+TEST(TimerTest, VirtualClockStartsDisabledAndOtherClocksEnabled) {
+  RunInWorld([](World& w) {
+    Fired f[QEMU_CLOCK_MAX];
+    QEMUTimer* t[QEMU_CLOCK_MAX];
+    for (int type = 0; type < QEMU_CLOCK_MAX; type++) {
+      t[type] =
+          timer_new_ns(w.ctx(), static_cast<QEMUClockType>(type), Fired::Cb, &f[type]);
+    }
+    timer_mod_ns(t[QEMU_CLOCK_VIRTUAL], 0);
+    EXPECT_EQ(timerlist_deadline_ns(w.ctx()->tlg.tl[QEMU_CLOCK_VIRTUAL]), -1);
+    EXPECT_EQ(aio_compute_timeout(w.ctx()), -1) << "a disabled clock has no deadline";
+    EXPECT_FALSE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(f[QEMU_CLOCK_VIRTUAL].runs, 0);
+    for (int type = 0; type < QEMU_CLOCK_MAX; type++) {
+      if (type == QEMU_CLOCK_VIRTUAL) continue;
+      timer_mod_ns(t[type], 0);
+      EXPECT_TRUE(aio_poll(w.ctx(), false))
+          << QEMUClockTypeName(static_cast<QEMUClockType>(type));
+      EXPECT_EQ(f[type].runs, 1);
+    }
+    qemu_clock_enable(w.runtime(), QEMU_CLOCK_VIRTUAL, true);  // "VM start"
+    EXPECT_TRUE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(f[QEMU_CLOCK_VIRTUAL].runs, 1);
+    for (QEMUTimer* ts : t) timer_free(ts);
+  });
+}
+
 TEST(TimerTest, DisabledClockRunsNoTimersUntilEnabled) {
   RunInWorld([](World& w) {
     Fired f;
     QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_VIRTUAL, Fired::Cb, &f);
+    qemu_clock_enable(w.runtime(), QEMU_CLOCK_VIRTUAL, true);  // VM start (off at first)
     qemu_clock_enable(w.runtime(), QEMU_CLOCK_VIRTUAL, false);
     timer_mod_ns(t, 0);
     EXPECT_EQ(timerlist_deadline_ns(w.ctx()->tlg.tl[QEMU_CLOCK_VIRTUAL]), -1);
@@ -243,6 +272,7 @@ TEST(TimerTest, DisablingAClockWaitsForItsRunningCallback) {
     SlowTimer slow;
     slow.w = &w;
     QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_VIRTUAL, SlowTimer::Cb, &slow);
+    qemu_clock_enable(w.runtime(), QEMU_CLOCK_VIRTUAL, true);  // VM start (off at first)
     timer_mod_ns(t, 0);
     ThreadId th = w.Spawn("monitor", [&] {
       qemu_sem_wait(&slow.started);

@@ -35,7 +35,7 @@ AioRuntime::AioRuntime(Platform* platform) : platform_(platform) {
 
 AioRuntime::~AioRuntime() {
   for (const QEMUClock& clock : clocks_) {
-    AIOSIM_ASSERT(clock.timerlists == nullptr);  // every AioContext was finalized
+    AIOSIM_ASSERT(clock.timerlists.Load() == nullptr);  // every AioContext was finalized
   }
 }
 

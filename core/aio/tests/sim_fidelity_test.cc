@@ -166,5 +166,59 @@ TEST(SimFidelityTest, RunTimersReadsTheListHeadWithoutTheLock) {
   EXPECT_EQ(races, 50) << "nothing orders the unlocked read against the armed timer";
 }
 
+// ---- item 5: qemu_clock_enable(false) holds no lock while it waits --------------------
+//
+// An iothread runs a virtual-clock timer whose callback creates and frees an
+// AioContext (timerlist_new/timerlist_free take the runtime's registry lock); the
+// main thread disables the clock while that callback runs, and so waits for it. QEMU
+// holds nothing while it waits; holding the registry lock there deadlocks.
+struct ClockDisableState {
+  AioRuntime* rt = nullptr;
+  QemuSemaphore in_callback{0};
+  Atomic<bool> callback_done{false};
+};
+
+void CreatesAContext(void* opaque) {
+  auto* s = static_cast<ClockDisableState*>(opaque);
+  qemu_sem_post(&s->in_callback);
+  // Virtual time passes only when no thread can run: main is in qemu_clock_enable by
+  // the time this returns.
+  QemuSemaphore never_posted(0);
+  qemu_sem_timedwait(&never_posted, 10);
+  AioContext* other = aio_context_new(s->rt);
+  aio_context_unref(other);
+  atomic_set(&s->callback_done, true);
+}
+
+void ClockDisableBody(SimContext& c) {
+  AioRuntime rt(&c.platform());
+  qemu_clock_enable(&rt, QEMU_CLOCK_VIRTUAL, true);  // VM start
+  AioContext* ctx = aio_context_new(&rt);
+  ClockDisableState s;
+  s.rt = &rt;
+  QEMUTimer* t = timer_new_ns(ctx, QEMU_CLOCK_VIRTUAL, CreatesAContext, &s);
+  timer_mod_ns(t, 0);
+  Threads& threads = c.platform().threads();
+  ThreadId iothread = threads.Spawn(
+      "iothread", [&] { aio_poll(ctx, false); }, QEMU_THREAD_JOINABLE);
+  qemu_sem_wait(&s.in_callback);
+  qemu_clock_enable(&rt, QEMU_CLOCK_VIRTUAL, false);  // pause_all_vcpus
+  c.Check(atomic_read(&s.callback_done),
+          "qemu_clock_enable(false) waited for the callback");
+  threads.Join(iothread);
+  timer_free(t);
+  aio_context_unref(ctx);
+}
+
+TEST(SimFidelityTest, DisablingAClockHoldsNoLockWhileItWaitsForACallback) {
+  sim::ExecOptions options;
+  options.time_advances_max = 0;  // time jumps only when every thread is blocked
+  for (uint64_t seed = 1; seed <= 20; seed++) {
+    ExecResult r = RunOnce(ClockDisableBody, options, seed);
+    ASSERT_EQ(r.failure.kind, FailureKind::kNone)
+        << "seed " << seed << ": " << Describe(r);
+  }
+}
+
 }  // namespace
 }  // namespace aiosim::testing

@@ -225,8 +225,7 @@ void timer_init_tl(QEMUTimer* ts, QEMUTimerList* timer_list, int scale, QEMUTime
   ts->cb = cb;
   ts->opaque = opaque;
   ts->scale = scale;
-  ts->expire_time.Store(-1);
-  ts->next.Store(nullptr);
+  ts->expire_time.Store(-1);  // (QEMU does not touch `next` here either)
 }
 
 QEMUTimer* timer_new_tl(QEMUTimerList* timer_list, int scale, QEMUTimerCB* cb,

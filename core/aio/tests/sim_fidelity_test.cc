@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/aio/aio.h"
+#include "core/aio/thread_pool.h"
 #include "core/platform/sync.h"
 #include "gtest/gtest.h"
 #include "sim/aiosim_sim.h"
@@ -217,6 +218,62 @@ TEST(SimFidelityTest, DisablingAClockHoldsNoLockWhileItWaitsForACallback) {
     ExecResult r = RunOnce(ClockDisableBody, options, seed);
     ASSERT_EQ(r.failure.kind, FailureKind::kNone)
         << "seed " << seed << ": " << Describe(r);
+  }
+}
+
+// ---- item 3: pool->head is Shared, so a foreign submit races there (claim S7) ----
+
+struct PoolRequest {
+  int completions = 0;
+  static int Func(void*) { return 0; }
+  static void Done(void* opaque, int) {
+    static_cast<PoolRequest*>(opaque)->completions++;
+  }
+};
+
+// The home thread submits request a and polls until a and b have completed; a
+// foreign thread submits b meanwhile (QEMU's contract: the home thread only). The
+// foreign thread is spawned first, so nothing orders the two submits' accesses to
+// pool->head: with head Shared, that is the first race of every execution.
+void ForeignSubmitBody(SimContext& c) {
+  AioRuntime rt(&c.platform());
+  AioContext* ctx = aio_context_new(&rt);
+  ThreadPool* pool = aio_get_thread_pool(ctx);
+  PoolRequest a, b;
+  Threads& threads = c.platform().threads();
+  ThreadId foreign = threads.Spawn(
+      "foreign",
+      [&] {
+        thread_pool_submit_aio(pool, PoolRequest::Func, nullptr, PoolRequest::Done, &b);
+      },
+      QEMU_THREAD_JOINABLE);
+  thread_pool_submit_aio(pool, PoolRequest::Func, nullptr, PoolRequest::Done, &a);
+  for (int i = 0; i < 100 && (a.completions == 0 || b.completions == 0); i++) {
+    aio_poll(ctx, true);
+  }
+  threads.Join(foreign);
+  aio_context_unref(ctx);
+}
+
+// Both accesses of the race are in thread_pool_submit_aio's own body: before
+// pool->lock, the only shared location it touches there is pool->head (the new
+// request's all_next is not yet visible to anyone).
+bool IsHeadRace(const ExecResult& r) {
+  if (r.failure.kind != FailureKind::kDataRace || r.failure.details.size() != 2)
+    return false;
+  for (const std::string& access : r.failure.details) {
+    if (access.find("thread_pool.cc") == std::string::npos ||
+        access.find("(thread_pool_submit_aio)") == std::string::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+TEST(SimFidelityTest, ForeignSubmitRacesOnPoolHead) {
+  for (uint64_t seed = 1; seed <= 100; seed++) {
+    ExecResult r = RunOnce(ForeignSubmitBody, RaceOptions(), seed);
+    ASSERT_TRUE(IsHeadRace(r)) << "seed " << seed << ": " << Describe(r);
   }
 }
 

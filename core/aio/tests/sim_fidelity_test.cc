@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/aio/aio.h"
+#include "core/aio/main_loop.h"
 #include "core/aio/thread_pool.h"
 #include "core/platform/sync.h"
 #include "gtest/gtest.h"
@@ -275,6 +276,79 @@ TEST(SimFidelityTest, ForeignSubmitRacesOnPoolHead) {
     ExecResult r = RunOnce(ForeignSubmitBody, RaceOptions(), seed);
     ASSERT_TRUE(IsHeadRace(r)) << "seed " << seed << ": " << Describe(r);
   }
+}
+
+// ---- item 1: the main loop keeps the BQL across zero-timeout iterations ----------
+
+struct SelfRescheduling {
+  QEMUBH* bh = nullptr;
+  int runs = 0;
+  static void Cb(void* opaque) {
+    auto* s = static_cast<SelfRescheduling*>(opaque);
+    s->runs++;
+    qemu_bh_schedule(s->bh);  // always ready again: every iteration has timeout 0
+  }
+};
+
+// Runs `iterations` main-loop iterations under the BQL with a BH that reschedules
+// itself, then `tail` more with only a timer 1 ms ahead (a non-zero timeout).
+ExecResult RunMainLoop(int iterations, int tail, MainLoop* out) {
+  return RunOnce(
+      [=](SimContext& c) {
+        AioRuntime rt(&c.platform());
+        AioContext* ctx = aio_context_new(&rt);
+        QemuMutex bql;
+        SelfRescheduling s;
+        s.bh = aio_bh_new(ctx, SelfRescheduling::Cb, &s);
+        MainLoop loop{ctx, &bql};
+        qemu_mutex_lock(&bql);
+        qemu_bh_schedule(s.bh);
+        for (int i = 0; i < iterations; i++) main_loop_wait(&loop, false);
+        qemu_bh_delete(s.bh);
+        main_loop_wait(&loop, true);  // zero timeout too: frees nothing yet (walking)
+        QEMUTimer* t = timer_new_ns(
+            ctx, QEMU_CLOCK_REALTIME, +[](void*) {}, nullptr);
+        for (int i = 0; i < tail; i++) {
+          timer_mod_ns(t, qemu_clock_get_ns(&rt, QEMU_CLOCK_REALTIME) + SCALE_MS);
+          main_loop_wait(&loop, false);
+        }
+        qemu_mutex_unlock(&bql);
+        *out = loop;
+        out->ctx = nullptr;
+        out->iothread_lock = nullptr;
+        timer_del(t);
+        timer_free(t);
+        aio_poll(ctx, false);
+        aio_context_unref(ctx);
+      },
+      TraceOptions(), 1);
+}
+
+TEST(SimFidelityTest, MainLoopDropsTheBqlOnlyAroundAPollThatMayWait) {
+  MainLoop loop;
+  ExecResult r = RunMainLoop(10, 2, &loop);
+  ASSERT_EQ(r.failure.kind, FailureKind::kNone) << Describe(r);
+  // 11 zero-timeout iterations keep it; each of the 2 with a timer ahead drops it.
+  EXPECT_EQ(CountOps(r, sim::OpKind::kUnlock, "main_loop_wait"), 2);
+  EXPECT_EQ(CountOps(r, sim::OpKind::kLock, "main_loop_wait"), 2);
+  EXPECT_EQ(loop.spin_counter, 0);
+}
+
+TEST(SimFidelityTest, MainLoopForcesAOneMsTimeoutAfterMaxMainLoopSpin) {
+  MainLoop loop;
+  // MAX_MAIN_LOOP_SPIN + 1 zero-timeout iterations: the counter exceeds the limit...
+  ExecResult r = RunMainLoop(MAX_MAIN_LOOP_SPIN, 0, &loop);
+  ASSERT_EQ(r.failure.kind, FailureKind::kNone) << Describe(r);
+  EXPECT_EQ(CountOps(r, sim::OpKind::kUnlock, "main_loop_wait"), 0);
+  EXPECT_EQ(loop.spin_counter, MAX_MAIN_LOOP_SPIN + 1);
+  EXPECT_FALSE(loop.spin_notified);
+  // ... so the next one (the 1002nd) polls for 1 ms with the BQL dropped, and warns.
+  r = RunMainLoop(MAX_MAIN_LOOP_SPIN + 1, 0, &loop);
+  ASSERT_EQ(r.failure.kind, FailureKind::kNone) << Describe(r);
+  EXPECT_EQ(CountOps(r, sim::OpKind::kUnlock, "main_loop_wait"), 1);
+  EXPECT_EQ(loop.spin_counter, 0);
+  EXPECT_TRUE(loop.spin_notified);
+  EXPECT_GE(r.end_time_ns, SCALE_MS) << "the forced poll waited 1 ms of virtual time";
 }
 
 }  // namespace

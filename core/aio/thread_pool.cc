@@ -319,6 +319,10 @@ ThreadPoolStats thread_pool_stats(ThreadPool* pool) {
   stats.pending_threads = pool->pending_threads.Load();
   stats.max_threads = pool->max_threads;
   qemu_mutex_unlock(&pool->lock);
+  for (ThreadPoolElement* elem = pool->head.Load(); elem != nullptr;
+       elem = elem->all_next.Load()) {
+    stats.requests++;
+  }
   return stats;
 }
 

@@ -8,8 +8,13 @@
 //      thread; events_, step_ and failure_ are under mu_.
 //   2. Events are stamped under mu_, so their order in events_ is their time order.
 //   3. Every wait is bounded: PollUntil arms a watchdog timer at the step's deadline,
-//      so even a lost wakeup cannot block aio_poll past it; foreign threads wait for
-//      the home thread with their own deadline.
+//      so even a lost wakeup cannot block aio_poll past it (and a step that only the
+//      watchdog woke fails); foreign threads wait for the home thread with their own
+//      deadline.
+//   4. Every step checks what its heading claims (which thread, which aio_poll, how
+//      long after what), so "ok" means the claim held in this run, not only that the
+//      callback ran. Steps that measure a wakeup start with no wakeup left over from
+//      an earlier step (DrainLeftoverWakeup).
 #include "tools/demo.h"
 
 #include <array>
@@ -28,6 +33,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/aio/aio.h"
+#include "core/aio/aio_internal.h"
 #include "core/aio/qemu_timer.h"
 #include "core/aio/thread_pool.h"
 #include "core/host/host_platform.h"
@@ -39,7 +45,9 @@ namespace {
 
 using core::aio_bh_new;
 using core::aio_bh_schedule_oneshot;
+using core::aio_context_acquire;
 using core::aio_context_new;
+using core::aio_context_release;
 using core::aio_context_unref;
 using core::aio_get_thread_pool;
 using core::aio_poll;
@@ -65,6 +73,7 @@ using core::QEMU_CLOCK_REALTIME;
 using core::QEMU_THREAD_JOINABLE;
 using core::QEMUBH;
 using core::QEMUTimer;
+using core::SCALE_MS;
 using core::thread_pool_stats;
 using core::thread_pool_submit_aio;
 using core::ThreadId;
@@ -120,7 +129,13 @@ struct Probe {
   const char* since = nullptr;       // if set, also say how long after armed_ns it ran
   bool must_not_run = false;         // running is a failure (the cancelled BH)
   std::atomic<int64_t> armed_ns{0};  // any thread (a foreign thread may arm)
-  int runs = 0;                      // home thread
+  // Home thread: set by the step before arming; checked by ProbeRan.
+  int64_t min_delay_ns = 0;  // running sooner than armed_ns + this is a failure
+  int64_t deadline_ns = -1;  // if >= 0: running before this time is a failure
+  // Home thread: what the last run saw.
+  int runs = 0;
+  int poll = 0;        // the PollUntil aio_poll call it ran in (1 = the first)
+  int64_t ran_ns = 0;  // when it ran
 };
 
 // An event notifier that knows its demo, as QEMU code reaches its state from the
@@ -136,6 +151,8 @@ class DemoNotifier final : public EventNotifier {
 
   std::atomic<int64_t> set_ns{0};  // any thread
   int runs = 0;                    // home thread
+  int was_set = -1;                // home thread: the handler's test_and_clear result
+  int poll = 0;                    // home thread: the aio_poll call it ran in
 
  private:
   std::unique_ptr<EventNotifier> inner_;
@@ -149,6 +166,7 @@ struct PoolRequest {
   int value = 0;                // what func returns
   std::atomic<int> worker{-1};  // the thread that ran func; -1 if it did not run
   int ret = 0;                  // home thread: what the completion callback got
+  int completions = 0;          // home thread
 };
 
 class Demo {
@@ -192,8 +210,22 @@ class Demo {
   // deadline passes.
   absl::Status PollUntil(absl::FunctionRef<bool()> done, std::string_view what);
   // In a foreign thread: waits (bounded) until the home thread is in a blocking
-  // aio_poll, and returns the notify_me value that showed it.
+  // aio_poll past its timeout computation: notify_me counts it (so aio_notify now
+  // writes the eventfd) and it has released the context around its poll. Returns
+  // the notify_me value that showed it (0 after the deadline).
   uint32_t WaitForBlockedHome();
+  // Home thread, between steps: a wakeup a foreign thread left behind (aio_notify
+  // writes the eventfd before it sets `notified`, so the home thread's
+  // aio_notify_accept can run in between and leave both set) would end the next
+  // blocking aio_poll at once. Accepts it with aio_poll(ctx, false); returns whether
+  // there was one.
+  bool DrainLeftoverWakeup();
+  // The BHs on the context's list (deleted ones not yet freed included).
+  int CountBhs() {
+    int n = 0;
+    for (QEMUBH* bh = ctx_->first_bh.Load(); bh != nullptr; bh = bh->next.Load()) n++;
+    return n;
+  }
   ThreadId SpawnForeign(std::function<void()> fn) {
     return platform_->threads().Spawn("foreign", std::move(fn), QEMU_THREAD_JOINABLE);
   }
@@ -209,7 +241,10 @@ class Demo {
   void Teardown();
 
   static void ProbeRan(void* opaque);
-  static void WatchdogFired(void*) {}  // it only has to wake aio_poll
+  // Wakes aio_poll at the step's deadline; PollUntil then fails the step.
+  static void WatchdogFired(void* opaque) {
+    static_cast<Demo*>(opaque)->watchdog_fired_ = true;
+  }
   static void NotifierRead(EventNotifier* e);
   static int PoolFunc(void* opaque);
   static void PoolDone(void* opaque, int ret);
@@ -223,6 +258,7 @@ class Demo {
   // Home thread only (but see Probe and PoolRequest for their "any thread" fields).
   AioContext* ctx_ = nullptr;
   QEMUTimer* watchdog_ = nullptr;
+  bool watchdog_fired_ = false;
   int polls_ = 0;               // aio_poll calls in the current PollUntil
   bool last_progress_ = false;  // what the last of them returned
   QEMUBH* bh_normal_ = nullptr;
@@ -282,11 +318,12 @@ void Demo::ExpectHome(std::string_view what) {
 
 absl::Status Demo::PollUntil(absl::FunctionRef<bool()> done, std::string_view what) {
   const int64_t deadline_ns = NowNs() + kStepTimeoutNs;
+  watchdog_fired_ = false;
   timer_mod_ns(watchdog_, deadline_ns);  // aio_poll never blocks past the deadline
   polls_ = 0;
   absl::Status status = Failure();
   while (status.ok() && !done()) {
-    if (polls_ >= kPollsMax || NowNs() >= deadline_ns) {
+    if (watchdog_fired_ || polls_ >= kPollsMax || NowNs() >= deadline_ns) {
       status = absl::DeadlineExceededError(
           absl::StrFormat("%s did not run within %d ms (aio_poll calls: %d)", what,
                           kStepTimeoutNs / kMsNs, polls_));
@@ -296,6 +333,13 @@ absl::Status Demo::PollUntil(absl::FunctionRef<bool()> done, std::string_view wh
     last_progress_ = aio_poll(ctx_, true);
     status = Failure();
   }
+  // What the step waited for happened, but only the watchdog woke the loop: the
+  // wakeup the step is about was lost.
+  if (status.ok() && watchdog_fired_) {
+    status = absl::InternalError(absl::StrFormat(
+        "%s ran only when the %d ms watchdog woke aio_poll (a lost wakeup)", what,
+        kStepTimeoutNs / kMsNs));
+  }
   timer_del(watchdog_);
   return status;
 }
@@ -303,17 +347,26 @@ absl::Status Demo::PollUntil(absl::FunctionRef<bool()> done, std::string_view wh
 uint32_t Demo::WaitForBlockedHome() {
   const int64_t deadline_ns = NowNs() + kStepTimeoutNs;
   uint32_t notify_me;
-  while ((notify_me = atomic_read(&ctx_->notify_me)) == 0) {
+  // Bits 1..31 count blocking aio_polls in their prepare/poll phase (+2 each).
+  while ((notify_me = atomic_read(&ctx_->notify_me)) < 2) {
     if (NowNs() >= deadline_ns) {
       Fail("a foreign thread never saw the home thread blocked in aio_poll");
       return 0;
     }
     SleepNs(kMsNs / 10);
   }
-  // aio_poll raises notify_me just before it polls: let it get there, so that the
-  // wakeup that follows really comes from aio_notify.
-  SleepNs(2 * kMsNs);
+  // aio_poll holds the context from its start until just before it polls (with a
+  // non-zero timeout): once this acquire succeeds, the home thread is at its poll.
+  aio_context_acquire(ctx_);
+  aio_context_release(ctx_);
   return notify_me;
+}
+
+bool Demo::DrainLeftoverWakeup() {
+  if (!atomic_read(&ctx_->notified)) return false;
+  aio_poll(ctx_, false);  // its aio_notify_accept clears `notified` and the eventfd
+  if (atomic_read(&ctx_->notified)) Fail("aio_poll(ctx, false) did not accept a wakeup");
+  return true;
 }
 
 void Demo::ProbeRan(void* opaque) {
@@ -321,14 +374,28 @@ void Demo::ProbeRan(void* opaque) {
   Demo* demo = probe->demo;
   demo->ExpectHome(probe->text);
   probe->runs++;
+  probe->poll = demo->polls_;
+  probe->ran_ns = demo->NowNs();
+  const int64_t delay_ns = probe->ran_ns - probe->armed_ns.load();
   std::string text = probe->text;
   if (probe->since != nullptr) {
-    const double delay_ms =
-        static_cast<double>(demo->NowNs() - probe->armed_ns.load()) / kMsNs;
-    absl::StrAppendFormat(&text, ", %.3f ms after %s", delay_ms, probe->since);
+    absl::StrAppendFormat(&text, ", %.3f ms after %s",
+                          static_cast<double>(delay_ns) / kMsNs, probe->since);
+  }
+  if (probe->deadline_ns >= 0) {
+    absl::StrAppendFormat(
+        &text, " (%.3f ms after its deadline)",
+        static_cast<double>(probe->ran_ns - probe->deadline_ns) / kMsNs);
   }
   absl::StrAppendFormat(&text, ", on aio_poll #%d", demo->polls_);
   if (probe->must_not_run) demo->Fail(text);
+  if (delay_ns < probe->min_delay_ns) {
+    demo->Fail(absl::StrFormat("%s: that is sooner than the %.3f ms it must wait", text,
+                               static_cast<double>(probe->min_delay_ns) / kMsNs));
+  }
+  if (probe->deadline_ns >= 0 && probe->ran_ns < probe->deadline_ns) {
+    demo->Fail(absl::StrFormat("%s: that is before its deadline", text));
+  }
   demo->Record(std::move(text));
 }
 
@@ -359,12 +426,22 @@ absl::Status Demo::Run() {
   return absl::OkStatus();
 }
 
+// A step's check: fails the step with `message` unless `ok`.
+absl::Status Expect(bool ok, std::string message) {
+  return ok ? absl::OkStatus() : absl::InternalError(std::move(message));
+}
+
 absl::Status Demo::StepNormalBh() {
   BeginStep(1);
   bh_normal_ = aio_bh_new(ctx_, ProbeRan, &normal_);
   Record("bh: qemu_bh_schedule from the home thread");
   qemu_bh_schedule(bh_normal_);
-  return PollUntil([&] { return normal_.runs > 0; }, "the normal BH");
+  absl::Status status = PollUntil([&] { return normal_.runs > 0; }, "the normal BH");
+  if (!status.ok()) return status;
+  return Expect(normal_.runs == 1 && normal_.poll == 1,
+                absl::StrFormat("the normal BH ran %d times, last on aio_poll #%d; "
+                                "expected once, on the first",
+                                normal_.runs, normal_.poll));
 }
 
 absl::Status Demo::StepForeignBh() {
@@ -372,34 +449,61 @@ absl::Status Demo::StepForeignBh() {
   bh_foreign_ = aio_bh_new(ctx_, ProbeRan, &foreign_);
   Record(
       "bh: the home thread calls aio_poll(ctx, true) with nothing scheduled: it blocks");
-  const ThreadId id = SpawnForeign([this] {
+  std::atomic<uint32_t> seen_notify_me{0};
+  const ThreadId id = SpawnForeign([this, &seen_notify_me] {
     const uint32_t notify_me = WaitForBlockedHome();
+    seen_notify_me = notify_me;
     foreign_.armed_ns = Record(absl::StrFormat(
         "bh: qemu_bh_schedule from a foreign thread; home is blocked in aio_poll "
-        "(notify_me=%u)",
+        "(notify_me=%u, so aio_notify writes the eventfd)",
         notify_me));
     qemu_bh_schedule(bh_foreign_);
   });
   absl::Status status = PollUntil([&] { return foreign_.runs > 0; }, "the foreign BH");
   platform_->threads().Join(id);
-  return status;
+  if (!status.ok()) return status;
+  // The BH ran in the first, blocking aio_poll, which only the eventfd could end
+  // (PollUntil fails a step that only its watchdog woke).
+  return Expect(seen_notify_me >= 2 && foreign_.runs == 1 && foreign_.poll == 1,
+                absl::StrFormat("the foreign BH ran %d times, last on aio_poll #%d, "
+                                "scheduled with notify_me=%u; expected once, on the "
+                                "first (blocking) aio_poll, notify_me >= 2",
+                                foreign_.runs, foreign_.poll, seen_notify_me.load()));
 }
 
 absl::Status Demo::StepIdleBh() {
   BeginStep(3);
+  if (DrainLeftoverWakeup()) {
+    Record(
+        "idle: step 2 left a wakeup behind (aio_notify sets the eventfd, then "
+        "`notified`; the home thread's aio_notify_accept ran in between): "
+        "aio_poll(ctx, false) accepted it first, so nothing else can end the poll");
+  }
   bh_idle_ = aio_bh_new(ctx_, ProbeRan, &idle_);
-  idle_.armed_ns = Record("idle: qemu_bh_schedule_idle from the home thread");
   qemu_bh_schedule_idle(bh_idle_);
+  // Taken after the schedule and before aio_poll computes its 10 ms timeout, so the
+  // BH cannot run sooner than 10 ms after this.
+  idle_.min_delay_ns = 10 * SCALE_MS;
+  idle_.armed_ns =
+      Record("idle: qemu_bh_schedule_idle from the home thread (no aio_notify)");
   absl::Status status = PollUntil([&] { return idle_.runs > 0; }, "the idle BH");
   if (!status.ok()) return status;
-  Record(absl::StrFormat(
-      "idle: that aio_poll returned %s%s", last_progress_ ? "true" : "false",
-      last_progress_ ? "" : " (an idle BH does not count as progress)"));
+  if (absl::Status s = Expect(
+          idle_.runs == 1 && idle_.poll == 1 && !last_progress_,
+          absl::StrFormat("the idle BH ran %d times, last on "
+                          "aio_poll #%d, which returned %s; expected "
+                          "once, on the first, which returns false",
+                          idle_.runs, idle_.poll, last_progress_ ? "true" : "false"));
+      !s.ok()) {
+    return s;
+  }
+  Record("idle: that aio_poll returned false (an idle BH does not count as progress)");
   return absl::OkStatus();
 }
 
 absl::Status Demo::StepOneshotBh() {
   BeginStep(4);
+  const int bhs_before = CountBhs();
   Record("oneshot: aio_bh_schedule_oneshot (a BH born scheduled and already deleted)");
   aio_bh_schedule_oneshot(ctx_, ProbeRan, &oneshot_);
   absl::Status status = PollUntil([&] { return oneshot_.runs > 0; }, "the oneshot BH");
@@ -409,7 +513,18 @@ absl::Status Demo::StepOneshotBh() {
     return absl::InternalError(
         absl::StrFormat("the oneshot BH ran %d times", oneshot_.runs));
   }
-  Record("oneshot: one more aio_poll(ctx, false): it did not run again");
+  const int bhs_after = CountBhs();
+  if (absl::Status s = Expect(bhs_after == bhs_before,
+                              absl::StrFormat("the context has %d BHs, %d before the "
+                                              "oneshot: it was not freed",
+                                              bhs_after, bhs_before));
+      !s.ok()) {
+    return s;
+  }
+  Record(absl::StrFormat(
+      "oneshot: one more aio_poll(ctx, false): it did not run again, and it is off "
+      "the context's BH list (%d BHs, as before)",
+      bhs_after));
   return absl::OkStatus();
 }
 
@@ -424,8 +539,13 @@ absl::Status Demo::StepCancelledBh() {
   aio_bh_schedule_oneshot(ctx_, ProbeRan, &marker_);
   absl::Status status = PollUntil([&] { return marker_.runs > 0; }, "the marker BH");
   if (!status.ok()) return status;
-  Record(absl::StrFormat("cancel: the cancelled BH did not run (ran %d times)",
-                         cancelled_.runs));
+  if (absl::Status s =
+          Expect(cancelled_.runs == 0,
+                 absl::StrFormat("the cancelled BH ran %d times", cancelled_.runs));
+      !s.ok()) {
+    return s;
+  }
+  Record("cancel: the cancelled BH did not run (ran 0 times)");
   return absl::OkStatus();
 }
 
@@ -435,14 +555,19 @@ void Demo::NotifierRead(EventNotifier* e) {
   demo->ExpectHome("the event notifier's handler");
   const int was_set = event_notifier_test_and_clear(e);
   notifier->runs++;
-  demo->Record(absl::StrFormat(
-      "notifier: handler ran in the home thread %.3f ms after the set; "
-      "event_notifier_test_and_clear -> %d",
-      static_cast<double>(demo->NowNs() - notifier->set_ns.load()) / kMsNs, was_set));
+  notifier->was_set = was_set;
+  notifier->poll = demo->polls_;
+  const int64_t delay_ns = demo->NowNs() - notifier->set_ns.load();
+  if (delay_ns < 0) demo->Fail("the notifier's handler ran before the set");
+  demo->Record(
+      absl::StrFormat("notifier: handler ran in the home thread %.3f ms after the set; "
+                      "event_notifier_test_and_clear -> %d, on aio_poll #%d",
+                      static_cast<double>(delay_ns) / kMsNs, was_set, demo->polls_));
 }
 
 absl::Status Demo::StepEventNotifier() {
   BeginStep(6);
+  DrainLeftoverWakeup();  // so that only the notifier's own fd can end the poll
   std::unique_ptr<EventNotifier> inner = platform_->poller().NewEventNotifier(false);
   if (inner == nullptr) {
     return absl::InternalError("the platform refused an event notifier");
@@ -461,17 +586,31 @@ absl::Status Demo::StepEventNotifier() {
   aio_set_event_notifier(ctx_, &notifier, false, nullptr);
   Record(
       "notifier: unregistered (aio_set_event_notifier with a null handler), destroyed");
-  return status;
+  if (!status.ok()) return status;
+  return Expect(notifier.runs == 1 && notifier.was_set == 1 && notifier.poll == 1,
+                absl::StrFormat("the handler ran %d times, last on aio_poll #%d, and "
+                                "test_and_clear gave %d; expected once, on the first "
+                                "(blocking) aio_poll, with the fd set",
+                                notifier.runs, notifier.poll, notifier.was_set));
 }
 
 absl::Status Demo::StepTimer() {
   BeginStep(7);
   timer_ = timer_new_ms(ctx_, QEMU_CLOCK_REALTIME, ProbeRan, &timer_probe_);
   const int64_t now_ms = qemu_clock_get_ms(&runtime_, QEMU_CLOCK_REALTIME);
+  timer_probe_.deadline_ns = (now_ms + 20) * SCALE_MS;
   timer_probe_.armed_ns = Record(
       "timer: timer_mod(ts, now_ms + 20) (now_ms is whole ms, so expect 19 to 20 ms)");
   timer_mod(timer_, now_ms + 20);
-  return PollUntil([&] { return timer_probe_.runs > 0; }, "the timer");
+  absl::Status status = PollUntil([&] { return timer_probe_.runs > 0; }, "the timer");
+  if (!status.ok()) return status;
+  // ProbeRan has already failed the step if it ran before its deadline.
+  aio_poll(ctx_, false);
+  return Expect(timer_probe_.runs == 1 && !core::timer_pending(timer_),
+                absl::StrFormat("the timer ran %d times and is %s; expected once, "
+                                "then no longer pending",
+                                timer_probe_.runs,
+                                core::timer_pending(timer_) ? "pending" : "not pending"));
 }
 
 int Demo::PoolFunc(void* opaque) {
@@ -492,6 +631,7 @@ void Demo::PoolDone(void* opaque, int ret) {
   Demo* demo = request->demo;
   demo->ExpectHome("a thread-pool completion callback");
   request->ret = ret;
+  request->completions++;
   demo->pool_done_++;
   demo->Record(absl::StrFormat(
       "pool: request %d: completion ran in the home thread, ret=%s", request->number,
@@ -524,12 +664,23 @@ absl::Status Demo::StepThreadPool() {
   absl::Status status = PollUntil([&] { return pool_done_ == kPoolRequests + 1; },
                                   "every thread-pool completion");
   if (!status.ok()) return status;
-  for (int i = 0; i < kPoolRequests; i++) {
-    if (requests_[i].ret != requests_[i].value) {
+  for (const PoolRequest& request : requests_) {
+    if (request.completions != 1) {
       return absl::InternalError(
-          absl::StrFormat("request %d completed with %d, expected %d", i + 1,
-                          requests_[i].ret, requests_[i].value));
+          absl::StrFormat("request %d completed %d times, expected once", request.number,
+                          request.completions));
     }
+  }
+  for (int i = 0; i < kPoolRequests; i++) {
+    if (requests_[i].ret != requests_[i].value || requests_[i].worker.load() < 0) {
+      return absl::InternalError(
+          absl::StrFormat("request %d completed with %d, expected %d from a worker",
+                          i + 1, requests_[i].ret, requests_[i].value));
+    }
+  }
+  if (const int left = thread_pool_stats(pool).requests; left != 0) {
+    return absl::InternalError(
+        absl::StrFormat("%d requests still on the pool after every completion", left));
   }
   const bool func_ran = last.worker.load() >= 0;
   if (last.ret == -ECANCELED && !func_ran) {

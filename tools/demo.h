@@ -24,6 +24,14 @@
 //
 // Bounds: every wait is bounded by 5 s of platform-clock time per step; a step that
 // does not finish in time is a failure (exit 1), never a hang.
+//
+// Checks: each step verifies what its heading claims, not only that its callback ran:
+// which thread ran it, on which aio_poll (a step that only the watchdog woke fails),
+// no sooner than it may (the idle BH 10 ms after qemu_bh_schedule_idle, the timer at
+// its deadline), exactly once, freed when it should be. A step that times a wakeup
+// first accepts any wakeup an earlier step left behind (in 2.8.1 aio_notify writes
+// the eventfd before it sets `notified`, so the home thread can accept in between
+// and leave the eventfd set), and says so in its output.
 #ifndef AIOSIM_TOOLS_DEMO_H_
 #define AIOSIM_TOOLS_DEMO_H_
 

@@ -5,13 +5,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // Threads: an "iothread" drives the context through the GSource path (main_loop_wait:
-// prepare sets notify_me bit 0, then poll), holding the BQL except around its poll, as
-// QEMU's main loop does; a "vcpu" runs one nested blocking aio_poll under the BQL; a
-// "worker" schedules a BH, waits until it has run once, and schedules it again. The property: the second schedule must run (main waits for it). With the fix
-// reverted, the vcpu's dispatch clears the eventfd that the second schedule set, after
-// its own BH pass, while the iothread sits between prepare and poll: the iothread then
-// sleeps in poll with the BH scheduled — a lost wakeup. With the fix, aio_notify_accept
-// clears the eventfd before the BH pass, so a later set always survives.
+// prepare sets notify_me bit 0, then poll) holding the BQL, which it drops only around
+// a poll that may wait, as QEMU's os_host_main_loop_wait does: an iteration with a
+// zero timeout keeps the BQL from prepare through dispatch. The bug needs the iothread
+// to block with an infinite timeout, and then it has dropped the BQL, so the vcpu can
+// run in the window between the iothread's prepare and its poll. A "vcpu" runs one
+// nested blocking aio_poll under the BQL; a "worker" schedules a BH, waits until it
+// has run once, and schedules it again. The property: the second schedule must run
+// (main waits for it). With the fix reverted, the vcpu's dispatch clears the eventfd
+// that the second schedule set, after its own BH pass, while the iothread sits between
+// prepare and poll: the iothread then sleeps in poll with the BH scheduled — a lost
+// wakeup. With the fix, aio_notify_accept clears the eventfd before the BH pass, so a
+// later set always survives.
 #include "core/aio/aio.h"
 #include "core/aio/main_loop.h"
 #include "scenarios/catalog.h"

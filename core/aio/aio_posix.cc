@@ -90,9 +90,10 @@ void aio_set_event_notifier(AioContext* ctx, EventNotifier* notifier, bool is_ex
 void aio_disable_external(AioContext* ctx) { atomic_inc(&ctx->external_disable_cnt); }
 
 // QEMU 2.8 does not call aio_notify here, so a loop that built its poll set while
-// external fds were disabled stays blocked (R10, fixed in 2.10).
+// external fds were disabled stays blocked (R10, fixed in 2.10). The assertion reads
+// the counter plainly, as QEMU's does.
 void aio_enable_external(AioContext* ctx) {
-  AIOSIM_ASSERT(atomic_read(&ctx->external_disable_cnt) > 0);
+  AIOSIM_ASSERT(ctx->external_disable_cnt.PlainLoad() > 0);
   atomic_dec(&ctx->external_disable_cnt);
 }
 
@@ -108,21 +109,24 @@ bool aio_node_check(AioContext* ctx, bool is_external) {
 
 bool aio_prepare(AioContext*) { return false; }
 
-static bool node_wants_read(AioHandler* node, int16_t revents) {
-  return (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)) &&
-         (node->io_read.Load() != nullptr || node->io_notify.Load() != nullptr);
+// QEMU's `node->io_read` test: for an event notifier's node the handler is in
+// io_notify (see AioHandler).
+static bool node_has_io_read(AioHandler* node) {
+  return node->io_read.Load() != nullptr || node->io_notify.Load() != nullptr;
 }
 
-static bool node_wants_write(AioHandler* node, int16_t revents) {
-  return (revents & (G_IO_OUT | G_IO_ERR)) && node->io_write.Load() != nullptr;
-}
-
+// The conditions below test their terms in QEMU's order, with QEMU's short circuits:
+// in the simulator each read is a scheduling point, so the order is observable.
 bool aio_pending(AioContext* ctx) {
   for (AioHandler* node = ctx->aio_handlers.Load(); node != nullptr;
        node = node->next.Load()) {
     int16_t revents = node->revents.Load() & node->events.Load();
-    bool allowed = aio_node_check(ctx, node->is_external.Load());
-    if (allowed && (node_wants_read(node, revents) || node_wants_write(node, revents))) {
+    if ((revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && node_has_io_read(node) &&
+        aio_node_check(ctx, node->is_external.Load())) {
+      return true;
+    }
+    if ((revents & (G_IO_OUT | G_IO_ERR)) && node->io_write.Load() != nullptr &&
+        aio_node_check(ctx, node->is_external.Load())) {
       return true;
     }
   }
@@ -141,19 +145,20 @@ bool aio_dispatch(AioContext* ctx) {
     int16_t revents = node->revents.Load() & node->events.Load();
     node->revents.Store(0);
 
-    if (!node->deleted.Load() && node_wants_read(node, revents) &&
-        aio_node_check(ctx, node->is_external.Load())) {
-      void* opaque = node->opaque.Load();
+    if (!node->deleted.Load() && (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)) &&
+        aio_node_check(ctx, node->is_external.Load()) && node_has_io_read(node)) {
       if (EventNotifierHandler* io_notify = node->io_notify.Load()) {
-        io_notify(static_cast<EventNotifier*>(opaque));
+        io_notify(static_cast<EventNotifier*>(node->opaque.Load()));
       } else {
-        node->io_read.Load()(opaque);
+        node->io_read.Load()(node->opaque.Load());
       }
-      // The context's own notifier is aio_notify, which is not progress.
-      if (opaque != ctx->notifier.get()) progress = true;
+      // The context's own notifier is aio_notify, which is not progress. As in QEMU,
+      // `opaque` is read again after the callback, which may have changed it
+      // (aio_set_fd_handler rewrites the node in place).
+      if (node->opaque.Load() != ctx->notifier.get()) progress = true;
     }
-    if (!node->deleted.Load() && node_wants_write(node, revents) &&
-        aio_node_check(ctx, node->is_external.Load())) {
+    if (!node->deleted.Load() && (revents & (G_IO_OUT | G_IO_ERR)) &&
+        aio_node_check(ctx, node->is_external.Load()) && node->io_write.Load() != nullptr) {
       node->io_write.Load()(node->opaque.Load());
       progress = true;
     }
@@ -186,10 +191,10 @@ bool aio_poll(AioContext* ctx, bool blocking) {
   absl::InlinedVector<AioHandler*, 8> nodes;
   for (AioHandler* node = ctx->aio_handlers.Load(); node != nullptr;
        node = node->next.Load()) {
-    int16_t events = node->events.Load();
-    if (!node->deleted.Load() && events != 0 &&
+    if (!node->deleted.Load() && node->events.Load() != 0 &&
         aio_node_check(ctx, node->is_external.Load())) {
-      pollfds.push_back(PollFd{node->fd, events, 0});
+      // add_pollfd: reads `events` again, as QEMU does.
+      pollfds.push_back(PollFd{node->fd, node->events.Load(), 0});
       nodes.push_back(node);
     }
   }

@@ -22,15 +22,20 @@ const char* AioGenerationName(AioGeneration generation) {
   return "invalid";
 }
 
+// qemu-timer.c's qemu_clock_init: every clock starts enabled except
+// QEMU_CLOCK_VIRTUAL, which QEMU enables when the VM starts (resume_all_vcpus). Until
+// qemu_clock_enable(rt, QEMU_CLOCK_VIRTUAL, true), its timers neither run nor count
+// in any deadline.
 AioRuntime::AioRuntime(Platform* platform) : platform_(platform) {
   for (int i = 0; i < QEMU_CLOCK_MAX; i++) {
     clocks_[i].type = static_cast<QEMUClockType>(i);
+    clocks_[i].enabled.Store(i != QEMU_CLOCK_VIRTUAL);
   }
 }
 
 AioRuntime::~AioRuntime() {
   for (const QEMUClock& clock : clocks_) {
-    AIOSIM_ASSERT(clock.timerlists == nullptr);  // every AioContext was finalized
+    AIOSIM_ASSERT(clock.timerlists.Load() == nullptr);  // every AioContext was finalized
   }
 }
 

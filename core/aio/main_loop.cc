@@ -3,6 +3,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "core/aio/main_loop.h"
 
+#include <cstdio>
+
 #include "absl/container/inlined_vector.h"
 #include "core/aio/aio_internal.h"
 
@@ -26,11 +28,30 @@ bool main_loop_wait(MainLoop* loop, bool nonblocking) {
     pollfds.push_back(PollFd{node->fd, node->events.Load(), 0});
   });
 
-  if (loop->iothread_lock != nullptr) qemu_mutex_unlock(loop->iothread_lock);
-  const int64_t timeout_ns = timeout_ms < 0 ? -1 : timeout_ms * SCALE_MS;
+  // os_host_main_loop_wait. A busy I/O thread (or one wrongly busy-waiting) would
+  // otherwise keep the BQL from the vCPU threads for good.
+  int64_t timeout_ns = timeout_ms < 0 ? -1 : timeout_ms * SCALE_MS;
+  if (timeout_ns == 0 && loop->spin_counter > MAX_MAIN_LOOP_SPIN) {
+    if (!loop->spin_notified && !loop->qtest) {
+      std::fprintf(stderr, "main-loop: WARNING: I/O thread spun for %d iterations\n",
+                   MAX_MAIN_LOOP_SPIN);
+      loop->spin_notified = true;
+    }
+    timeout_ns = SCALE_MS;
+  }
+  // Only a poll that may wait drops the BQL; a zero-timeout iteration keeps it from
+  // prepare through dispatch.
+  if (timeout_ns != 0) {
+    loop->spin_counter = 0;
+    if (loop->iothread_lock != nullptr) qemu_mutex_unlock(loop->iothread_lock);
+  } else {
+    loop->spin_counter++;
+  }
   int ret = ctx->runtime->platform()->poller().Poll(pollfds.data(), pollfds.size(),
                                                     timeout_ns);
-  if (loop->iothread_lock != nullptr) qemu_mutex_lock(loop->iothread_lock);
+  if (timeout_ns != 0 && loop->iothread_lock != nullptr) {
+    qemu_mutex_lock(loop->iothread_lock);
+  }
 
   // g_main_context_check: copy revents into the GPollFDs, then ask the source.
   if (ret > 0) {

@@ -27,9 +27,12 @@ int64_t qemu_clock_get_ms(AioRuntime* rt, QEMUClockType type) {
 
 bool qemu_clock_use_for_deadline(QEMUClockType) { return true; }  // no icount
 
+// timerlist_notify is aio_notify (or nothing), which takes no lock, so the registry
+// lock may be held across it.
 static void qemu_clock_notify(AioRuntime* rt, QEMUClockType type) {
   qemu_mutex_lock(rt->timerlists_lock());
-  for (QEMUTimerList* tl = rt->clock(type)->timerlists; tl != nullptr; tl = tl->clock_next) {
+  for (QEMUTimerList* tl = rt->clock(type)->timerlists.Load(); tl != nullptr;
+       tl = tl->clock_next.Load()) {
     timerlist_notify(tl);
   }
   qemu_mutex_unlock(rt->timerlists_lock());
@@ -43,9 +46,18 @@ void qemu_clock_enable(AioRuntime* rt, QEMUClockType type, bool enabled) {
     qemu_clock_notify(rt, type);
   } else if (!enabled && old) {
     // Wait until no callback of this clock is in flight in any list (3c05341157).
+    // QEMU walks the lists under the BQL only and holds no lock of its own while it
+    // waits; a callback being waited for may create or free an AioContext, i.e. take
+    // the registry lock (timerlist_new/free). So the lock guards each step of the
+    // walk and is dropped around each wait. As in QEMU, the list waited on must not
+    // be freed meanwhile (the simulator reports that as a use after free).
     qemu_mutex_lock(rt->timerlists_lock());
-    for (QEMUTimerList* tl = clock->timerlists; tl != nullptr; tl = tl->clock_next) {
+    QEMUTimerList* tl = clock->timerlists.Load();
+    while (tl != nullptr) {
+      qemu_mutex_unlock(rt->timerlists_lock());
       qemu_event_wait(&tl->timers_done_ev);
+      qemu_mutex_lock(rt->timerlists_lock());
+      tl = tl->clock_next.Load();
     }
     qemu_mutex_unlock(rt->timerlists_lock());
   }
@@ -74,8 +86,8 @@ QEMUTimerList* timerlist_new(AioRuntime* rt, QEMUClockType type, QEMUTimerListNo
   tl->notify_cb = cb;
   tl->notify_opaque = opaque;
   qemu_mutex_lock(rt->timerlists_lock());
-  tl->clock_next = tl->clock->timerlists;
-  tl->clock->timerlists = tl;
+  tl->clock_next.Store(tl->clock->timerlists.Load());
+  tl->clock->timerlists.Store(tl);
   qemu_mutex_unlock(rt->timerlists_lock());
   return tl;
 }
@@ -84,9 +96,9 @@ void timerlist_free(QEMUTimerList* timer_list) {
   AIOSIM_ASSERT(!timerlist_has_timers(timer_list));
   AioRuntime* rt = timer_list->runtime;
   qemu_mutex_lock(rt->timerlists_lock());
-  QEMUTimerList** link = &timer_list->clock->timerlists;
-  while (*link != timer_list) link = &(*link)->clock_next;
-  *link = timer_list->clock_next;
+  Shared<QEMUTimerList*>* link = &timer_list->clock->timerlists;
+  while (link->Load() != timer_list) link = &link->Load()->clock_next;
+  link->Store(timer_list->clock_next.Load());
   qemu_mutex_unlock(rt->timerlists_lock());
   platform_delete(timer_list);
 }
@@ -141,27 +153,33 @@ void timerlist_notify(QEMUTimerList* timer_list) {
 bool timerlist_run_timers(QEMUTimerList* timer_list) {
   bool progress = false;
   qemu_event_reset(&timer_list->timers_done_ev);
-  if (timer_list->clock->enabled.Load()) {
-    const int64_t current_time =
-        qemu_clock_get_ns(timer_list->runtime, timer_list->clock->type);  // once
-    for (;;) {
-      qemu_mutex_lock(&timer_list->active_timers_lock);
-      QEMUTimer* ts = timer_list->active_timers.Load();
-      if (!timer_expired_ns(ts, current_time)) {
-        qemu_mutex_unlock(&timer_list->active_timers_lock);
-        break;
-      }
-      // Off the list before the callback runs, which may re-arm or delete it.
-      timer_list->active_timers.Store(ts->next.Load());
-      ts->next.Store(nullptr);
-      ts->expire_time.Store(-1);
-      QEMUTimerCB* cb = ts->cb;
-      void* opaque = ts->opaque;
-      qemu_mutex_unlock(&timer_list->active_timers_lock);
+  // Both reads are plain and without active_timers_lock, as in 2.8.1: an empty list
+  // (or a disabled clock) takes no lock at all. The head may be changing in another
+  // thread; a timer armed after this read wakes the loop through timerlist_notify.
+  if (!timer_list->clock->enabled.Load() || timer_list->active_timers.Load() == nullptr) {
+    qemu_event_set(&timer_list->timers_done_ev);  // QEMU's `goto out`
+    return progress;
+  }
 
-      cb(opaque);  // without the lock: the list may change under us
-      progress = true;
+  const int64_t current_time =
+      qemu_clock_get_ns(timer_list->runtime, timer_list->clock->type);  // once
+  for (;;) {
+    qemu_mutex_lock(&timer_list->active_timers_lock);
+    QEMUTimer* ts = timer_list->active_timers.Load();
+    if (!timer_expired_ns(ts, current_time)) {
+      qemu_mutex_unlock(&timer_list->active_timers_lock);
+      break;
     }
+    // Off the list before the callback runs, which may re-arm or delete it.
+    timer_list->active_timers.Store(ts->next.Load());
+    ts->next.Store(nullptr);
+    ts->expire_time.Store(-1);
+    QEMUTimerCB* cb = ts->cb;
+    void* opaque = ts->opaque;
+    qemu_mutex_unlock(&timer_list->active_timers_lock);
+
+    cb(opaque);  // without the lock: the list may change under us
+    progress = true;
   }
   qemu_event_set(&timer_list->timers_done_ev);
   return progress;
@@ -207,8 +225,7 @@ void timer_init_tl(QEMUTimer* ts, QEMUTimerList* timer_list, int scale, QEMUTime
   ts->cb = cb;
   ts->opaque = opaque;
   ts->scale = scale;
-  ts->expire_time.Store(-1);
-  ts->next.Store(nullptr);
+  ts->expire_time.Store(-1);  // (QEMU does not touch `next` here either)
 }
 
 QEMUTimer* timer_new_tl(QEMUTimerList* timer_list, int scale, QEMUTimerCB* cb,

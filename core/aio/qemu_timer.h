@@ -34,10 +34,13 @@ using QEMUTimerListNotifyCB = void(void* opaque);
 struct QEMUClock {
   QEMUClockType type = QEMU_CLOCK_REALTIME;
   // Read without a lock by timerlist_run_timers, written by qemu_clock_enable.
+  // AioRuntime's constructor sets it (false for QEMU_CLOCK_VIRTUAL, as 2.8.1).
   Shared<bool> enabled{true};
-  // Every timer list of this clock, linked through QEMUTimerList::clock_next.
-  // Protected by AioRuntime's timerlists_lock (QEMU relies on the BQL).
-  QEMUTimerList* timerlists = nullptr;
+  // Every timer list of this clock, newest first, linked through
+  // QEMUTimerList::clock_next. Changed by timerlist_new/timerlist_free (any thread
+  // that creates or frees an AioContext) under AioRuntime's timerlists_lock, where
+  // QEMU relies on the BQL.
+  Shared<QEMUTimerList*> timerlists{nullptr};
 };
 
 struct QEMUTimer {
@@ -55,7 +58,7 @@ struct QEMUTimerList {
   QEMUClock* clock = nullptr;
   QemuMutex active_timers_lock;
   Shared<QEMUTimer*> active_timers{nullptr};  // sorted by expire_time, FIFO on ties
-  QEMUTimerList* clock_next = nullptr;        // in clock->timerlists
+  Shared<QEMUTimerList*> clock_next{nullptr};  // in clock->timerlists, as timerlists
   QEMUTimerListNotifyCB* notify_cb = nullptr;
   void* notify_opaque = nullptr;
   // Set whenever no callback of this list is running (starts set: e4efd8a488).
@@ -70,8 +73,13 @@ struct QEMUTimerListGroup {
 // ---- clocks ----------------------------------------------------------------------------
 int64_t qemu_clock_get_ns(AioRuntime* rt, QEMUClockType type);
 int64_t qemu_clock_get_ms(AioRuntime* rt, QEMUClockType type);
-// Disabling waits until no callback of this clock is running in any of its lists.
-// REQUIRES: not called from such a callback (it would wait for itself).
+// Every clock starts enabled except QEMU_CLOCK_VIRTUAL, which QEMU enables at VM
+// start: call qemu_clock_enable(rt, QEMU_CLOCK_VIRTUAL, true) before relying on its
+// timers. A disabled clock's timers do not run and do not count in deadlines.
+// Disabling waits until no callback of this clock is running in any of its lists,
+// holding no lock while it waits (as QEMU): such a callback may create or free an
+// AioContext. REQUIRES: not called from such a callback (it would wait for itself);
+// no list of this clock is freed while it waits (QEMU: its caller holds the BQL).
 void qemu_clock_enable(AioRuntime* rt, QEMUClockType type, bool enabled);
 bool qemu_clock_use_for_deadline(QEMUClockType type);
 

@@ -11,7 +11,11 @@
 //   2. A request leaves THREAD_QUEUED only under pool->lock; after that only its
 //      worker writes `state`, and `ret` is written before `state = THREAD_DONE`
 //      (smp_wmb), read after it (smp_rmb).
-//   3. `head` (every request not yet completed) is touched by the home thread only.
+//   3. `head` (every request not yet completed) and the `all_next` links are touched
+//      by the home thread only (QEMU: "only accessed from one AioContext"; the `all`
+//      entry "protected by the global mutex"). They are Shared, so the simulator can
+//      preempt at and race-check them: thread_pool_submit_aio from a foreign thread
+//      (claim S7) races there.
 //   4. cur_threads counts workers that exist or will: spawn_thread adds to
 //      cur_threads and new_threads; a new thread is created either by new_thread_bh
 //      or by the newest worker when it starts (pending_threads counts those started
@@ -32,7 +36,7 @@ struct ThreadPoolElement : BlockAIOCB {
   Shared<ThreadState> state{THREAD_QUEUED};
   Shared<int> ret{0};
   Shared<ThreadPoolElement*> reqs_next{nullptr};  // request_list, under pool->lock
-  ThreadPoolElement* all_next = nullptr;          // head, home thread only
+  Shared<ThreadPoolElement*> all_next{nullptr};   // head, home thread only
 };
 
 struct ThreadPool {
@@ -44,7 +48,7 @@ struct ThreadPool {
   int max_threads = 64;
   QEMUBH* new_thread_bh = nullptr;
 
-  ThreadPoolElement* head = nullptr;  // home thread only
+  Shared<ThreadPoolElement*> head{nullptr};  // home thread only (invariant 3)
   // FIFO of QUEUED requests, under lock.
   Shared<ThreadPoolElement*> request_first{nullptr};
   Shared<ThreadPoolElement*> request_last{nullptr};
@@ -192,13 +196,16 @@ static void spawn_thread(ThreadPool* pool) {
 static void thread_pool_completion_bh(void* opaque) {
   auto* pool = static_cast<ThreadPool*>(opaque);
 restart:
-  ThreadPoolElement** link = &pool->head;
-  while (ThreadPoolElement* elem = *link) {
+  // QLIST_FOREACH_SAFE: each element's successor is read before the element is
+  // looked at (the body may free it).
+  Shared<ThreadPoolElement*>* link = &pool->head;
+  while (ThreadPoolElement* elem = link->Load()) {
+    ThreadPoolElement* next = elem->all_next.Load();
     if (elem->state.Load() != THREAD_DONE) {
       link = &elem->all_next;
       continue;
     }
-    *link = elem->all_next;  // QLIST_REMOVE(elem, all)
+    link->Store(next);  // QLIST_REMOVE(elem, all)
     if (elem->cb != nullptr) {
       smp_rmb();  // state before ret
       // If the callback runs a nested aio_poll to wait for another request that is
@@ -253,9 +260,10 @@ BlockAIOCB* thread_pool_submit_aio(ThreadPool* pool, ThreadPoolFunc* func, void*
   req->opaque = opaque;
   req->func = func;
   req->arg = arg;
+  req->state.Store(THREAD_QUEUED);
   req->pool = pool;
-  req->all_next = pool->head;  // QLIST_INSERT_HEAD: home thread only (claim S7)
-  pool->head = req;
+  req->all_next.Store(pool->head.Load());  // QLIST_INSERT_HEAD: home thread only (S7)
+  pool->head.Store(req);
 
   qemu_mutex_lock(&pool->lock);
   if (pool->idle_threads.Load() == 0 &&
@@ -282,7 +290,7 @@ ThreadPool* thread_pool_new(AioContext* ctx) {
 
 void thread_pool_free(ThreadPool* pool) {
   if (pool == nullptr) return;
-  AIOSIM_ASSERT(pool->head == nullptr);
+  AIOSIM_ASSERT(pool->head.Load() == nullptr);
 
   qemu_mutex_lock(&pool->lock);
   // No more new threads: forget the ones owed but not yet created.
@@ -311,6 +319,10 @@ ThreadPoolStats thread_pool_stats(ThreadPool* pool) {
   stats.pending_threads = pool->pending_threads.Load();
   stats.max_threads = pool->max_threads;
   qemu_mutex_unlock(&pool->lock);
+  for (ThreadPoolElement* elem = pool->head.Load(); elem != nullptr;
+       elem = elem->all_next.Load()) {
+    stats.requests++;
+  }
   return stats;
 }
 

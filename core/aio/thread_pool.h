@@ -56,13 +56,18 @@ BlockAIOCB* thread_pool_submit_aio(ThreadPool* pool, ThreadPoolFunc* func, void*
 // Fire and forget: no callback.
 void thread_pool_submit(ThreadPool* pool, ThreadPoolFunc* func, void* arg);
 
-// Counters for tests and the demo; read under the pool's lock.
+// Counters for tests and the demo (not in QEMU). REQUIRES: the home thread.
 struct ThreadPoolStats {
+  // Read under the pool's lock.
   int cur_threads = 0;
   int idle_threads = 0;
   int new_threads = 0;
   int pending_threads = 0;
   int max_threads = 0;
+  // Requests submitted whose completion has not yet been retired by the completion
+  // BH (the length of pool->head, a home-thread list): 0 means thread_pool_free may
+  // be called.
+  int requests = 0;
 };
 ThreadPoolStats thread_pool_stats(ThreadPool* pool);
 

@@ -76,14 +76,28 @@ template <class T, class V>
 void atomic_store_release(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
   a->Store(static_cast<T>(v), MemOrder::kRelease, loc);
 }
-// 2.8 on x86 and other non-POWER hosts: a sequentially consistent load / store.
+// atomic_mb_read/atomic_mb_set ("Java volatile" accesses), as 2.8.1 defines them for
+// an x86_64 host built by GCC or clang. Both compilers define __ATOMIC_RELAXED, so
+// 2.8.1 takes its C11 branch for both (the gcc/clang split in atomic_xchg,
+// __sync_lock_test_and_set vs __sync_swap, is only in the branch for compilers
+// without __atomic builtins):
+//   - atomic_mb_read is atomic_load_acquire on every host: a load-acquire, no more;
+//   - atomic_mb_set is, on x86, i386 and s390x, an atomic_xchg whose result is
+//     dropped: a sequentially consistent exchange, which both acquires and releases.
+//     Elsewhere, and on x86 when __SANITIZE_THREAD__ is defined (GCC's
+//     -fsanitize=thread; clang 14 does not define it), it is a store-release
+//     followed by smp_mb.
+// We model the x86 build, in TSan builds too, so that the simulator's race detector
+// and ThreadSanitizer see the happens-before edges of the code QEMU runs on x86: an
+// atomic_mb_set reads the value it replaces, so it synchronises with an earlier
+// atomic_mb_set (or any release) of the same location.
 template <class T>
 T atomic_mb_read(const Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
-  return a->Load(MemOrder::kSeqCst, loc);
+  return a->Load(MemOrder::kAcquire, loc);
 }
 template <class T, class V>
 void atomic_mb_set(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
-  a->Store(static_cast<T>(v), MemOrder::kSeqCst, loc);
+  static_cast<void>(a->Exchange(static_cast<T>(v), loc));
 }
 template <class T, class V>
 T atomic_xchg(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {

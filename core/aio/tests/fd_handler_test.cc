@@ -154,6 +154,37 @@ TEST(FdHandlerTest, ReRegisteringReplacesCallbackAndOpaque) {
   });
 }
 
+// A read handler that re-registers itself with the context's own notifier as its
+// opaque. aio_dispatch reads node->opaque again after the callback (QEMU 2.8.1
+// aio-posix.c) and counts a dispatch as progress unless that opaque is the
+// context's notifier, so this dispatch is not progress.
+struct Reregister {
+  AioContext* ctx = nullptr;
+  EventNotifier* e = nullptr;
+  int calls = 0;
+  static void Read(void* opaque) {
+    auto* r = static_cast<Reregister*>(opaque);
+    event_notifier_test_and_clear(r->e);
+    r->calls++;
+    aio_set_fd_handler(r->ctx, event_notifier_get_fd(r->e), false, Read, nullptr,
+                       r->ctx->notifier.get());
+  }
+};
+
+TEST(FdHandlerTest, DispatchJudgesProgressByTheOpaqueAsTheCallbackLeftIt) {
+  RunInWorld([](World& w) {
+    auto e = w.platform().poller().NewEventNotifier(false);
+    Reregister r{w.ctx(), e.get()};
+    const int fd = event_notifier_get_fd(e.get());
+    aio_set_fd_handler(w.ctx(), fd, false, Reregister::Read, nullptr, &r);
+    event_notifier_set(e.get());
+    EXPECT_FALSE(aio_poll(w.ctx(), false))
+        << "after the callback, the node's opaque is the context's notifier";
+    EXPECT_EQ(r.calls, 1);
+    aio_set_fd_handler(w.ctx(), fd, false, nullptr, nullptr, nullptr);
+  });
+}
+
 TEST(FdHandlerTest, ExternalHandlersWaitWhileExternalClientsAreDisabled) {
   RunInWorld([](World& w) {
     Notified n;
@@ -173,20 +204,25 @@ TEST(FdHandlerTest, ExternalHandlersWaitWhileExternalClientsAreDisabled) {
 TEST(FdHandlerTest, AioNotifyFromAForeignThreadWakesABlockingPollWithoutProgress) {
   RunInWorld([](World& w) {
     // aio_notify before the poll raised notify_me is (correctly) skipped, so the
-    // foreign thread keeps notifying until the home thread says it woke up.
-    Atomic<bool> woke{false};
+    // foreign thread notifies once the home thread is blocked in aio_poll.
+    bool home_polled = false;
     ThreadId t = w.Spawn("vcpu", [&] {
-      for (int i = 0; i < 1000 && !atomic_read(&woke); i++) {
-        w.SleepMs(5);
-        aio_notify(w.ctx());
-      }
+      home_polled = w.WaitUntilHomePolls();
+      aio_notify(w.ctx());
     });
-    const int64_t start = w.NowNs();
+    // A watchdog bounds the wait: if it woke the loop, its callback is progress.
+    bool fired = false;
+    QEMUTimer* watchdog = timer_new_ms(
+        w.ctx(), QEMU_CLOCK_REALTIME, +[](void* f) { *static_cast<bool*>(f) = true; },
+        &fired);
+    timer_mod(watchdog, w.NowMs() + 10000);
     bool progress = aio_poll(w.ctx(), true);
-    atomic_set(&woke, true);
-    EXPECT_FALSE(progress) << "the context's own notifier is not progress";
-    EXPECT_LT(w.NowNs() - start, 2000 * SCALE_MS);
     w.Join(t);
+    EXPECT_TRUE(home_polled);
+    EXPECT_FALSE(fired) << "only the watchdog woke the loop";
+    EXPECT_FALSE(progress) << "the context's own notifier is not progress";
+    timer_del(watchdog);
+    timer_free(watchdog);
     aio_poll(w.ctx(), false);  // accept any notification sent after the wakeup
     EXPECT_FALSE(atomic_read(&w.ctx()->notified)) << "aio_notify_accept ran";
     EXPECT_EQ(atomic_read(&w.ctx()->notify_me), 0u);
@@ -205,8 +241,9 @@ TEST(FdHandlerTest, NonBlockingAioPollNeverBlocks) {
       if (i % 10 == 0) qemu_bh_schedule_idle(idle);
       aio_poll(w.ctx(), false);
     }
-    // 100 polls of a context with nothing due: far below one 10 ms idle period each.
-    EXPECT_LT(w.NowNs() - start, 500 * SCALE_MS);
+    // 100 polls of a context with nothing due: had any blocked for its 10 ms idle
+    // period (or the hour of the timer), they would take 1 s or more.
+    EXPECT_LT(w.NowNs() - start, 900 * SCALE_MS);
     timer_del(far);
     timer_free(far);
     qemu_bh_delete(idle);
@@ -235,16 +272,25 @@ TEST(FdHandlerTest, MainLoopPathBlocksUntilAForeignScheduleAndDispatchesIt) {
     int runs = 0;
     QEMUBH* bh = aio_bh_new(w.ctx(), +[](void* o) { (*static_cast<int*>(o))++; }, &runs);
     MainLoop loop{w.ctx()};
+    bool prepared = false;
     ThreadId t = w.Spawn("vcpu", [&] {
-      w.SleepMs(20);
-      qemu_bh_schedule(bh);
+      // Once the loop has prepared with nothing due (an infinite timeout)...
+      prepared = w.WaitUntilMainLoopPrepared();
+      qemu_bh_schedule(bh);  // ... this must wake its poll (notify_me bit 0)
     });
-    const int64_t start = w.NowNs();
-    for (int i = 0; i < 10 && runs == 0; i++) main_loop_wait(&loop, false);
-    EXPECT_EQ(runs, 1);
-    EXPECT_GE(w.NowNs() - start, 15 * SCALE_MS) << "blocked until the schedule";
-    EXPECT_LT(w.NowNs() - start, 2000 * SCALE_MS);
+    // Bounds the wait: a lost wakeup ends in the watchdog, not in a hang.
+    bool fired = false;
+    QEMUTimer* watchdog = timer_new_ms(
+        w.ctx(), QEMU_CLOCK_REALTIME, +[](void* f) { *static_cast<bool*>(f) = true; },
+        &fired);
+    timer_mod(watchdog, w.NowMs() + 10000);
+    for (int i = 0; i < 10 && runs == 0 && !fired; i++) main_loop_wait(&loop, false);
     w.Join(t);
+    EXPECT_TRUE(prepared);
+    EXPECT_EQ(runs, 1);
+    EXPECT_FALSE(fired) << "only the watchdog woke the loop";
+    timer_del(watchdog);
+    timer_free(watchdog);
     qemu_bh_delete(bh);
   });
 }
@@ -254,14 +300,24 @@ TEST(FdHandlerTest, MainLoopPathDispatchesEventNotifiers) {
     Notified n;
     Registered reg(w, &n);
     MainLoop loop{w.ctx()};
+    bool prepared = false;
     ThreadId t = w.Spawn("vcpu", [&] {
-      w.SleepMs(10);
+      prepared = w.WaitUntilMainLoopPrepared();
       event_notifier_set(n.e.get());
     });
-    for (int i = 0; i < 10 && n.calls == 0; i++) main_loop_wait(&loop, false);
+    bool fired = false;
+    QEMUTimer* watchdog = timer_new_ms(
+        w.ctx(), QEMU_CLOCK_REALTIME, +[](void* f) { *static_cast<bool*>(f) = true; },
+        &fired);
+    timer_mod(watchdog, w.NowMs() + 10000);
+    for (int i = 0; i < 10 && n.calls == 0 && !fired; i++) main_loop_wait(&loop, false);
+    w.Join(t);
+    EXPECT_TRUE(prepared);
     EXPECT_EQ(n.calls, 1);
     EXPECT_EQ(n.thread, w.CurrentThread());
-    w.Join(t);
+    EXPECT_FALSE(fired) << "only the watchdog woke the loop";
+    timer_del(watchdog);
+    timer_free(watchdog);
   });
 }
 

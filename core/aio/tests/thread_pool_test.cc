@@ -27,6 +27,7 @@ struct Request {
   int ret = 0;
   ThreadId cb_thread = -1;
   int max_threads_seen = 0;
+  Atomic<int64_t> func_end_ns{-1};  // when func returned (platform time)
 
   static int Func(void* opaque) {
     auto* r = static_cast<Request*>(opaque);
@@ -36,6 +37,7 @@ struct Request {
     // Wake the home thread if it waits (PollUntil) for func_runs to change.
     aio_notify(r->w->ctx());
     if (r->gate != nullptr) qemu_sem_wait(r->gate);
+    atomic_set(&r->func_end_ns, r->w->NowNs());
     return r->input * 2;
   }
   static void Done(void* opaque, int ret) {
@@ -91,9 +93,13 @@ TEST(ThreadPoolTest, CancellingAQueuedRequestCompletesItWithEcanceledAndFuncNeve
     EXPECT_TRUE(w.PollUntil([&] { return r.completions > 0; }));
     EXPECT_EQ(r.completions, 1);
     EXPECT_EQ(r.ret, -ECANCELED);
-    // Give a worker every chance to (wrongly) pick the request up.
-    w.SleepMs(20);
-    aio_poll(w.ctx(), false);
+    // Workers take requests in FIFO order: once a request submitted after the
+    // cancelled one has run, a worker would have taken the cancelled one first had
+    // it still been queued.
+    Request marker;
+    marker.w = &w;
+    thread_pool_submit_aio(pool, Request::Func, &marker, Request::Done, &marker);
+    EXPECT_TRUE(w.PollUntil([&] { return marker.completions == 1; }));
     EXPECT_EQ(atomic_read(&r.func_runs), 0);
     EXPECT_EQ(r.completions, 1);
   });
@@ -125,14 +131,17 @@ TEST(ThreadPoolTest, SynchronousCancelOfAnActiveRequestWaitsForItsRealResult) {
     // Poll until a worker has taken it (the worker is created by a BH).
     EXPECT_TRUE(w.PollUntil([&] { return atomic_read(&r.func_runs) == 1; }));
     qemu_sem_wait(&started);
+    bool home_polled = false;
     ThreadId opener = w.Spawn("opener", [&] {
-      w.SleepMs(20);
+      // Open the gate only once bdrv_aio_cancel is waiting in aio_poll.
+      home_polled = w.WaitUntilHomePolls();
       qemu_sem_post(&gate);
     });
     bdrv_aio_cancel(acb);  // too late to steal: waits for the real completion
     EXPECT_EQ(r.completions, 1);
     EXPECT_EQ(r.ret, 8);
     w.Join(opener);
+    EXPECT_TRUE(home_polled) << "bdrv_aio_cancel returned before the request completed";
   });
 }
 
@@ -155,12 +164,15 @@ TEST(ThreadPoolTest, NeverMoreThanMaxThreadsWorkers) {
       return n;
     };
     EXPECT_TRUE(w.PollUntil([&] { return started_count() == 64; }, 20000));
-    w.SleepMs(50);
-    aio_poll(w.ctx(), false);
-    EXPECT_EQ(started_count(), 64);
+    // No 65th func can start: every worker is blocked in its func, and the pool's
+    // own count says no worker is owed (created or pending) beyond these 64.
     ThreadPoolStats stats = thread_pool_stats(pool);
     EXPECT_EQ(stats.cur_threads, 64);
     EXPECT_EQ(stats.max_threads, 64);
+    EXPECT_EQ(stats.new_threads, 0);
+    EXPECT_EQ(stats.pending_threads, 0);
+    aio_poll(w.ctx(), false);
+    EXPECT_EQ(started_count(), 64);
     for (int i = 0; i < kRequests; i++) qemu_sem_post(&gate);
     EXPECT_TRUE(w.PollUntil([&] {
       for (const Request& r : reqs) {
@@ -179,10 +191,11 @@ TEST(ThreadPoolTest, SubmitWithoutCallbackRunsTheFunction) {
     Request r;
     r.w = &w;
     thread_pool_submit(pool, Request::Func, &r);
-    EXPECT_TRUE(w.PollUntil([&] { return atomic_read(&r.func_runs) == 1; }));
-    // Let the completion BH retire the request (no callback to observe).
-    w.SleepMs(10);
-    aio_poll(w.ctx(), false);
+    EXPECT_EQ(thread_pool_stats(pool).requests, 1);
+    // No callback to observe: wait until the completion BH has retired the request
+    // (it left pool->head), which thread_pool_free (at the end of the test) requires.
+    EXPECT_TRUE(w.PollUntil([&] { return thread_pool_stats(pool).requests == 0; }));
+    EXPECT_EQ(atomic_read(&r.func_runs), 1);
     EXPECT_EQ(r.completions, 0);
   });
 }
@@ -194,17 +207,27 @@ TEST(ThreadPoolTest, IdleWorkersExitAfterTenSeconds) {
     r.w = &w;
     thread_pool_submit_aio(pool, Request::Func, &r, Request::Done, &r);
     EXPECT_TRUE(w.PollUntil([&] { return r.completions == 1; }));
-    EXPECT_EQ(thread_pool_stats(pool).cur_threads, 1);
-    const int64_t start = w.NowNs();
+    // The worker went idle (sem_timedwait for 10 s) after func returned, so at any
+    // time T it has been idle for at most T - func_end. Time is what is under test
+    // here, so this test sleeps; each check is about what happened when.
+    const int64_t func_end = atomic_read(&r.func_end_ns);
+    ASSERT_GE(func_end, 0);
     w.SleepMs(9000);
-    EXPECT_EQ(thread_pool_stats(pool).cur_threads, 1) << "exited before 10 s idle";
-    bool exited = false;
-    while (!exited && w.NowNs() - start < 15000 * SCALE_MS) {
-      w.SleepMs(100);
-      exited = thread_pool_stats(pool).cur_threads == 0;
+    const int cur_threads = thread_pool_stats(pool).cur_threads;
+    const int64_t checked = w.NowNs();
+    if (cur_threads == 0) {
+      EXPECT_GE(checked - func_end, 10000 * SCALE_MS) << "exited before 10 s idle";
+    } else {
+      EXPECT_EQ(cur_threads, 1);
     }
-    EXPECT_TRUE(exited);
-    EXPECT_GE(w.NowNs() - start, 9000 * SCALE_MS);
+    // Wait for the exit itself (bounded, generously).
+    bool exited = false;
+    while (!exited && w.NowNs() - func_end < 60000 * SCALE_MS) {
+      exited = thread_pool_stats(pool).cur_threads == 0;
+      if (!exited) w.SleepMs(100);
+    }
+    EXPECT_TRUE(exited) << "an idle worker never exited";
+    EXPECT_GE(w.NowNs() - func_end, 10000 * SCALE_MS) << "exited before 10 s idle";
   });
 }
 

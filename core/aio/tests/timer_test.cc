@@ -192,20 +192,64 @@ TEST(TimerTest, DeadlinesFeedComputeTimeout) {
   });
 }
 
+struct Timed {
+  World* w = nullptr;
+  int runs = 0;
+  int64_t ran_ns = -1;
+  static void Cb(void* opaque) {
+    auto* t = static_cast<Timed*>(opaque);
+    t->runs++;
+    t->ran_ns = t->w->NowNs();
+  }
+};
+
 TEST(TimerTest, TimerModFromAForeignThreadWakesABlockingPoll) {
   RunInWorld([](World& w) {
-    Fired f;
-    QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_REALTIME, Fired::Cb, &f);
+    Timed f{&w};
+    QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_REALTIME, Timed::Cb, &f);
+    bool home_polled = false;
+    Atomic<int64_t> deadline{-1};
     ThreadId th = w.Spawn("vcpu", [&] {
-      w.SleepMs(20);
-      timer_mod_ns(t, w.NowNs() + 10 * SCALE_MS);  // the new head: aio_notify
+      home_polled = w.WaitUntilHomePolls();  // blocked until PollUntil's watchdog (5 s)
+      const int64_t when = w.NowNs() + 10 * SCALE_MS;
+      atomic_set(&deadline, when);
+      timer_mod_ns(t, when);  // the new head: timerlist_rearm -> aio_notify
     });
-    const int64_t start = w.NowNs();
+    // PollUntil fails if only its watchdog woke the loop: the arming must wake it so
+    // that it recomputes its timeout.
     EXPECT_TRUE(w.PollUntil([&] { return f.runs == 1; }));
-    EXPECT_GE(w.NowNs() - start, 30 * SCALE_MS);
-    EXPECT_LT(w.NowNs() - start, 2000 * SCALE_MS);
     w.Join(th);
+    EXPECT_TRUE(home_polled);
+    EXPECT_GE(f.ran_ns, atomic_read(&deadline)) << "ran before its deadline";
     timer_free(t);
+  });
+}
+
+// As in QEMU 2.8.1 (qemu_clock_init), the virtual clock is off until the VM starts.
+TEST(TimerTest, VirtualClockStartsDisabledAndOtherClocksEnabled) {
+  RunInWorld([](World& w) {
+    Fired f[QEMU_CLOCK_MAX];
+    QEMUTimer* t[QEMU_CLOCK_MAX];
+    for (int type = 0; type < QEMU_CLOCK_MAX; type++) {
+      t[type] =
+          timer_new_ns(w.ctx(), static_cast<QEMUClockType>(type), Fired::Cb, &f[type]);
+    }
+    timer_mod_ns(t[QEMU_CLOCK_VIRTUAL], 0);
+    EXPECT_EQ(timerlist_deadline_ns(w.ctx()->tlg.tl[QEMU_CLOCK_VIRTUAL]), -1);
+    EXPECT_EQ(aio_compute_timeout(w.ctx()), -1) << "a disabled clock has no deadline";
+    EXPECT_FALSE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(f[QEMU_CLOCK_VIRTUAL].runs, 0);
+    for (int type = 0; type < QEMU_CLOCK_MAX; type++) {
+      if (type == QEMU_CLOCK_VIRTUAL) continue;
+      timer_mod_ns(t[type], 0);
+      EXPECT_TRUE(aio_poll(w.ctx(), false))
+          << QEMUClockTypeName(static_cast<QEMUClockType>(type));
+      EXPECT_EQ(f[type].runs, 1);
+    }
+    qemu_clock_enable(w.runtime(), QEMU_CLOCK_VIRTUAL, true);  // "VM start"
+    EXPECT_TRUE(aio_poll(w.ctx(), false));
+    EXPECT_EQ(f[QEMU_CLOCK_VIRTUAL].runs, 1);
+    for (QEMUTimer* ts : t) timer_free(ts);
   });
 }
 
@@ -213,6 +257,7 @@ TEST(TimerTest, DisabledClockRunsNoTimersUntilEnabled) {
   RunInWorld([](World& w) {
     Fired f;
     QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_VIRTUAL, Fired::Cb, &f);
+    qemu_clock_enable(w.runtime(), QEMU_CLOCK_VIRTUAL, true);  // VM start (off at first)
     qemu_clock_enable(w.runtime(), QEMU_CLOCK_VIRTUAL, false);
     timer_mod_ns(t, 0);
     EXPECT_EQ(timerlist_deadline_ns(w.ctx()->tlg.tl[QEMU_CLOCK_VIRTUAL]), -1);
@@ -243,6 +288,7 @@ TEST(TimerTest, DisablingAClockWaitsForItsRunningCallback) {
     SlowTimer slow;
     slow.w = &w;
     QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_VIRTUAL, SlowTimer::Cb, &slow);
+    qemu_clock_enable(w.runtime(), QEMU_CLOCK_VIRTUAL, true);  // VM start (off at first)
     timer_mod_ns(t, 0);
     ThreadId th = w.Spawn("monitor", [&] {
       qemu_sem_wait(&slow.started);

@@ -50,4 +50,34 @@ bool World::PollUntil(const std::function<bool()>& done, int timeout_ms) {
   return ok;
 }
 
+namespace {
+// Waits (bounded, checking every millisecond) until `pred` holds.
+bool WaitFor(World& w, int timeout_ms, const std::function<bool()>& pred) {
+  const int64_t deadline = w.NowNs() + int64_t{timeout_ms} * core::SCALE_MS;
+  while (!pred()) {
+    if (w.NowNs() > deadline) return false;
+    w.SleepMs(1);
+  }
+  return true;
+}
+}  // namespace
+
+bool World::WaitUntilHomePolls(int timeout_ms) {
+  // Bits 1..31 of notify_me count blocking aio_polls in their prepare/poll phase.
+  if (!WaitFor(*this, timeout_ms,
+               [&] { return core::atomic_read(&ctx_->notify_me) >= 2; })) {
+    return false;
+  }
+  // aio_poll holds the context from its start until just before its poll (a
+  // non-zero timeout) or its end.
+  core::aio_context_acquire(ctx_);
+  core::aio_context_release(ctx_);
+  return true;
+}
+
+bool World::WaitUntilMainLoopPrepared(int timeout_ms) {
+  return WaitFor(*this, timeout_ms,
+                 [&] { return (core::atomic_read(&ctx_->notify_me) & 1u) != 0; });
+}
+
 }  // namespace aiosim::testing

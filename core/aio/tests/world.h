@@ -7,7 +7,11 @@
 //   - threads only through World::Spawn (the platform's Threads), never OS threads;
 //   - waiting only through core/platform/sync.h primitives, SleepMs or aio_poll;
 //   - time only from World::NowNs (the platform's clock); never sleep for wall time;
-//   - every loop that waits for something is bounded (WaitUntil's deadline).
+//   - never wait for an event by sleeping: wait for the event itself (PollUntil,
+//     WaitUntilHomePolls, a semaphore...), bounded. A sleep is only for when time
+//     itself is under test (an idle BH after 10 ms, a worker idle for 10 s), and
+//     then the check is about what happened, with generous bounds;
+//   - every loop that waits for something is bounded (a deadline).
 #ifndef AIOSIM_CORE_AIO_TESTS_WORLD_H_
 #define AIOSIM_CORE_AIO_TESTS_WORLD_H_
 
@@ -46,6 +50,17 @@ class World {
   // condition that changes without waking the loop (a lost wakeup, or a broken test)
   // fails instead of hanging.
   bool PollUntil(const std::function<bool()>& done, int timeout_ms = 5000);
+
+  // For a foreign thread: returns once the home thread is inside a blocking
+  // aio_poll(ctx(), true) past its timeout computation: it has raised notify_me (so
+  // aio_notify now writes the eventfd) and has released the context lock around its
+  // poll (aio_context_acquire here waits for that). What the caller does next
+  // happens while the home thread is blocked in, or about to enter, its poll.
+  // Returns false after `timeout_ms` of platform time.
+  bool WaitUntilHomePolls(int timeout_ms = 5000);
+  // For a foreign thread: returns once the home thread, in main_loop_wait, is
+  // between the GSource prepare and check (notify_me bit 0 set). False on timeout.
+  bool WaitUntilMainLoopPrepared(int timeout_ms = 5000);
 
  private:
   core::Platform* platform_;

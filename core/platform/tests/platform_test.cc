@@ -80,7 +80,7 @@ TEST(PlatformTest, SemaphoreCountsAndTimedWaitTimesOut) {
     EXPECT_EQ(qemu_sem_timedwait(&sem, 0), -1);
 
     ThreadId t = w.Spawn("poster", [&] {
-      w.SleepMs(10);
+      w.SleepMs(10);  // time under test: the wait below cannot return before the post
       qemu_sem_post(&sem);
     });
     qemu_sem_wait(&sem);  // returns only after the post
@@ -107,15 +107,20 @@ TEST(PlatformTest, RecursiveMutexNestsInOneThreadAndExcludesOthers) {
   RunInWorld([](World& w) {
     QemuRecMutex m;
     Atomic<bool> got{false};
+    QemuSemaphore trying(0);
     qemu_rec_mutex_lock(&m);
     qemu_rec_mutex_lock(&m);
     ThreadId t = w.Spawn("other", [&] {
+      qemu_sem_post(&trying);
       qemu_rec_mutex_lock(&m);
       atomic_set(&got, true);
       qemu_rec_mutex_unlock(&m);
     });
-    w.SleepMs(20);
+    qemu_sem_wait(&trying);  // the other thread is about to lock
     qemu_rec_mutex_unlock(&m);
+    // A window in which the other thread must not get the mutex (still held once).
+    // Exclusion is what is under test, so this waits for time; a slow machine can
+    // only make the window less searching, never fail the check wrongly.
     w.SleepMs(20);
     EXPECT_FALSE(atomic_read(&got)) << "still held once";
     qemu_rec_mutex_unlock(&m);
@@ -153,10 +158,15 @@ TEST(PlatformTest, EventStaysSetUntilReset) {
     qemu_event_wait(&set);  // returns at once
     qemu_event_wait(&set);
     Atomic<bool> woke{false};
+    QemuSemaphore waiting(0);
     ThreadId t = w.Spawn("waiter", [&] {
+      qemu_sem_post(&waiting);
       qemu_event_wait(&unset);
       atomic_set(&woke, true);
     });
+    qemu_sem_wait(&waiting);  // the waiter is about to wait
+    // A window in which the unset event must not release it (time under test; a slow
+    // machine can only make the window less searching, never fail the check wrongly).
     w.SleepMs(20);
     EXPECT_FALSE(atomic_read(&woke));
     qemu_event_set(&unset);
@@ -222,6 +232,9 @@ TEST(PlatformTest, PollWakesWhenAnotherThreadSetsTheNotifier) {
     Poller& poller = w.platform().poller();
     auto e = poller.NewEventNotifier(false);
     ThreadId t = w.Spawn("setter", [&] {
+      // Meant to land while the poll below blocks; nothing shows that a thread is
+      // inside ppoll, but the check holds either way: if the set comes first, the
+      // poll returns at once.
       w.SleepMs(10);
       event_notifier_set(e.get());
     });

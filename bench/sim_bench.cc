@@ -40,7 +40,7 @@
 #include "scenarios/catalog.h"
 #include "scenarios/util.h"
 #include "sim/aiosim_sim.h"
-#include "sim/strategy.h"
+#include "sim/random_pct.h"
 
 // ---- counting operator new ------------------------------------------------------------
 // Replaces the global operator new/delete so the benchmarks can report how many C++

@@ -9,7 +9,12 @@
 //
 // Determinism contract: the same body, options, strategy, seed and execution index
 // give the same execution: the same choices, the same trace hash. A token records
-// enough to reproduce one execution exactly.
+// enough to reproduce one execution exactly, and what that execution is expected to
+// do (trace hash, failure kind and location), so a replay that no longer fits the
+// program says so (replay-diverged) instead of silently running another schedule.
+//
+// Threading: every function runs simulations on the calling OS thread (fibers);
+// independent OS threads may run independent simulations at the same time.
 #ifndef AIOSIM_SIM_AIOSIM_SIM_H_
 #define AIOSIM_SIM_AIOSIM_SIM_H_
 
@@ -23,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "sim/execution.h"
 #include "sim/sim_platform.h"
+#include "sim/strategy.h"
 #include "sim/token.h"
 
 namespace aiosim::sim {
@@ -39,7 +45,8 @@ class SimContext {
   // It runs without scheduling points and must not block.
   void SetPending(std::function<std::string()> pending) { pending_ = std::move(pending); }
   const std::function<std::string()>& pending() const { return pending_; }
-  // A property of the scenario: if false, the execution fails with kind "assertion".
+  // A property of the scenario: if false, the execution fails with kind "assertion"
+  // (its identity is `loc`).
   void Check(bool ok, std::string_view what, core::SrcLoc loc = core::SrcLoc::current());
 
  private:
@@ -50,6 +57,8 @@ class SimContext {
 
 using Body = std::function<void(SimContext&)>;
 
+inline constexpr int kUnboundedPreemptions = -1;  // RunConfig::preemptions: no bound
+
 struct RunConfig {
   std::string scenario = "anonymous";
   std::string generation = "legacy";
@@ -59,7 +68,7 @@ struct RunConfig {
   uint64_t seed = 1;
   uint64_t executions_max = 10000;
   double seconds_max = 0;  // 0: no time limit
-  int preemptions = 2;     // dfs
+  int preemptions = 2;     // dfs; kUnboundedPreemptions for no bound
   int pct_depth = 3;       // pct
   uint64_t pct_steps = 0;  // pct: initial k (0: measured by a first execution)
   ExecOptions exec;
@@ -69,55 +78,86 @@ struct RunConfig {
   std::string token_path;
   // Called about once a second on long runs.
   std::function<void(uint64_t executions, double seconds)> progress;
+  // Polled after every execution (and during minimisation): true stops the search.
+  std::function<bool()> stop;
 };
 
 struct Report {
   bool found = false;
+  bool interrupted = false;         // `stop` returned true
   Failure failure;
   uint64_t executions = 0;          // run by the search (not counting minimisation)
   uint64_t failing_execution = 0;   // index of the first failing execution
   double seconds = 0;
   double executions_per_second = 0;
-  std::string strategy_description;
-  uint64_t pruned = 0;              // dfs: options skipped by sleep sets
-  int dfs_bound_reached = -1;       // dfs: the bound being explored at the end
-  bool exhausted = false;           // dfs: the whole bounded space was explored
+  StrategyFigures figures;          // the strategy's own account of the search
+  bool exhausted = false;           // figures.complete: the bounded space was explored
   // The first failing execution, and the minimised one (with its trace).
   uint64_t original_steps = 0;
   int original_preemptions = 0;
+  size_t original_deviations = 0;
   uint64_t minimize_executions = 0;
   ExecResult failing;
   std::string token;                // reproduces `failing`
   uint64_t last_trace_hash = 0;
+  std::string last_token;           // reproduces the last execution started
 };
 
 // Runs one execution of `body` with `strategy` (BeginExecution is the caller's job).
 ExecResult RunExecution(const Body& body, const ExecOptions& options, Strategy* strategy);
 
-// PCT's initial k when RunConfig::pct_steps is 0: the schedule choices of one
-// execution under the default (non-preemptive) schedule.
+// PCT's initial k when RunConfig::pct_steps is 0: the PCT steps of one execution
+// under the default (non-preemptive) schedule (PctStrategy::CountSteps).
 uint64_t MeasurePctSteps(const Body& body, const ExecOptions& options);
 
-// Explores until a failure, the budget, or (dfs) exhaustion.
+// The strategy `config` names, or an error for an unknown name or bad parameters.
+absl::StatusOr<std::unique_ptr<Strategy>> MakeStrategy(const RunConfig& config);
+
+// Explores until a failure, the budget, `stop`, or (dfs) exhaustion.
 Report Explore(const Body& body, const RunConfig& config);
 
-// The token for a failing (or any) execution of `config` with these choices.
-TokenData MakeToken(const RunConfig& config, const std::vector<ChoiceRecord>& choices);
+// The identity of the simulated core this binary was built from (a hash of the core's
+// and the simulated platform's sources), recorded in tokens.
+const char* CoreIdentity();
+
+// The token for an execution of `config`: its deviations and what it is expected to
+// do (trace hash, failure, checkpoints), so that a replay can check it fits.
+TokenData MakeToken(const RunConfig& config, const ExecResult& result);
+// The token for "execution `index` of the strategy", before it runs (no
+// expectations): `reproducer` comes from Strategy::ReproduceCurrent.
+TokenData MakeIndexToken(const RunConfig& config, const Strategy::Reproducer& reproducer);
 // The options recorded in a token, applied to `config` (exec options, strategy, seed,
-// scenario options). Unknown keys are an error.
+// scenario options), each checked against the command line's bounds. Unknown
+// simulator keys are scenario options. Errors: one line, "token: ...".
 absl::Status ApplyTokenOptions(const TokenData& token, RunConfig* config);
 
-// Re-runs the execution a token describes: its recorded choices if it has any, or
-// else execution `execution=N` of its strategy and seed. With the trace recorded.
-absl::StatusOr<ExecResult> ReplayToken(const Body& body, const TokenData& token);
+struct ReplayResult {
+  ExecResult result;  // with the trace; failure kReplayDiverged if it no longer fits
+  // Facts about the replay for the reader (e.g. "recorded with core 1a2b..., this is
+  // 3c4d..."; "regenerated execution 17 directly").
+  std::vector<std::string> notes;
+};
+// Re-runs the execution a token describes: its deviations if it records a schedule,
+// or else execution `execution=N` of its strategy and seed (random and PCT directly;
+// DFS by running the search up to N, reporting through `progress`). A recorded
+// schedule is checked step by step and against the token's expectations; a mismatch,
+// a deviation never reached or left over makes the result replay-diverged, with
+// where it diverged in the message and details.
+absl::StatusOr<ReplayResult> ReplayToken(
+    const Body& body, const TokenData& token,
+    const std::function<void(uint64_t done, uint64_t total)>& progress = nullptr);
 
-// Runs each seed's first random execution twice; returns the seeds whose two runs
-// differ (trace hash or choices).
+// Runs, for each seed, the random strategy's first `executions_per_seed` executions
+// (every quantum setting: index % 4) twice, once with the trace recorded (the full
+// path at every point) and once without (the inline path inside quanta); returns the
+// seeds whose two runs differ (trace hash, steps, choices or failure).
 std::vector<uint64_t> DeterminismCheck(const Body& body, const ExecOptions& options,
-                                       uint64_t first_seed, uint64_t seeds);
+                                       uint64_t first_seed, uint64_t seeds,
+                                       uint64_t executions_per_seed = 4);
 
 // The schedule as text: one column per thread, one row per step that switched thread
-// or did something worth seeing, with source lines.
+// or did something worth seeing, with source lines; preemptions, blocking, wake-ups
+// and time jumps marked.
 std::string FormatSchedule(const ExecResult& result);
 
 }  // namespace aiosim::sim

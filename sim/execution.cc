@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "sim/heap.h"
 #include "sim/race.h"
 #include "sim/strategy.h"
@@ -19,8 +20,52 @@ thread_local Execution* tls_execution = nullptr;
 thread_local FastState* tls_fast = nullptr;
 
 namespace {
+
 thread_local size_t choices_hint = 256;
+
+std::vector<ExceptionDescriber>& Describers() {
+  static std::vector<ExceptionDescriber>* d = new std::vector<ExceptionDescriber>();
+  return *d;
+}
+
+std::string DescribeException(std::exception_ptr e) {
+  for (ExceptionDescriber d : Describers()) {
+    std::string s = d(e);
+    if (!s.empty()) return s;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return absl::StrCat("std::exception: ", x.what());
+  } catch (...) {
+    return "an exception of a type that is not std::exception";
+  }
+}
+
 }  // namespace
+
+void AddExceptionDescriber(ExceptionDescriber describer) {
+  Describers().push_back(describer);
+}
+
+const char* ChoiceKindName(ChoiceKind kind) {
+  switch (kind) {
+    case ChoiceKind::kSchedule: return "schedule";
+    case ChoiceKind::kWakeWaiter: return "wake-waiter";
+    case ChoiceKind::kSpuriousWakeup: return "spurious-wakeup";
+    case ChoiceKind::kEintr: return "eintr";
+  }
+  return "invalid";
+}
+
+std::string OptionText(const Option& o) {
+  switch (o.kind) {
+    case OptionKind::kThread: return absl::StrCat("thread ", o.arg);
+    case OptionKind::kAdvanceTime: return "advance time";
+    case OptionKind::kValue: return absl::StrCat("value ", o.arg);
+  }
+  return "invalid option";
+}
 
 const char* FailureKindName(FailureKind kind) {
   switch (kind) {
@@ -90,6 +135,7 @@ std::string Execution::Where(core::SrcLoc loc) {
   return absl::StrFormat("%s:%u (%s)", file, loc.line(), loc.function_name());
 }
 
+
 Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* stacks,
                      uint64_t serial)
     : options_(options),
@@ -139,6 +185,7 @@ ExecResult Execution::Run(const std::function<void()>& body,
       result_.failure.message =
           absl::StrFormat("%d tracked object(s) still allocated after every thread finished",
                           static_cast<int>(leaks.size()));
+      result_.failure.where = absl::StrJoin(leaks, "; ");
       result_.failure.details = std::move(leaks);
       result_.failure.step = fast_.steps;
     }
@@ -165,13 +212,28 @@ int Execution::Spawn(std::string name, std::function<void()> fn, bool detached) 
   HashStep(0xFFFF0000u | static_cast<uint32_t>(t->id), 0);
   live_threads_++;
   runnable_.push_back(t->id);  // the largest id: stays sorted
+  benched_.push_back(0);
   threads_.push_back(std::move(t));
   return ThreadCount() - 1;
 }
 
 void Execution::ThreadEntry(void* arg) {
   auto* t = static_cast<SimThread*>(arg);
-  t->fn();
+  std::string error;
+  try {
+    t->fn();
+  } catch (...) {
+    // Describe it here, but fail outside the handler: the fiber is abandoned, and a
+    // handler left active would stay on the OS thread's caught-exception stack.
+    error = DescribeException(std::current_exception());
+  }
+  if (!error.empty()) {
+    std::string where = absl::StrCat("uncaught exception in thread ", t->name, ": ", error);
+    t->exec->Fail(FailureKind::kAssertion,
+                  absl::StrCat("uncaught exception in thread ", t->id, " (", t->name,
+                               "): ", error),
+                  {}, std::move(where));
+  }
   t->exec->Exit();
 }
 
@@ -199,11 +261,13 @@ void Execution::EndExecution() {  // never returns
   std::abort();
 }
 
-void Execution::Fail(FailureKind kind, std::string message, std::vector<std::string> details) {
+void Execution::Fail(FailureKind kind, std::string message, std::vector<std::string> details,
+                     std::string where) {
   if (result_.failure.kind == FailureKind::kNone) {
     result_.failure.kind = kind;
     result_.failure.message = std::move(message);
     result_.failure.details = std::move(details);
+    result_.failure.where = std::move(where);
     result_.failure.thread = current_ != nullptr ? current_->id : -1;
     result_.failure.step = fast_.steps;
   }
@@ -211,15 +275,13 @@ void Execution::Fail(FailureKind kind, std::string message, std::vector<std::str
 }
 
 void Execution::TouchDead(ObjMeta* meta, OpKind kind, core::SrcLoc loc) {
-  {
-    std::string freed = heap_->DescribeAddress(meta);
-    Fail(FailureKind::kUseAfterFree,
-         absl::StrCat(OpKindName(kind), " of a destroyed object at ", Where(loc)),
-         {absl::StrCat("access: thread ", current_->id, " (", current_->name, ") ",
-                       OpKindName(kind), " at ", Where(loc)),
-          freed.empty() ? std::string("the object was destroyed (not a tracked block)")
-                        : freed});
-  }
+  std::string freed = heap_->DescribeAddress(meta);
+  Fail(FailureKind::kUseAfterFree,
+       absl::StrCat(OpKindName(kind), " of a destroyed object at ", Where(loc)),
+       {absl::StrCat("access: thread ", current_->id, " (", current_->name, ") ",
+                     OpKindName(kind), " at ", Where(loc)),
+        freed.empty() ? std::string("the object was destroyed (not a tracked block)") : freed},
+       Where(loc));
 }
 
 void Execution::StepBound() {
@@ -228,29 +290,97 @@ void Execution::StepBound() {
                        static_cast<int>(options_.max_steps)));
 }
 
-void Execution::RecordTrace(OpKind kind, uint32_t obj, core::SrcLoc loc) {
-  result_.trace.push_back(TraceEvent{result_.trace.size() + 1, current_->id, kind, obj, loc});
+void Execution::SlowPoint(OpKind kind, uint32_t obj, core::SrcLoc loc) {
+  if (fast_.steps >= options_.max_steps) StepBound();
+  fast_.Count(kind, obj);
+  if (__builtin_expect(options_.record_trace, 0) && fast_.steps % kCheckpointSteps == 0) {
+    result_.checkpoints.push_back(
+        Checkpoint{fast_.steps, static_cast<uint16_t>(fast_.trace_hash)});
+  }
+  ThreadHot* me = &current_->hot;
+  me->choices_at_point = 0;
+  if (fast_.InQuantum()) {
+    fast_.quantum_left--;
+    fast_.run_length++;
+  } else {
+    Reschedule(/*current_runnable=*/true);
+  }
+  me->choices_at_point = kChoicesInOp;  // resumed: the operation is under way
+  // The trace lists operations in the order they take effect: after the switch.
+  if (__builtin_expect(options_.record_trace, 0)) RecordOp(kind, obj, loc);
 }
 
-void Execution::Locate(ChoicePoint* cp) {
+void Execution::RecordOp(OpKind kind, uint32_t obj, core::SrcLoc loc) {
+  TraceEvent e;
+  e.kind = TraceKind::kOp;
+  e.step = ++trace_ops_;
+  e.thread = current_->id;
+  e.op = kind;
+  e.obj = obj;
+  e.loc = loc;
+  result_.trace.push_back(e);
+}
+
+void Execution::RecordEvent(TraceEvent e) {
+  if (!options_.record_trace) return;
+  e.step = trace_ops_;
+  result_.trace.push_back(e);
+}
+
+void Execution::Locate(ChoiceLocation* at) {
+  at->step = fast_.steps;
+  at->fingerprint = static_cast<uint16_t>(fast_.trace_hash);
   if (current_ == nullptr) return;
-  cp->running = current_->id;
-  cp->running_points = current_->hot.points;
-  cp->sub = current_->hot.choices_at_point++;
+  at->thread = current_->id;
+  at->points = current_->hot.points;
+  at->sub = current_->hot.choices_at_point++;
 }
 
-uint32_t Execution::Choose(ChoiceKind kind, uint32_t n) {
+uint32_t Execution::Decide(ChoicePoint* cp, uint32_t* quantum) {
+  const Decision d = strategy_->Choose(*cp);
+  if (d.option >= cp->n) {
+    std::string why = strategy_->Divergence();
+    Fail(FailureKind::kReplayDiverged,
+         why.empty() ? absl::StrFormat("the strategy chose option %d of %d at step %d",
+                                       d.option, cp->n, cp->at.step)
+                     : why);
+  }
+  const Option& chosen = cp->options[d.option];
+  const uint32_t q =
+      chosen.kind == OptionKind::kThread && cp->kind == ChoiceKind::kSchedule
+          ? std::min(d.quantum, kQuantumMax)
+          : 0;
+  result_.choices.push_back(ChoiceRecord{cp->kind, cp->current >= 0, cp->n, d.option, q});
+  if (d.option != DefaultChoice(*cp)) {
+    result_.deviations.push_back(Deviation{cp->at, cp->kind, chosen});
+  }
+  const int cost = PreemptionCost(*cp, d.option);
+  result_.preemptions += cost;
+  if (__builtin_expect(options_.record_trace, 0)) {
+    TraceEvent e;
+    e.kind = TraceKind::kChoice;
+    e.choice = cp->kind;
+    e.thread = chosen.kind == OptionKind::kThread ? static_cast<int>(chosen.arg)
+               : chosen.kind == OptionKind::kValue ? static_cast<int>(chosen.arg)
+                                                   : -1;
+    e.from = cp->at.thread;
+    e.preemption = cost > 0;
+    RecordEvent(e);
+  }
+  *quantum = q;
+  return d.option;
+}
+
+uint32_t Execution::ChooseValue(ChoiceKind kind, uint32_t n) {
+  options_scratch_.clear();
+  for (uint32_t v = 0; v < n; v++) options_scratch_.push_back(Option::Value(v));
   ChoicePoint cp;
   cp.kind = kind;
   cp.n = n;
-  Locate(&cp);
-  uint32_t v = strategy_->Choose(cp);
-  if (v >= n) {
-    Fail(FailureKind::kReplayDiverged,
-         absl::StrFormat("choice %d of %d options is out of range (the recorded schedule "
-                         "does not fit this program)", v, n));
-  }
-  result_.choices.push_back(ChoiceRecord{v, n, kind});
+  cp.options = options_scratch_.data();
+  Locate(&cp.at);
+  uint32_t quantum = 0;
+  const uint32_t v = Decide(&cp, &quantum);
   HashStep(0xC0000000u | v, n);
   return v;
 }
@@ -282,6 +412,13 @@ void Execution::MakeRunnable(SimThread* t, WakeReason why) {
   }
   t->state = ThreadState::kRunnable;
   runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t->id), t->id);
+  if (__builtin_expect(options_.record_trace, 0)) {
+    TraceEvent e;
+    e.kind = TraceKind::kWake;
+    e.thread = t->id;
+    e.timeout = why == WakeReason::kTimeout;
+    RecordEvent(e);
+  }
 }
 
 void Execution::MakeNotRunnable(SimThread* t) {
@@ -292,6 +429,12 @@ void Execution::MakeNotRunnable(SimThread* t) {
 void Execution::AdvanceTimeTo(int64_t t) {
   if (t > now_ns_) now_ns_ = t;
   HashStep(0xA0000000u, static_cast<uint64_t>(now_ns_));
+  if (__builtin_expect(options_.record_trace, 0)) {
+    TraceEvent e;
+    e.kind = TraceKind::kTimeJump;
+    e.time_ns = now_ns_;
+    RecordEvent(e);
+  }
   // Wake, in (deadline, sequence) order, every thread whose deadline has come.
   std::vector<SimThread*> due;
   for (auto& th : threads_) {
@@ -306,75 +449,98 @@ void Execution::AdvanceTimeTo(int64_t t) {
   for (SimThread* th : due) MakeRunnable(th, WakeReason::kTimeout);
 }
 
+void Execution::Candidates() {
+  candidates_.clear();
+  if (benched_count_ > 0) {
+    for (int id : runnable_) {
+      if (!benched_[id]) candidates_.push_back(id);
+    }
+    if (!candidates_.empty() || runnable_.empty()) return;
+    // Every runnable thread is benched: clear the bench, except for the thread just
+    // switched away from if another can run (it would otherwise be offered again).
+    const int keep = runnable_.size() > 1 && current_ != nullptr &&
+                             current_->state == ThreadState::kRunnable &&
+                             fast_.run_length > options_.fairness_steps
+                         ? current_->id
+                         : -1;
+    for (size_t id = 0; id < benched_.size(); id++) {
+      benched_[id] = static_cast<int>(id) == keep ? 1 : 0;
+    }
+    benched_count_ = keep >= 0 ? 1 : 0;
+    for (int id : runnable_) {
+      if (!benched_[id]) candidates_.push_back(id);
+    }
+    return;
+  }
+  candidates_.assign(runnable_.begin(), runnable_.end());
+}
+
 void Execution::Reschedule(bool current_runnable) {
-  // Fairness: after a long run, the current thread yields to the others.
-  bool exclude_current =
-      current_runnable && ++fast_.run_length > options_.fairness_steps && runnable_.size() > 1;
-  // Inside a quantum the current thread goes on without a choice.
-  if (fast_.quantum_left > 0) {
-    if (current_runnable && !exclude_current) {
-      fast_.quantum_left--;
+  SimThread* cur = current_;
+  if (current_runnable) {
+    if (++fast_.run_length > options_.fairness_steps && runnable_.size() > 1) {
+      // Fairness: a fair OS would have preempted this thread long ago.
+      if (!benched_[cur->id]) {
+        benched_[cur->id] = 1;
+        benched_count_++;
+      }
+      HashStep(0xFA000000u, static_cast<uint64_t>(cur->id));
+      if (__builtin_expect(options_.record_trace, 0)) {
+        TraceEvent e;
+        e.kind = TraceKind::kForcedSwitch;
+        e.thread = cur->id;
+        RecordEvent(e);
+      }
+    } else if (fast_.quantum_left > 0) {
+      fast_.quantum_left--;  // inside a quantum the current thread goes on
       return;
     }
-    fast_.quantum_left = 0;
   }
+  fast_.quantum_left = 0;
   for (;;) {
-    const int* ids = runnable_.data();
-    size_t count = runnable_.size();
-    if (exclude_current) {
-      choice_threads_.clear();
-      for (int id : runnable_) {
-        if (id != current_->id) choice_threads_.push_back(id);
-      }
-      ids = choice_threads_.data();
-      count = choice_threads_.size();
-      current_runnable = false;  // a forced switch, not a strategy's preemption
-      exclude_current = false;
-      HashStep(0xFA000000u, static_cast<uint64_t>(current_->id));
-    }
+    Candidates();
     int64_t deadline = 0;
     const bool has_deadline = NextDeadline(&deadline);
-    if (count == 0) {
+    if (candidates_.empty()) {
       if (!has_deadline) Stuck();
       AdvanceTimeTo(deadline);
       current_runnable = false;
       continue;
     }
     const bool can_advance = has_deadline && time_advances_ < options_.time_advances_max;
-    const uint32_t n = static_cast<uint32_t>(count) + (can_advance ? 1 : 0);
+    const uint32_t count = static_cast<uint32_t>(candidates_.size());
+    const uint32_t n = count + (can_advance ? 1 : 0);
     uint32_t pick = 0;
+    uint32_t quantum = 0;
     if (n > 1) {
+      options_scratch_.clear();
+      bool offered_current = false;
+      for (int id : candidates_) {
+        options_scratch_.push_back(Option::Thread(id));
+        offered_current |= current_runnable && id == cur->id;
+      }
+      if (can_advance) options_scratch_.push_back(Option::AdvanceTime());
       ChoicePoint cp;
       cp.kind = ChoiceKind::kSchedule;
       cp.n = n;
-      cp.threads = ids;
+      cp.options = options_scratch_.data();
       if (strategy_->wants_ops()) {
-        runnable_ops_.clear();
-        for (size_t i = 0; i < count; i++) runnable_ops_.push_back(threads_[ids[i]]->hot.pending);
-        cp.ops = runnable_ops_.data();
+        ops_scratch_.clear();
+        for (int id : candidates_) ops_scratch_.push_back(threads_[id]->hot.pending);
+        cp.ops = ops_scratch_.data();
       }
-      cp.current = current_runnable ? current_->id : -1;
-      cp.time_advance = can_advance;
-          Locate(&cp);
-      const uint32_t value = strategy_->Choose(cp);
-      if (value >= n * kQuantumMax) {
-        Fail(FailureKind::kReplayDiverged,
-             absl::StrFormat("schedule choice %d of %d options is out of range (the "
-                             "recorded schedule does not fit this program)", value, n));
-      }
-      result_.choices.push_back(ChoiceRecord{value, n, ChoiceKind::kSchedule});
-      pick = value % n;
-      fast_.quantum_left = value / n;
+      cp.current = offered_current ? cur->id : -1;
+      Locate(&cp.at);
+      pick = Decide(&cp, &quantum);
     }
     if (can_advance && pick == n - 1) {
-      fast_.quantum_left = 0;
       time_advances_++;
       AdvanceTimeTo(deadline);
       continue;  // choose again, now with the woken threads
     }
-    SimThread* next = threads_[ids[pick]].get();
-    if (current_runnable && next != current_) result_.preemptions++;
-    if (next != current_) {
+    SimThread* next = threads_[candidates_[pick]].get();
+    fast_.quantum_left = quantum;
+    if (next != cur) {
       fast_.run_length = 0;
       SwitchTo(next);
     }
@@ -421,6 +587,15 @@ WakeReason Execution::BlockImpl(WaitList* const* lists, size_t n, int64_t deadli
   t->blocked_loc = loc;
   t->in_poll_forever = poll_forever;
   t->hot.pending = PendingOp{OpKind::kYield, obj};
+  if (__builtin_expect(options_.record_trace, 0)) {
+    TraceEvent e;
+    e.kind = TraceKind::kBlock;
+    e.thread = t->id;
+    e.what = what;
+    e.obj = obj;
+    e.loc = loc;
+    RecordEvent(e);
+  }
   Reschedule(/*current_runnable=*/false);
   t->in_poll_forever = false;
   return t->wake;
@@ -444,16 +619,32 @@ void Execution::WakeAll(WaitList* list) {
   }
 }
 
-void Execution::WakeOne(WaitList* list) {
-  while (!list->empty()) {
-    SimThread* t = list->front();
-    if (t->state != ThreadState::kBlocked) {
-      list->erase(list->begin());
-      continue;
-    }
-    MakeRunnable(t, WakeReason::kSignaled);  // Unwait removes it from `list` too
-    return;
+bool Execution::WakeOne(WaitList* list) {
+  waking_.clear();
+  for (SimThread* t : *list) {
+    if (t->state == ThreadState::kBlocked) waking_.push_back(t);
   }
+  if (waking_.empty()) {
+    list->clear();
+    return false;
+  }
+  SimThread* chosen = waking_.front();
+  if (waking_.size() > 1) {
+    // Which waiter a signal wakes is up to the OS: a recorded choice, FIFO first.
+    options_scratch_.clear();
+    for (SimThread* t : waking_) options_scratch_.push_back(Option::Thread(t->id));
+    ChoicePoint cp;
+    cp.kind = ChoiceKind::kWakeWaiter;
+    cp.n = static_cast<uint32_t>(waking_.size());
+    cp.options = options_scratch_.data();
+    Locate(&cp.at);
+    uint32_t quantum = 0;
+    const uint32_t v = Decide(&cp, &quantum);
+    HashStep(0xC1000000u | v, cp.n);
+    chosen = waking_[v];
+  }
+  MakeRunnable(chosen, WakeReason::kSignaled);  // Unwait removes it from `list` too
+  return true;
 }
 
 std::vector<std::string> Execution::DescribeThreads() const {
@@ -477,13 +668,17 @@ std::vector<std::string> Execution::DescribeThreads() const {
 
 void Execution::Stuck() {
   std::vector<std::string> waits;
+  std::vector<std::string> where;
+  std::vector<std::string> sleepers;  // asleep in poll without a timeout
   bool sleeping_poller = false;
   for (auto& th : threads_) {
     if (th->state != ThreadState::kBlocked) continue;
     sleeping_poller |= th->in_poll_forever;
+    if (th->in_poll_forever) sleepers.push_back(th->name);
+    const char* what = th->blocked_what ? th->blocked_what : "?";
     waits.push_back(absl::StrFormat("thread %d (%s) waits in %s (object #%d) at %s", th->id,
-                                    th->name, th->blocked_what ? th->blocked_what : "?",
-                                    th->blocked_obj, Where(th->blocked_loc)));
+                                    th->name, what, th->blocked_obj, Where(th->blocked_loc)));
+    where.push_back(absl::StrCat(th->name, " in ", what, " at ", Where(th->blocked_loc)));
   }
   std::string pending;
   if (sleeping_poller && pending_) {
@@ -496,12 +691,14 @@ void Execution::Stuck() {
     std::string message =
         absl::StrCat("lost wakeup: a thread sleeps in poll with no timeout while ", pending);
     waits.insert(waits.begin(), absl::StrCat("pending: ", pending));
-    Fail(FailureKind::kLostWakeup, std::move(message), std::move(waits));
+    // Its identity: who sleeps, and what is pending (not where the others wait).
+    Fail(FailureKind::kLostWakeup, std::move(message), std::move(waits),
+         absl::StrCat(absl::StrJoin(sleepers, ", "), " asleep in poll while ", pending));
   }
   std::string message =
       absl::StrFormat("deadlock: no thread can run and no deadline is pending (%d blocked)",
                       static_cast<int>(waits.size()));
-  Fail(FailureKind::kDeadlock, std::move(message), std::move(waits));
+  Fail(FailureKind::kDeadlock, std::move(message), std::move(waits), absl::StrJoin(where, "; "));
 }
 
 void Execution::Join(int id, core::SrcLoc loc) {

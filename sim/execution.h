@@ -4,12 +4,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // Scheduling: every operation of the simulated platform (sim/include/
-// aiosim_platform_impl.h, sim/sim_platform.h) first calls Point(). Point asks the
-// Strategy to choose among the runnable threads (sorted by id) and switches fibers if
-// another one is chosen. Every nondeterministic decision — which thread runs, whether
-// virtual time jumps now, a spurious wakeup, an injected EINTR — goes through
-// Choose() and is recorded (choices()); feeding the same choices back reproduces the
-// execution exactly (same trace, same trace hash).
+// aiosim_platform_impl.h, sim/sim_platform.h) first calls Point(). Point offers the
+// Strategy a choice among typed options (sim/choice.h: run thread t, or jump virtual
+// time) and switches fibers if another thread is chosen. Every nondeterministic
+// decision — which thread runs, whether virtual time jumps now, which waiter a
+// condition signal wakes, a spurious wakeup, an injected EINTR — is a recorded
+// choice, and so is its deviation from the non-preemptive default (DefaultChoice);
+// feeding the same decisions back reproduces the execution exactly (same trace, same
+// trace hash).
 //
 // Time: virtual nanoseconds, starting at kStartNs. Blocking operations may carry a
 // deadline; when no thread can run, time jumps to the earliest (deadline, sequence)
@@ -17,8 +19,23 @@
 // stuck: a lost wakeup (a thread sleeps in poll while the scenario says work is
 // pending) or a deadlock, reported with what every thread waits for.
 //
+// Fairness: a thread that passes ExecOptions::fairness_steps points in a row while
+// others can run is switched away from and "benched": it is not offered again while
+// a runnable thread that is not benched exists (when none is left, the bench is
+// cleared). So a correct spin-wait always lets the awaited thread progress, under
+// every strategy, and a livelock is a real one.
+//
 // Failures end the execution at once: the fibers are abandoned (never resumed) and
-// Run() returns. Nothing calls abort().
+// Run() returns. Nothing calls abort(). An exception that escapes a simulated thread
+// (e.g. a RapidCheck assertion) is such a failure, with its message.
+//
+// Invariants (between scheduling points):
+//   1. runnable_ holds exactly the ids of the threads in state kRunnable, sorted.
+//   2. deadlines_ counts the blocked threads with deadline_ns >= 0; next_deadline_ is
+//      their minimum whenever deadline_cached_.
+//   3. A blocked thread is on every WaitList of its waiting_on, and on no other.
+//   4. result_.preemptions is the sum of PreemptionCost over the choices made.
+//   5. benched_count_ counts the threads with benched_[id] set.
 //
 // Determinism contract: no wall time, no real threads, no pointer values and no
 // unordered iteration influence any decision or any output. Thread ids are given in
@@ -27,13 +44,16 @@
 #define AIOSIM_SIM_EXECUTION_H_
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
 #include "core/platform/sync_types.h"
+#include "sim/choice.h"
 #include "sim/fiber.h"
 #include "sim/runtime.h"
 
@@ -45,7 +65,7 @@ class Strategy;
 
 enum class FailureKind {
   kNone,
-  kAssertion,       // AIOSIM_ASSERT or a scenario's property check failed
+  kAssertion,       // AIOSIM_ASSERT, a scenario's check, or an uncaught exception
   kDeadlock,        // nothing can run, nothing pending, no thread sleeps in poll
   kLostWakeup,      // nothing can run, a thread sleeps in poll, work is pending
   kStepBound,       // more scheduling points than allowed (livelock)
@@ -61,79 +81,79 @@ FailureKind FailureKindFromName(const std::string& name);
 
 struct Failure {
   FailureKind kind = FailureKind::kNone;
-  std::string message;              // one line
-  std::vector<std::string> details; // e.g. what each thread waits for, both accesses
+  std::string message;               // one line
+  std::vector<std::string> details;  // e.g. what each thread waits for, both accesses
+  // The failure's identity beside its kind: where it happened in the program (the
+  // check or access, both racing accesses, every blocked thread's wait), as
+  // "file:line (function)". Two failures are the same failure when kind and where
+  // match (minimisation keeps to it; a replay checks it).
+  std::string where;
   int thread = -1;
   uint64_t step = 0;
 };
-
-enum class ChoiceKind : uint8_t { kSchedule, kSpuriousWakeup, kEintr };
-
-// A recorded choice. For kSchedule, `value` may also carry a quantum: value = option +
-// n * (q - 1) means "take `option`, then let the chosen thread run its next q - 1
-// scheduling points without asking" (strategies that switch rarely use it, which
-// makes those points nearly free). option = value % n.
-struct ChoiceRecord {
-  uint32_t value;
-  uint32_t n;
-  ChoiceKind kind;
-};
-inline constexpr uint32_t kQuantumMax = 1024;
-
-// What the strategy sees at a choice.
-struct ChoicePoint {
-  ChoiceKind kind = ChoiceKind::kSchedule;
-  uint32_t n = 0;
-  // kSchedule only: the runnable threads, sorted by id (n or n - 1 of them), their
-  // pending operations, and the thread that reached the point (-1 if it blocked or
-  // finished). If `time_advance` is set, the last option (n - 1) jumps virtual time
-  // to the next deadline instead of running a thread.
-  const int* threads = nullptr;
-  const PendingOp* ops = nullptr;
-  int current = -1;
-  bool time_advance = false;
-  // Where the choice happens, in terms that survive changes elsewhere in the schedule:
-  // the thread that was running, how many scheduling points it had passed, and how
-  // many choices were already made at that point.
-  int running = -1;
-  uint64_t running_points = 0;
-  uint32_t sub = 0;
-};
+inline bool SameFailure(const Failure& a, const Failure& b) {
+  return a.kind == b.kind && a.where == b.where;
+}
 
 struct ExecOptions {
   uint64_t max_steps = 200000;
-  // Fairness: a thread that has passed this many scheduling points in a row while
-  // others could run is switched away from (a fair OS would preempt it). Keeps
-  // strategies with fixed priorities (PCT) or few preemptions (DFS) from reporting a
-  // spin-wait that only starves under an unfair scheduler as a livelock.
+  // Fairness (see the header comment): points in a row after which a thread that
+  // others are waiting to run is switched away from and benched.
   uint64_t fairness_steps = 1000;
-  int time_advances_max = 1;     // jumps of virtual time while threads can run
+  int time_advances_max = 1;      // jumps of virtual time while threads can run
   bool spurious_wakeups = false;  // a condition wait may return without a signal
   bool inject_eintr = false;      // a blocking poll may fail with -EINTR
   bool race_detection = false;
   bool detect_leaks = true;
-  bool record_trace = false;      // keep a per-step trace (for reports)
+  bool record_trace = false;  // keep a per-step trace and checkpoints (for reports)
 };
 
-// One operation, in the order operations took effect (a thread switched away at a
-// scheduling point performs its operation when it next runs).
+// What a trace records, in the order things took effect.
+enum class TraceKind : uint8_t {
+  kOp,            // `thread` performed `op` on `obj` at `loc`
+  kChoice,        // a choice: `thread` was chosen (-1: time jumped) at a point that
+                  // `from` reached; `preemption` if `from` could have gone on
+  kBlock,         // `thread` blocked in `what` on `obj` at `loc`
+  kWake,          // `thread` became runnable (`timeout`: its deadline passed)
+  kTimeJump,      // virtual time jumped to `time_ns`
+  kForcedSwitch,  // fairness switched `thread` away after a long run
+};
+
 struct TraceEvent {
-  uint64_t step;  // 1, 2, ...: position in that order
-  int thread;
-  OpKind op;
-  uint32_t obj;
-  core::SrcLoc loc;
+  TraceKind kind = TraceKind::kOp;
+  uint64_t step = 0;  // kOp: its position among the operations (1, 2, ...); other
+                      // kinds: the number of operations before it
+  int thread = -1;
+  OpKind op = OpKind::kYield;
+  uint32_t obj = 0;
+  core::SrcLoc loc = core::SrcLoc::current();
+  int from = -1;
+  bool preemption = false;
+  bool timeout = false;
+  ChoiceKind choice = ChoiceKind::kSchedule;
+  const char* what = nullptr;
+  int64_t time_ns = 0;
+};
+
+// The trace hash after every kCheckpointSteps scheduling points, when the trace is
+// recorded: a replay compares them to say where an execution first differs.
+inline constexpr uint64_t kCheckpointSteps = 64;
+struct Checkpoint {
+  uint64_t step;
+  uint16_t fingerprint;  // low 16 bits of the trace hash
 };
 
 struct ExecResult {
   Failure failure;
   uint64_t steps = 0;
   uint64_t trace_hash = 0;
-  int preemptions = 0;
+  int preemptions = 0;  // the sum of PreemptionCost over the choices (sim/choice.h)
   int threads = 0;
   int64_t end_time_ns = 0;
   std::vector<ChoiceRecord> choices;
-  std::vector<TraceEvent> trace;        // if record_trace
+  std::vector<Deviation> deviations;  // the choices that differ from DefaultChoice
+  std::vector<TraceEvent> trace;      // if record_trace
+  std::vector<Checkpoint> checkpoints;  // if record_trace
   std::vector<std::string> thread_names;
   size_t peak_heap_bytes = 0;
 };
@@ -166,6 +186,12 @@ class SimThread {
   Execution* exec = nullptr;
 };
 
+// Turns an exception that escaped a simulated thread into a message. Returns "" for
+// an exception it does not know (the next describer, then std::exception::what, is
+// tried). Registered once per process (e.g. by a property-test library).
+using ExceptionDescriber = std::string (*)(std::exception_ptr);
+void AddExceptionDescriber(ExceptionDescriber describer);
+
 class Execution {
  public:
   static constexpr int64_t kStartNs = 1000000000;  // virtual time starts at 1 s
@@ -179,10 +205,12 @@ class Execution {
   // Runs `body` as thread 0, "main", until every thread has finished or a failure.
   // `pending` (optional) describes work that should wake a sleeping poller; it is
   // called when the execution is stuck, without scheduling points.
+  // REQUIRES: called once, on the OS thread that owns `stacks`.
   ExecResult Run(const std::function<void()>& body,
                  const std::function<std::string()>& pending = nullptr);
 
   // ---- for the simulated primitives and platform ---------------------------------------
+  // REQUIRES (all below): called from a simulated thread of this execution.
   SimThread* current() const { return current_; }
   uint64_t serial() const { return serial_; }
   int64_t NowNs() const { return now_ns_; }
@@ -200,23 +228,12 @@ class Execution {
       meta->race = nullptr;
     }
   }
-  // A scheduling point before `kind` on object `obj`. Inline: inside a quantum (see
-  // ChoiceRecord) a point costs a few instructions.
+  // A scheduling point before `kind` on object `obj` (0: not one object; dependent
+  // with every other operation). Inside a quantum with nothing else to do it costs a
+  // few instructions (FastState::InlineStep, the same code the primitives inline).
   void Point(OpKind kind, uint32_t obj, core::SrcLoc loc) {
-    ThreadHot* cur = &current_->hot;
-    if (__builtin_expect(++fast_.steps > options_.max_steps, 0)) StepBound();
-    cur->pending = PendingOp{kind, obj};
-    cur->points++;
-    cur->choices_at_point = 0;
-    HashStep((static_cast<uint64_t>(cur->id) << 32) | static_cast<uint64_t>(kind), obj);
-    if (fast_.quantum_left > 0 && fast_.run_length < options_.fairness_steps) {
-      fast_.quantum_left--;
-      fast_.run_length++;
-    } else {
-      Reschedule(/*current_runnable=*/true);
-    }
-    // The trace lists operations in the order they take effect: after the switch.
-    if (__builtin_expect(options_.record_trace, 0)) RecordTrace(kind, obj, loc);
+    if (fast_.InlineStep(kind, obj)) return;
+    SlowPoint(kind, obj, loc);
   }
   // Blocks the current thread on `lists` (may be empty) until Wake or, if
   // deadline_ns >= 0, until virtual time reaches it. Returns why it woke.
@@ -226,10 +243,11 @@ class Execution {
                      const char* what, uint32_t obj, core::SrcLoc loc, bool poll_forever);
   // Makes every thread on `list` runnable (they re-check their condition).
   void WakeAll(WaitList* list);
-  // Makes the first thread on `list` runnable.
-  void WakeOne(WaitList* list);
-  // A recorded choice among n options (n >= 2).
-  uint32_t Choose(ChoiceKind kind, uint32_t n);
+  // Makes one thread on `list` runnable; which one is a recorded choice
+  // (ChoiceKind::kWakeWaiter) when several wait. Returns false if none waited.
+  bool WakeOne(WaitList* list);
+  // A recorded choice among the values 0..n-1 (n >= 2) of `kind`.
+  uint32_t ChooseValue(ChoiceKind kind, uint32_t n);
 
   int Spawn(std::string name, std::function<void()> fn, bool detached);
   void Join(int id, core::SrcLoc loc);
@@ -238,35 +256,43 @@ class Execution {
 
   // One line per thread: its state and, if blocked, what it waits for.
   std::vector<std::string> DescribeThreads() const;
-  // Records a failure and ends the execution. Never returns.
+  // Records a failure (the first one wins) and ends the execution. Never returns.
+  // `where` is the failure's identity (see Failure::where).
   [[noreturn]] void Fail(FailureKind kind, std::string message,
-                         std::vector<std::string> details = {});
+                         std::vector<std::string> details = {}, std::string where = "");
   // Describes a source location for reports: "file.cc:123 (function)".
   static std::string Where(core::SrcLoc loc);
 
  private:
   static void ThreadEntry(void* arg);
+  void SlowPoint(OpKind kind, uint32_t obj, core::SrcLoc loc);
   [[noreturn]] void TouchDead(ObjMeta* meta, OpKind kind, core::SrcLoc loc);
   WakeReason BlockImpl(WaitList* const* lists, size_t n, int64_t deadline_ns,
                        const char* what, uint32_t obj, core::SrcLoc loc, bool poll_forever);
-  // The only ways a thread's runnability changes: they keep runnable_ sorted and the
-  // deadline count exact.
+  // The only ways a thread's runnability changes: they keep invariants 1 and 2.
   void MakeRunnable(SimThread* t, WakeReason why);
   void MakeNotRunnable(SimThread* t);
   void Exit();
   // Picks the next thread to run (the current one may be among the candidates) and
-  // switches to it; handles time jumps and stuck states.
+  // switches to it; handles fairness, time jumps and stuck states.
   void Reschedule(bool current_runnable);
+  // The runnable threads that may be offered now (fairness), into candidates_.
+  void Candidates();
+  // Asks the strategy; records the choice, its deviation and its preemption cost.
+  uint32_t Decide(ChoicePoint* cp, uint32_t* quantum);
   void SwitchTo(SimThread* next);
   [[noreturn]] void EndExecution();
   void AdvanceTimeTo(int64_t t);
   bool NextDeadline(int64_t* t);
   void Unwait(SimThread* t);
-  void Stuck();
-  void HashStep(uint64_t a, uint64_t b) { fast_.trace_hash = HashWords(fast_.trace_hash, a, b); }
-  void Locate(ChoicePoint* cp);
+  [[noreturn]] void Stuck();
+  void HashStep(uint64_t a, uint64_t b) {
+    fast_.trace_hash = HashWords(fast_.trace_hash, a, b);
+  }
+  void Locate(ChoiceLocation* at);
   [[noreturn]] void StepBound();
-  void RecordTrace(OpKind kind, uint32_t obj, core::SrcLoc loc);
+  void RecordOp(OpKind kind, uint32_t obj, core::SrcLoc loc);
+  void RecordEvent(TraceEvent e);
 
   ExecOptions options_;
   Strategy* strategy_;
@@ -288,15 +314,19 @@ class Execution {
   std::unique_ptr<HeapTracker> heap_;
   std::unique_ptr<RaceDetector> races_;
   ExecResult result_;
-  // Runnable thread ids, sorted; kept up to date by MakeRunnable / MakeNotRunnable.
+  uint64_t trace_ops_ = 0;
+  // Runnable thread ids, sorted (invariant 1).
   std::vector<int> runnable_;
-  int deadlines_ = 0;              // blocked threads with a deadline
-  bool deadline_cached_ = false;   // next_deadline_ is valid
+  int deadlines_ = 0;             // invariant 2
+  bool deadline_cached_ = false;
   bool has_deadline_ = false;
   int64_t next_deadline_ = 0;
+  std::vector<uint8_t> benched_;  // by thread id (fairness)
+  int benched_count_ = 0;         // invariant 5
   // Scratch (no allocation per step).
-  std::vector<int> choice_threads_;
-  std::vector<PendingOp> runnable_ops_;
+  std::vector<int> candidates_;
+  std::vector<Option> options_scratch_;
+  std::vector<PendingOp> ops_scratch_;
   WaitList waking_;
 };
 

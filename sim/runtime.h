@@ -46,6 +46,13 @@ struct PendingOp {
   uint32_t obj = 0;  // 0: not an object access (dependent with everything)
 };
 
+// Choices at one scheduling point are numbered from 0 while the point itself chooses
+// who runs, and from kChoicesInOp once the operation is under way (blocking, a
+// signalled waiter, a spurious wakeup, EINTR), whether or not the point itself made a
+// choice: so a choice inside an operation keeps its number when the point is passed
+// inline (inside a quantum) in one execution and with a choice in another.
+inline constexpr uint32_t kChoicesInOp = 1u << 16;
+
 // The per-thread state a scheduling point updates.
 struct ThreadHot {
   int id = 0;
@@ -54,10 +61,19 @@ struct ThreadHot {
   uint32_t choices_at_point = 0;  // choices made since the last one
 };
 
-// The hot state of the running execution, shared with the inline primitives: a point
-// inside a quantum (see ChoiceRecord in execution.h) is handled entirely by FastPoint,
-// without a call into the execution. Owned by the Execution; `fast_ok` is false
-// whenever a point needs the full path (race detection, trace recording, inspection).
+// The trace hash's step: FNV-1a over 64-bit words.
+inline uint64_t HashWords(uint64_t h, uint64_t a, uint64_t b) {
+  h = (h ^ a) * 1099511628211ull;
+  h = (h ^ b) * 1099511628211ull;
+  return h ^ (h >> 29);
+}
+
+// The hot state of the running execution, shared with the inline primitives. Owned
+// by the Execution. A scheduling point inside a quantum (see Decision in
+// sim/choice.h) with nothing else to do is handled entirely by InlineStep, without a
+// call into the execution: Execution::Point and the primitives' FastPoint both call
+// it first, so there is one definition of that path. `fast_ok` is false whenever
+// every point must take the full path (race detection, trace recording, inspection).
 struct FastState {
   uint64_t serial = 0;
   uint64_t steps = 0;
@@ -68,37 +84,37 @@ struct FastState {
   uint32_t quantum_left = 0;
   bool fast_ok = false;
   ThreadHot* cur = nullptr;
+
+  // Counts one point of the current thread before `kind` on `obj`, and hashes it.
+  void Count(OpKind kind, uint32_t obj) {
+    steps++;
+    cur->pending = PendingOp{kind, obj};
+    cur->points++;
+    trace_hash = HashWords(trace_hash,
+                           (static_cast<uint64_t>(cur->id) << 32) | static_cast<uint64_t>(kind),
+                           obj);
+  }
+  // Whether the current thread may pass this point without a choice.
+  bool InQuantum() const { return quantum_left > 0 && run_length < fairness_steps; }
+  // The whole point when it needs nothing but counting; false if the full path must
+  // run (a choice, fairness, the step bound, tracing, race detection).
+  bool InlineStep(OpKind kind, uint32_t obj) {
+    if (!fast_ok || !InQuantum() || steps >= max_steps) return false;
+    quantum_left--;
+    run_length++;
+    Count(kind, obj);
+    cur->choices_at_point = kChoicesInOp;
+    return true;
+  }
 };
 extern thread_local FastState* tls_fast;
 
-// The trace hash's step: FNV-1a over 64-bit words.
-inline uint64_t HashWords(uint64_t h, uint64_t a, uint64_t b) {
-  h = (h ^ a) * 1099511628211ull;
-  h = (h ^ b) * 1099511628211ull;
-  return h ^ (h >> 29);
-}
-
-// The whole scheduling point, when the current thread is inside its quantum and the
-// object is live and known to this execution: exactly what Execution::Point does in
-// that case. Returns false when the full path (OnAccess) must run.
+// The primitives' inline path: InlineStep for an object that is live and known to
+// this execution. Returns false when the full path (OnAccess) must run.
 inline bool FastPoint(ObjMeta* meta, OpKind kind) {
   FastState* f = tls_fast;
-  if (f == nullptr || !f->fast_ok || f->quantum_left == 0 || meta->magic != kMetaLive ||
-      meta->epoch != f->serial || f->run_length >= f->fairness_steps ||
-      f->steps >= f->max_steps) {
-    return false;
-  }
-  f->quantum_left--;
-  f->run_length++;
-  f->steps++;
-  ThreadHot* t = f->cur;
-  t->pending = PendingOp{kind, meta->id};
-  t->points++;
-  t->choices_at_point = 0;
-  f->trace_hash = HashWords(f->trace_hash,
-                            (static_cast<uint64_t>(t->id) << 32) | static_cast<uint64_t>(kind),
-                            meta->id);
-  return true;
+  return f != nullptr && meta->magic == kMetaLive && meta->epoch == f->serial &&
+         f->InlineStep(kind, meta->id);
 }
 
 // A memory access through Atomic<T> / Shared<T>: a scheduling point, then checks

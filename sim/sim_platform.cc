@@ -140,7 +140,7 @@ int SimPoller::Poll(core::PollFd* fds, size_t nfds, int64_t timeout_ns) {
     }
     if (ready > 0) return ready;
     if (timeout_ns == 0 || (deadline >= 0 && ex->NowNs() >= deadline)) return 0;
-    if (ex->options().inject_eintr && ex->Choose(ChoiceKind::kEintr, 2) == 1) return -EINTR;
+    if (ex->options().inject_eintr && ex->ChooseValue(ChoiceKind::kEintr, 2) == 1) return -EINTR;
     lists.clear();
     for (size_t i = 0; i < nfds; i++) {
       if (SimFd* f = Find(fds[i].fd)) lists.push_back(&f->pollers);

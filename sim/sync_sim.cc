@@ -44,7 +44,9 @@ void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc
       ex->Fail(FailureKind::kDataRace,
                absl::StrFormat("data race on object #%d: %s vs %s", race.obj,
                                AccessLine(race.first, ex), AccessLine(race.second, ex)),
-               {"earlier: " + AccessLine(race.first, ex), "later:   " + AccessLine(race.second, ex)});
+               {"earlier: " + AccessLine(race.first, ex), "later:   " + AccessLine(race.second, ex)},
+               absl::StrCat(Execution::Where(race.first.loc), " vs ",
+                            Execution::Where(race.second.loc)));
     }
   }
 }
@@ -61,7 +63,8 @@ void OnDestroy(ObjMeta* meta) { meta->magic = kMetaDead; }
 void OnCheckFailed(const char* what, core::SrcLoc loc) {
   Execution* ex = tls_execution;
   ex->Fail(FailureKind::kAssertion,
-           absl::StrCat("assertion failed: ", what, " at ", Execution::Where(loc)));
+           absl::StrCat("assertion failed: ", what, " at ", Execution::Where(loc)), {},
+           Execution::Where(loc));
 }
 
 }  // namespace aiosim::sim
@@ -97,7 +100,7 @@ void SimFree(void* p, SrcLoc loc) {
   if (!error.empty()) {
     ex->Fail(error.rfind("double free", 0) == 0 ? sim::FailureKind::kDoubleFree
                                                  : sim::FailureKind::kUseAfterFree,
-             error);
+             error, {}, Execution::Where(loc));
   }
 }
 
@@ -134,9 +137,12 @@ void QemuMutex::Lock(SrcLoc loc) {
   if (fresh) owner_ = -1;
   ex->Point(OpKind::kLock, w_.meta.id, loc);
   const int me = ex->current()->id;
-  if (owner_ == me) ex->Fail(sim::FailureKind::kDeadlock,
-                             absl::StrCat("thread ", me, " locks a mutex it already holds at ",
-                                          Execution::Where(loc)));
+  if (owner_ == me) {
+    ex->Fail(sim::FailureKind::kDeadlock,
+             absl::StrCat("thread ", me, " locks a mutex it already holds at ",
+                          Execution::Where(loc)),
+             {}, Execution::Where(loc));
+  }
   while (owner_ != -1) ex->Block({&w_.waiters}, -1, "qemu_mutex_lock", w_.meta.id, loc);
   owner_ = me;
   Acquire(ex, &w_);
@@ -159,7 +165,8 @@ void QemuMutex::Unlock(SrcLoc loc) {
   if (owner_ != ex->current()->id) {
     ex->Fail(sim::FailureKind::kAssertion,
              absl::StrCat("qemu_mutex_unlock of a mutex this thread does not hold at ",
-                          Execution::Where(loc)));
+                          Execution::Where(loc)),
+             {}, Execution::Where(loc));
   }
   Release(ex, &w_);
   owner_ = -1;
@@ -193,7 +200,8 @@ void QemuRecMutex::Unlock(SrcLoc loc) {
   if (owner_ != ex->current()->id || depth_ <= 0) {
     ex->Fail(sim::FailureKind::kAssertion,
              absl::StrCat("qemu_rec_mutex_unlock of a mutex this thread does not hold at ",
-                          Execution::Where(loc)));
+                          Execution::Where(loc)),
+             {}, Execution::Where(loc));
   }
   Release(ex, &w_);
   if (--depth_ == 0) {
@@ -211,7 +219,7 @@ static bool CondWait(QemuCond* c, QemuMutex* m, int64_t deadline, SrcLoc loc) {
   ex->Point(OpKind::kCondWait, 0, loc);
   // A spurious wakeup returns at once, as pthread_cond_wait may.
   if (ex->options().spurious_wakeups &&
-      ex->Choose(sim::ChoiceKind::kSpuriousWakeup, 2) == 1) {
+      ex->ChooseValue(sim::ChoiceKind::kSpuriousWakeup, 2) == 1) {
     return true;
   }
   // Release the mutex and start waiting in one step (no point in between).

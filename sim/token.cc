@@ -210,32 +210,60 @@ class Reader {
   absl::Status status_;
 };
 
-void ReadChoices(Reader* reader, std::vector<uint32_t>* choices) {
+// The count of items that follow, capped by `max` and by the bytes left (each item
+// takes at least `min_bytes`).
+uint64_t ReadCount(Reader* reader, std::string_view what, size_t max, size_t min_bytes) {
   const uint64_t count = reader->Varint();
-  if (count > kTokenChoicesMax) {
-    reader->Fail(TooMany("choices", count, kTokenChoicesMax));
+  if (count > max) reader->Fail(TooMany(what, count, max));
+  if (reader->status().ok() && count > reader->left() / min_bytes) {
+    reader->Fail("truncated payload");
   }
-  // Runs can expand a few bytes into many choices, so the reservation is capped by
-  // the bytes left; the vector grows past it only as real runs are read.
-  choices->reserve(std::min<uint64_t>(count, reader->left()));
-  // Bounded: each pass adds >= 1 choice or fails (which empties the reader).
-  while (reader->status().ok() && choices->size() < count) {
-    const uint64_t item = reader->Varint();
-    const uint64_t value = item >> 1;
-    const uint64_t left = count - choices->size();
-    uint64_t run = 1;
-    if (item & 1) {
-      const uint64_t extra = reader->Varint();
-      run = extra > left ? 0 : extra + 2;  // 0: too long, without wrapping around
+  return reader->status().ok() ? count : 0;
+}
+
+uint32_t Read32(Reader* reader, std::string_view what) {
+  const uint64_t v = reader->Varint();
+  if (v > UINT32_MAX) reader->Fail(Cat(what, " exceeds 32 bits"));
+  return static_cast<uint32_t>(v);
+}
+
+void ReadDeviations(Reader* reader, std::vector<TokenDeviation>* out) {
+  const uint64_t count = ReadCount(reader, "deviations", kTokenDeviationsMax, 7);
+  out->resize(static_cast<size_t>(count));
+  uint64_t step = 0;
+  for (TokenDeviation& d : *out) {
+    d.thread = Read32(reader, "deviation thread");
+    d.points = reader->Varint();
+    d.sub = Read32(reader, "deviation sub");
+    const uint64_t delta = reader->Varint();
+    if (delta > UINT64_MAX - step) reader->Fail("deviation step exceeds 64 bits");
+    d.step = step += delta;
+    d.fingerprint = Read32(reader, "deviation fingerprint");
+    const uint64_t kinds = reader->Varint();
+    d.choice_kind = static_cast<uint32_t>(kinds >> 2);
+    d.option_kind = static_cast<uint32_t>(kinds & 3);
+    if ((kinds >> 2) > kTokenChoiceKindMax) reader->Fail("deviation choice kind out of range");
+    d.option_arg = Read32(reader, "deviation option");
+    if (!reader->status().ok()) {
+      out->clear();
+      return;
     }
-    if (value > UINT32_MAX) reader->Fail("choice value exceeds 32 bits");
-    if (!choices->empty() && value == choices->back()) {
-      reader->Fail("choice runs not merged (adjacent items must differ in value)");
+  }
+}
+
+void ReadCheckpoints(Reader* reader, std::vector<TokenCheckpoint>* out) {
+  const uint64_t count = ReadCount(reader, "checkpoints", kTokenCheckpointsMax, 2);
+  out->resize(static_cast<size_t>(count));
+  uint64_t step = 0;
+  for (TokenCheckpoint& c : *out) {
+    const uint64_t delta = reader->Varint();
+    if (delta >= UINT64_MAX - step) reader->Fail("checkpoint step exceeds 64 bits");
+    c.step = step += delta + 1;
+    c.fingerprint = Read32(reader, "checkpoint fingerprint");
+    if (!reader->status().ok()) {
+      out->clear();
+      return;
     }
-    if (run == 0 || run > left) reader->Fail("choice runs exceed the choice count");
-    if (!reader->status().ok()) return;
-    choices->insert(choices->end(), static_cast<size_t>(run),
-                    static_cast<uint32_t>(value));
   }
 }
 
@@ -254,7 +282,8 @@ absl::Status ReadPayload(std::string_view bytes, TokenData* data) {
   }
   data->strategy = reader.String();
   data->seed = reader.Varint();
-  ReadChoices(&reader, &data->choices);
+  ReadDeviations(&reader, &data->deviations);
+  ReadCheckpoints(&reader, &data->checkpoints);
   if (reader.status().ok() && reader.left() != 0) {
     reader.Fail("trailing bytes after payload");
   }
@@ -285,8 +314,36 @@ absl::Status ValidateTokenData(const TokenData& data) {
                    " (keys must be strictly increasing)"));
     }
   }
-  if (st.ok() && data.choices.size() > kTokenChoicesMax) {
-    st = Bad(TooMany("choices", data.choices.size(), kTokenChoicesMax));
+  if (st.ok() && data.deviations.size() > kTokenDeviationsMax) {
+    st = Bad(TooMany("deviations", data.deviations.size(), kTokenDeviationsMax));
+  }
+  for (size_t i = 0; st.ok() && i < data.deviations.size(); ++i) {
+    const TokenDeviation& d = data.deviations[i];
+    if (d.fingerprint > kTokenFingerprintMax) {
+      st = Bad(absl::StrFormat("deviation %d: fingerprint %d exceeds 16 bits", i + 1,
+                               d.fingerprint));
+    } else if (d.choice_kind > kTokenChoiceKindMax || d.option_kind > kTokenOptionKindMax) {
+      st = Bad(absl::StrFormat("deviation %d: choice or option kind out of range", i + 1));
+    } else if (i > 0) {
+      const TokenDeviation& p = data.deviations[i - 1];
+      if (!(p.step < d.step || (p.step == d.step && p.sub < d.sub))) {
+        st = Bad(absl::StrFormat(
+            "deviation %d is not after deviation %d (they must increase in step, sub)", i + 1,
+            i));
+      }
+    }
+  }
+  if (st.ok() && data.checkpoints.size() > kTokenCheckpointsMax) {
+    st = Bad(TooMany("checkpoints", data.checkpoints.size(), kTokenCheckpointsMax));
+  }
+  for (size_t i = 0; st.ok() && i < data.checkpoints.size(); ++i) {
+    const TokenCheckpoint& c = data.checkpoints[i];
+    if (c.fingerprint > kTokenFingerprintMax) {
+      st = Bad(absl::StrFormat("checkpoint %d: fingerprint %d exceeds 16 bits", i + 1,
+                               c.fingerprint));
+    } else if (c.step == 0 || (i > 0 && data.checkpoints[i - 1].step >= c.step)) {
+      st = Bad(absl::StrFormat("checkpoint %d: steps must start at 1 and increase", i + 1));
+    }
   }
   return st;
 }
@@ -305,18 +362,31 @@ std::string EncodeToken(const TokenData& data) {
   }
   PutString(&bytes, data.strategy);
   PutVarint(&bytes, data.seed);
-  PutVarint(&bytes, data.choices.size());
-  for (size_t i = 0, j = 0; i < data.choices.size(); i = j) {  // maximal runs
-    while (j < data.choices.size() && data.choices[j] == data.choices[i]) ++j;
-    PutVarint(&bytes, uint64_t{data.choices[i]} << 1 | (j - i > 1));
-    if (j - i > 1) PutVarint(&bytes, j - i - 2);
+  PutVarint(&bytes, data.deviations.size());
+  uint64_t step = 0;
+  for (const TokenDeviation& d : data.deviations) {
+    PutVarint(&bytes, d.thread);
+    PutVarint(&bytes, d.points);
+    PutVarint(&bytes, d.sub);
+    PutVarint(&bytes, d.step - step);
+    step = d.step;
+    PutVarint(&bytes, d.fingerprint);
+    PutVarint(&bytes, uint64_t{d.choice_kind} << 2 | d.option_kind);
+    PutVarint(&bytes, d.option_arg);
+  }
+  PutVarint(&bytes, data.checkpoints.size());
+  step = 0;
+  for (const TokenCheckpoint& c : data.checkpoints) {
+    PutVarint(&bytes, c.step - step - 1);
+    step = c.step;
+    PutVarint(&bytes, c.fingerprint);
   }
   const std::string payload = Base64UrlEncode(bytes);
   return absl::StrFormat("%s:%s:%08x", kTokenPrefix, payload, Crc32(payload));
 }
 
 absl::StatusOr<TokenData> DecodeToken(std::string_view text) {
-  constexpr std::string_view kShape = "expected aiosim1:<payload>:<crc>";
+  constexpr std::string_view kShape = "expected aiosim2:<payload>:<crc>";
   const std::string_view token = StripWhitespace(text);
   if (token.empty()) return Bad(Cat("empty (", kShape, ")"));
 
@@ -324,6 +394,11 @@ absl::StatusOr<TokenData> DecodeToken(std::string_view text) {
   const size_t colon = token.find(':');
   const std::string_view head = token.substr(0, colon);
   if (head != kTokenPrefix) {
+    if (head == "aiosim1") {
+      return Bad(Cat("version aiosim1 was written by an older aiosim; its raw schedules "
+                     "cannot be checked against this program (this build reads ",
+                     kTokenPrefix, "; re-run the search for a new token)"));
+    }
     if (LooksLikeToken(token)) {
       return Bad(Cat("unknown version ", Quote(head, 16), " (this build reads ",
                      kTokenPrefix, ")"));
@@ -409,7 +484,7 @@ absl::StatusOr<TokenData> ReadTokenFile(const std::string& path) {
   }
   if (StripWhitespace(text).empty()) {
     return absl::InvalidArgumentError(
-        Cat("token file ", QuotePath(path), ": empty (expected one aiosim1:... token)"));
+        Cat("token file ", QuotePath(path), ": empty (expected one aiosim2:... token)"));
   }
   absl::StatusOr<TokenData> data = DecodeToken(text);
   if (!data.ok()) {

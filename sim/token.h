@@ -1,21 +1,28 @@
 // sim/token.h — the replay token: one printable line that reproduces one simulated
 // execution exactly (scenario, QEMU generation, options, strategy, seed, and the
-// recorded list of choices), and the codec that writes and strictly reads it.
+// schedule as its deviations from the default, with checks), and the codec that writes
+// and strictly reads it.
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// Format, version 1:  aiosim1:<payload>:<crc>
+// Format, version 2:  aiosim2:<payload>:<crc>
 //   <payload>  base64url (RFC 4648 §5, alphabet A-Z a-z 0-9 - _, no padding) of:
 //                str scenario, str generation, varint n_options,
 //                n_options x (str key, str value), str strategy, varint seed,
-//                varint n_choices, then choice items until n_choices are covered.
+//                varint n_deviations, n_deviations x deviation,
+//                varint n_checkpoints, n_checkpoints x checkpoint.
 //              varint = unsigned LEB128, minimal length (at most 10 bytes, <= 2^64-1);
 //              str = varint length + that many bytes.
-//              A choice item is varint (v << 1 | r): r = 0 is the single choice v;
-//              r = 1 is followed by varint (k - 2), a run of k >= 2 copies of v.
-//              Items are maximal runs: two adjacent items never carry equal values.
+//              deviation = varint thread, varint points, varint sub,
+//                varint (step - previous deviation's step, 0 for the first),
+//                varint fingerprint, varint (choice kind * 4 + option kind),
+//                varint option arg. Deviations are in strictly increasing (step, sub).
+//              checkpoint = varint (step - previous checkpoint's step - 1, or step - 1
+//                for the first), varint fingerprint. Steps strictly increase.
 //   <crc>      8 lowercase hex digits of CRC-32 (IEEE 802.3, as zlib's crc32) of the
 //              <payload> text.
-// A new binary layout means a new version prefix (aiosim2); this build reads aiosim1.
+// Version 1 (aiosim1: raw choice values, no expectations) is no longer read: its
+// schedules cannot be checked against the program; the decoder says so.
+// A new binary layout means a new version prefix (aiosim3).
 //
 // Determinism contract: EncodeToken is a pure function of TokenData; it uses no
 // clock, no randomness, no hashing, no host byte order, so every build on every host
@@ -25,9 +32,9 @@
 // DecodeToken(EncodeToken(d)) == d, EncodeToken(*DecodeToken(t)) == t.
 //
 // Errors: DecodeToken never crashes, never reads out of bounds, and never allocates
-// more than the text's size from a length field (every length is capped by the bytes
-// left, the option count by kTokenOptionsMax; the choice count, which run-length
-// encoding can multiply, by kTokenChoicesMax). A bad token gets
+// more than the text's size from a length field (every length and count is capped by
+// the bytes left, and by kTokenOptionsMax, kTokenDeviationsMax, kTokenCheckpointsMax).
+// A bad token gets
 // absl::InvalidArgumentError with one line that starts with "token: " and says what was
 // wrong and what is accepted.
 //
@@ -48,11 +55,37 @@
 
 namespace aiosim::sim {
 
-inline constexpr std::string_view kTokenPrefix = "aiosim1";  // the version we write
+inline constexpr std::string_view kTokenPrefix = "aiosim2";  // the version we write
 inline constexpr size_t kTokenNameMax = 64;             // scenario, generation, strategy
 inline constexpr size_t kTokenOptionMax = 256;          // option key or value
 inline constexpr size_t kTokenOptionsMax = 256;         // number of options
-inline constexpr size_t kTokenChoicesMax = 10'000'000;  // recorded choices
+inline constexpr size_t kTokenDeviationsMax = 1'000'000;
+inline constexpr size_t kTokenCheckpointsMax = 1024;
+inline constexpr uint32_t kTokenFingerprintMax = 0xFFFF;
+inline constexpr uint32_t kTokenChoiceKindMax = 3;  // sim/choice.h ChoiceKind
+inline constexpr uint32_t kTokenOptionKindMax = 2;  // sim/choice.h OptionKind
+
+// A recorded deviation from the default schedule (sim/choice.h's Deviation, as
+// numbers): where (thread, its scheduling-point count, the choice's number there),
+// the checks (step, fingerprint <= kTokenFingerprintMax) and the option taken.
+struct TokenDeviation {
+  uint32_t thread = 0;
+  uint64_t points = 0;
+  uint32_t sub = 0;
+  uint64_t step = 0;
+  uint32_t fingerprint = 0;
+  uint32_t choice_kind = 0;  // <= kTokenChoiceKindMax
+  uint32_t option_kind = 0;  // <= kTokenOptionKindMax
+  uint32_t option_arg = 0;
+  friend bool operator==(const TokenDeviation&, const TokenDeviation&) = default;
+};
+
+// The low 16 bits of the trace hash after `step` scheduling points.
+struct TokenCheckpoint {
+  uint64_t step = 0;  // >= 1
+  uint32_t fingerprint = 0;  // <= kTokenFingerprintMax
+  friend bool operator==(const TokenCheckpoint&, const TokenCheckpoint&) = default;
+};
 
 struct TokenData {
   // [A-Za-z0-9._-]+, 1..kTokenNameMax chars: "S3", "R4", "canary-lost-update".
@@ -67,8 +100,10 @@ struct TokenData {
   // know the list; the caller checks the name.
   std::string strategy;
   uint64_t seed = 0;
-  // The recorded choice values, in order; at most kTokenChoicesMax.
-  std::vector<uint32_t> choices;
+  // At most kTokenDeviationsMax, strictly increasing in (step, sub).
+  std::vector<TokenDeviation> deviations;
+  // At most kTokenCheckpointsMax, steps strictly increasing.
+  std::vector<TokenCheckpoint> checkpoints;
 
   friend bool operator==(const TokenData&, const TokenData&) = default;
 };
@@ -79,7 +114,7 @@ struct TokenData {
 // same check, so anything EncodeToken accepts, DecodeToken reads back.
 absl::Status ValidateTokenData(const TokenData& data);
 
-// Returns "aiosim1:<payload>:<crc>" for `data`.
+// Returns "aiosim2:<payload>:<crc>" for `data`.
 // REQUIRES: ValidateTokenData(data).ok(). The CLI calls it first and reports the
 // error. If the requirement is broken anyway, EncodeToken does not abort (the failure
 // report that carries the token must survive) and does not write a token that holds

@@ -27,7 +27,7 @@ const char kReplayUsage[] =
     "token's options, its recorded choices, and prints the failure (or \"no failure\"),\n"
     "the interleaving per thread, and the trace hash (the same as 'aiosim run' "
     "printed).\n"
-    "The argument is a token (aiosim1:...) or a file holding one, such as the token\n"
+    "The argument is a token (aiosim2:...) or a file holding one, such as the token\n"
     "file 'aiosim run' writes before each execution.\n"
     "\n"
     "flags:\n"
@@ -60,7 +60,7 @@ absl::StatusOr<sim::TokenData> LoadToken(std::string_view arg) {
     message.replace(at, arg.size(), Shown(arg));
   }
   if (!absl::IsInvalidArgument(token.status())) {
-    message += " (expected a token aiosim1:... or a file holding one)";
+    message += " (expected a token aiosim2:... or a file holding one)";
   }
   return absl::Status(token.status().code(), message);
 }
@@ -75,7 +75,7 @@ absl::StatusOr<Replay> ParseReplayArgs(Args args, bool* help) {
   if (parsed->positional.size() != 1) {
     return absl::InvalidArgumentError(
         parsed->positional.empty()
-            ? std::string("missing token (expected a token aiosim1:... or a file holding "
+            ? std::string("missing token (expected a token aiosim2:... or a file holding "
                           "one, as printed by 'aiosim run')")
             : absl::StrFormat("unexpected argument '%s' (expected one token or file)",
                               Shown(parsed->positional[1])));
@@ -111,9 +111,11 @@ absl::StatusOr<Replay> ParseReplayArgs(Args args, bool* help) {
 }
 
 std::string RecordedText(const Replay& r) {
-  if (!r.token.choices.empty()) {
-    return absl::StrFormat("strategy %s, seed %d, %d recorded choices", r.token.strategy,
-                           r.token.seed, r.token.choices.size());
+  if (r.execution.empty()) {
+    return absl::StrFormat("a schedule found by strategy %s, seed %d: %d deviations from "
+                           "the default, %d checkpoints",
+                           r.token.strategy, r.token.seed, r.token.deviations.size(),
+                           r.token.checkpoints.size());
   }
   return absl::StrFormat(
       "execution %s of strategy %s, seed %d (no recorded choices: "
@@ -158,7 +160,7 @@ std::string ReplayJson(const Replay& replay, const sim::ExecResult& result) {
       .Str("generation", replay.token.generation)
       .Str("strategy", replay.token.strategy)
       .Uint("seed", replay.token.seed)
-      .Uint("choices", replay.token.choices.size());
+      .Uint("deviations", replay.token.deviations.size());
   if (!replay.execution.empty()) j.Str("execution", replay.execution);
   j.Raw("exec", ExecJson(replay.config.exec))
       .Uint("steps", result.steps)
@@ -186,10 +188,19 @@ int ReplayMain(Args args) {
     return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
   }
   const sim::Body body = replay->choice.scenario->make(replay->choice.options);
-  absl::StatusOr<sim::ExecResult> result = sim::ReplayToken(body, replay->token);
-  if (!result.ok()) {
-    absl::FPrintF(stderr, "aiosim replay: %s\n", OneLine(result.status()));
+  auto progress = [](uint64_t done, uint64_t total) {
+    absl::FPrintF(stderr, "aiosim replay: re-running the search, execution %d of %d\n", done,
+                  total);
+  };
+  absl::StatusOr<sim::ReplayResult> replayed =
+      sim::ReplayToken(body, replay->token, progress);
+  if (!replayed.ok()) {
+    absl::FPrintF(stderr, "aiosim replay: %s\n", OneLine(replayed.status()));
     return kExitBadInput;
+  }
+  const sim::ExecResult* result = &replayed->result;
+  for (const std::string& note : replayed->notes) {
+    absl::FPrintF(stderr, "aiosim replay: note: %s\n", note);
   }
   if (replay->json) {
     absl::PrintF("%s\n", ReplayJson(*replay, *result));

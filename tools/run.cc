@@ -25,7 +25,8 @@
 #include "absl/strings/str_format.h"
 #include "scenarios/catalog.h"
 #include "sim/aiosim_sim.h"
-#include "sim/strategy.h"
+#include "sim/dfs.h"
+#include "sim/random_pct.h"
 #include "tools/json.h"
 #include "tools/sim_args.h"
 
@@ -209,11 +210,7 @@ std::string Executions(uint64_t n) {
 }
 
 // For PCT, the probability bound at the end of the search (from its description).
-std::string PctBound(const sim::Report& r) {
-  const size_t at = r.strategy_description.rfind(">= ");
-  return at == std::string::npos ? r.strategy_description
-                                 : r.strategy_description.substr(at + 3);
-}
+std::string PctBound(const sim::Report& r) { return r.figures.probability_bound; }
 
 std::string StopReason(const sim::RunConfig& c, const sim::Report& r) {
   if (r.exhausted) return "the bounded space was explored completely";
@@ -257,12 +254,12 @@ void PrintSearch(const sim::RunConfig& c, const sim::Report& r) {
   }
   if (c.strategy == "dfs") {
     absl::PrintF(
-        "dfs:         stopped in round %d of 0..%d (preemption bound), %d options "
-        "pruned by sleep sets, space %s\n",
-        r.dfs_bound_reached, c.preemptions, r.pruned,
+        "dfs:         stopped in round %d of 0..%d (preemption bound), %d options beyond "
+        "the bound, %d pruned by sleep sets, space %s\n",
+        r.figures.round, c.preemptions, r.figures.beyond_bound, r.figures.pruned,
         r.exhausted ? "exhausted" : "not exhausted");
   }
-  if (c.strategy == "pct") absl::PrintF("pct:         %s\n", r.strategy_description);
+  if (c.strategy == "pct") absl::PrintF("pct:         %s\n", r.figures.description);
 }
 
 // Everything between the header and the reproduce line, for a failure.
@@ -332,7 +329,7 @@ std::string RunJson(const RunArgs& run, const sim::Report& r) {
       .Raw("options", JsonStringMap(c.options))
       .Str("generation", c.generation)
       .Str("strategy", c.strategy)
-      .Str("strategy_description", r.strategy_description)
+      .Str("strategy_description", r.figures.description)
       .Uint("seed", c.seed);
   if (c.executions_max == kUnlimited) {
     j.Null("executions_max");
@@ -347,7 +344,9 @@ std::string RunJson(const RunArgs& run, const sim::Report& r) {
       .Num("seconds", r.seconds, 3)
       .Num("executions_per_second", r.executions_per_second, 1);
   if (c.strategy == "dfs") {
-    j.Uint("pruned", r.pruned).Int("dfs_bound_reached", r.dfs_bound_reached);
+    j.Uint("pruned", r.figures.pruned)
+        .Uint("beyond_bound", r.figures.beyond_bound)
+        .Int("dfs_bound_reached", r.figures.round);
   }
   j.Bool("exhausted", r.exhausted);
   if (c.strategy == "pct") j.Str("probability_bound", PctBound(r));

@@ -56,7 +56,7 @@ TEST_P(ScenarioTest, ProducesItsDeclaredOutcome) {
     return;
   }
   ASSERT_TRUE(r.found) << "not found in " << r.executions << " executions ("
-                       << r.strategy_description << ")";
+                       << r.figures.description << ")";
   EXPECT_EQ(r.failure.kind, expected) << r.failure.message << "\n"
                                       << sim::FormatSchedule(r.failing);
   EXPECT_LE(r.failing.preemptions, 2) << sim::FormatSchedule(r.failing);
@@ -67,10 +67,10 @@ TEST_P(ScenarioTest, ProducesItsDeclaredOutcome) {
   // The token replays the minimised execution exactly.
   absl::StatusOr<sim::TokenData> token = sim::DecodeToken(r.token);
   ASSERT_TRUE(token.ok()) << token.status();
-  absl::StatusOr<sim::ExecResult> again = sim::ReplayToken(body, *token);
+  absl::StatusOr<sim::ReplayResult> again = sim::ReplayToken(body, *token);
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(again->failure.kind, expected);
-  EXPECT_EQ(again->trace_hash, r.failing.trace_hash);
+  EXPECT_EQ(again->result.failure.kind, expected) << again->result.failure.message;
+  EXPECT_EQ(again->result.trace_hash, r.failing.trace_hash);
   RecordProperty("executions", static_cast<int>(r.executions));
   std::printf("%s %s: %s after %llu executions (%.0f/s), minimised %d->%d preemptions, "
               "%llu->%llu steps\n",

@@ -74,10 +74,10 @@ TEST(CanaryTest, TheTokenReplaysTheSameTrace) {
   ASSERT_TRUE(r.found);
   absl::StatusOr<TokenData> token = DecodeToken(r.token);
   ASSERT_TRUE(token.ok()) << token.status();
-  absl::StatusOr<ExecResult> again = ReplayToken(LostUpdate, *token);
+  absl::StatusOr<ReplayResult> again = ReplayToken(LostUpdate, *token);
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(again->failure.kind, FailureKind::kAssertion);
-  EXPECT_EQ(again->trace_hash, r.failing.trace_hash);
+  EXPECT_EQ(again->result.failure.kind, FailureKind::kAssertion) << again->result.failure.message;
+  EXPECT_EQ(again->result.trace_hash, r.failing.trace_hash);
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include "core/platform/sync.h"
 #include "gtest/gtest.h"
 #include "sim/aiosim_sim.h"
-#include "sim/strategy.h"
+#include "sim/random_pct.h"
 
 namespace aiosim::sim {
 namespace {
@@ -67,13 +67,15 @@ TEST(ExplorerTest, FastAndFullPointPathsMakeIdenticalExecutions) {
     EXPECT_EQ(r[0].steps, r[1].steps) << "seed " << seed;
     EXPECT_EQ(r[0].trace_hash, r[1].trace_hash) << "seed " << seed;
     EXPECT_EQ(r[0].choices.size(), r[1].choices.size()) << "seed " << seed;
-    EXPECT_EQ(r[1].trace.size(), r[1].steps) << "every point recorded";
+    size_t ops = 0;
+    for (const TraceEvent& e : r[1].trace) ops += e.kind == TraceKind::kOp;
+    EXPECT_EQ(ops, r[1].steps) << "every point recorded";
   }
 }
 
-TEST(ExplorerTest, ExhaustiveSearchOfTwoThreadsFinishesAndPrunes) {
-  // Two threads, two independent writes each, then one shared write: the sleep sets
-  // must prune reorderings of the independent writes.
+TEST(ExplorerTest, ExhaustiveSearchOfTwoThreadsFinishesAndPrunesOnlyWhenUnbounded) {
+  // Two threads, two independent writes each: under a bound every schedule runs once
+  // (no sleep sets); unbounded, sleep sets prune the reorderings of independent writes.
   auto body = [](SimContext& c) {
     Shared<int> x{0}, y{0}, z{0}, w{0};
     core::Threads& t = c.platform().threads();
@@ -84,12 +86,18 @@ TEST(ExplorerTest, ExhaustiveSearchOfTwoThreadsFinishesAndPrunes) {
   };
   RunConfig config;
   config.strategy = "dfs";
-  config.preemptions = 3;
+  config.preemptions = 64;  // more than any schedule here needs: every schedule runs
   config.executions_max = 100000;
-  Report r = Explore(body, config);
-  EXPECT_FALSE(r.found) << r.failure.message;
-  EXPECT_TRUE(r.exhausted);
-  EXPECT_GT(r.pruned, 0u);
+  Report bounded = Explore(body, config);
+  EXPECT_FALSE(bounded.found) << bounded.failure.message;
+  EXPECT_TRUE(bounded.exhausted);
+  EXPECT_EQ(bounded.figures.pruned, 0u);
+  config.preemptions = kUnboundedPreemptions;
+  Report unbounded = Explore(body, config);
+  EXPECT_FALSE(unbounded.found) << unbounded.failure.message;
+  EXPECT_TRUE(unbounded.exhausted);
+  EXPECT_GT(unbounded.figures.pruned, 0u);
+  EXPECT_LT(unbounded.executions, bounded.executions);
 }
 
 TEST(ExplorerTest, DeadlockIsReportedWithWhatEachThreadWaitsFor) {

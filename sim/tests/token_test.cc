@@ -56,7 +56,12 @@ TokenData Sample() {
       {"preemptions", "2"}, {"revert", "aio_notify-barrier"}, {"steps", "5000"}};
   data.strategy = "pct";
   data.seed = 0xDEADBEEFCAFEF00Dull;
-  data.choices = {0, 0, 0, 1, 0, 2, 2, 7, 0, 0, 0, 0, 300, 4294967295u};
+  data.deviations = {
+      {1, 7, 0, 40, 0xBEEF, 0, 0, 2},               // thread 1 at point 7: run thread 2
+      {2, 19, 0, 133, 0x0001, 0, 1, 0},             // advance time
+      {2, 19, 1, 133, 0xFFFF, 2, 2, 1},             // a spurious wakeup
+      {0, UINT64_MAX, UINT32_MAX, UINT64_MAX, 0, 1, 0, UINT32_MAX}};
+  data.checkpoints = {{64, 0x1234}, {128, 0}, {UINT64_MAX, 0xFFFF}};
   return data;
 }
 
@@ -72,7 +77,7 @@ void ExpectBad(const absl::StatusOr<TokenData>& result, std::string_view context
 // A token around raw payload bytes, with a correct checksum, to reach the parser.
 std::string RawToken(std::string_view bytes) {
   const std::string payload = Base64UrlEncode(bytes);
-  return absl::StrFormat("aiosim1:%s:%08x", payload, Crc32(payload));
+  return absl::StrFormat("aiosim2:%s:%08x", payload, Crc32(payload));
 }
 
 void Varint(std::string* out, uint64_t v) {
@@ -84,7 +89,7 @@ void Str(std::string* out, std::string_view s) {
   *out += s;
 }
 
-// Raw payload of `d` up to (not including) the choices, without any validation.
+// Raw payload of `d` up to (not including) the deviations, without any validation.
 std::string FieldBytes(const TokenData& d) {
   std::string out;
   Str(&out, d.scenario);
@@ -137,16 +142,17 @@ TEST(Base64UrlTest, StrictDecode) {
 }
 
 // The format is frozen: a change here breaks every token users have saved. Minimal()
-// is the empty case: no options, no choices, seed 0.
+// is the empty case: no options, no deviations, no checkpoints, seed 0.
 TEST(TokenTest, GoldenTokensRoundTrip) {
   const std::pair<TokenData, std::string> goldens[] = {
-      {Minimal(), "aiosim1:AlMzBmxlZ2FjeQAGcmFuZG9tAAA:433bb1eb"},
+      {Minimal(), "aiosim2:AlMzBmxlZ2FjeQAGcmFuZG9tAAAA:e4429eca"},
       {Sample(),
-       "aiosim1:EmNhbmFyeS1sb3N0LXVwZGF0ZQZsZWdhY3kDC3ByZWVtcHRpb25zATIGcmV2ZXJ0EmFp"
-       "b19ub3RpZnktYmFycmllcgVzdGVwcwQ1MDAwA3BjdI3g-9f83e_W3gEOAQECAAUADgEC2AT-____Hw:"
-       "67a20f83"}};
+       "aiosim2:EmNhbmFyeS1sb3N0LXVwZGF0ZQZsZWdhY3kDC3ByZWVtcHRpb25zATIGcmV2ZXJ0EmFp"
+       "b19ub3RpZnktYmFycmllcgVzdGVwcwQ1MDAwA3BjdI3g-9f83e_W3gEEAQcAKO_9AgACAhMAXQEBAAIT"
+       "AQD__wMKAQD___________8B_____w_6_v________8BAAT_____DwM_tCQ_AP7-_________wH__wM:"
+       "9bb8cf46"}};
   for (const auto& [data, golden] : goldens) {
-    ASSERT_TRUE(ValidateTokenData(data).ok());
+    ASSERT_TRUE(ValidateTokenData(data).ok()) << ValidateTokenData(data);
     EXPECT_EQ(EncodeToken(data), golden);
     absl::StatusOr<TokenData> back = DecodeToken(golden);
     ASSERT_TRUE(back.ok()) << back.status();
@@ -155,24 +161,31 @@ TEST(TokenTest, GoldenTokensRoundTrip) {
   EXPECT_FALSE(ValidateTokenData(TokenData{}).ok());  // no names: not a token
 }
 
-TEST(TokenTest, RoundTripLargeWithRunsAndRandomValues) {
+TEST(TokenTest, RoundTripLargeRandomSchedules) {
   TestRng rng(20240601);
   TokenData data = Sample();
   data.seed = UINT64_MAX;
-  while (data.choices.size() < 100'000) {
-    switch (rng.Below(4)) {
-      case 0:  // a run of zeros, the common case in schedules
-        data.choices.insert(data.choices.end(), 1 + rng.Below(200), 0);
-        break;
-      case 1:  // a run of some small value
-        data.choices.insert(data.choices.end(), 1 + rng.Below(5), rng.Below(8));
-        break;
-      case 2:
-        data.choices.push_back(static_cast<uint32_t>(rng.Below(4)));
-        break;
-      default:
-        data.choices.push_back(static_cast<uint32_t>(rng.Next()));
-    }
+  data.deviations.clear();
+  data.checkpoints.clear();
+  uint64_t step = 0;
+  while (data.deviations.size() < 50'000) {
+    TokenDeviation d;
+    const bool same_step = !data.deviations.empty() && rng.Below(8) == 0;
+    if (!same_step) step += rng.Below(4) == 0 ? rng.Next() % 100000 : 1 + rng.Below(30);
+    d.step = step;
+    d.sub = same_step ? data.deviations.back().sub + 1 : 0;
+    d.thread = static_cast<uint32_t>(rng.Below(9));
+    d.points = rng.Below(2) == 0 ? rng.Below(1000) : rng.Next();
+    d.fingerprint = static_cast<uint32_t>(rng.Below(kTokenFingerprintMax + 1));
+    d.choice_kind = static_cast<uint32_t>(rng.Below(kTokenChoiceKindMax + 1));
+    d.option_kind = static_cast<uint32_t>(rng.Below(kTokenOptionKindMax + 1));
+    d.option_arg = static_cast<uint32_t>(rng.Below(3) == 0 ? rng.Next() : rng.Below(9));
+    data.deviations.push_back(d);
+  }
+  step = 0;
+  while (data.checkpoints.size() < kTokenCheckpointsMax) {
+    step += 1 + rng.Below(5000);
+    data.checkpoints.push_back({step, static_cast<uint32_t>(rng.Below(0x10000))});
   }
   const std::string token = EncodeToken(data);
   for (char c : token) ASSERT_TRUE(c > ' ' && c <= '~');
@@ -182,25 +195,44 @@ TEST(TokenTest, RoundTripLargeWithRunsAndRandomValues) {
   EXPECT_EQ(EncodeToken(*back), token);  // canonical
 }
 
-TEST(TokenTest, RunLengthEncodingKeepsSchedulesShort) {
+TEST(TokenTest, MinimisedSchedulesStayShort) {
+  // A typical minimised failure: two deviations and a few checkpoints.
   TokenData data = Minimal();
-  data.choices.assign(100'000, 0);
+  data.deviations = {{1, 40, 0, 310, 0x1A2B, 0, 0, 2}, {2, 77, 0, 512, 0x9C01, 0, 0, 1}};
+  data.checkpoints = {{64, 1}, {128, 2}, {192, 3}, {256, 4}, {320, 5}, {384, 6}};
   const std::string token = EncodeToken(data);
-  EXPECT_LT(token.size(), 60u) << token;
+  EXPECT_LT(token.size(), 110u) << token;
   absl::StatusOr<TokenData> back = DecodeToken(token);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, data);
 }
 
-TEST(TokenTest, ChoiceCountCap) {
-  TokenData data = Minimal();
-  data.choices.assign(kTokenChoicesMax, 3);
-  absl::StatusOr<TokenData> back = DecodeToken(EncodeToken(data));
-  ASSERT_TRUE(back.ok()) << back.status();
-  EXPECT_EQ(back->choices.size(), kTokenChoicesMax);
-  data.choices.push_back(4);
-  EXPECT_FALSE(ValidateTokenData(data).ok());
-  ExpectBad(DecodeToken(EncodeToken(data)), "encoded over the cap");
+TEST(TokenTest, ScheduleFieldRules) {
+  auto bad = [](auto mutate) {
+    TokenData d = Sample();
+    mutate(d);
+    return d;
+  };
+  const std::pair<std::string_view, TokenData> cases[] = {
+      {"fingerprint over 16 bits", bad([](TokenData& d) { d.deviations[0].fingerprint = 0x10000; })},
+      {"choice kind", bad([](TokenData& d) { d.deviations[0].choice_kind = 4; })},
+      {"option kind", bad([](TokenData& d) { d.deviations[0].option_kind = 3; })},
+      {"same step and sub", bad([](TokenData& d) { d.deviations[2].sub = 0; })},
+      {"steps decrease", bad([](TokenData& d) { std::swap(d.deviations[0], d.deviations[1]); })},
+      {"checkpoint step 0", bad([](TokenData& d) { d.checkpoints[0].step = 0; })},
+      {"checkpoint steps equal", bad([](TokenData& d) { d.checkpoints[1].step = 64; })},
+      {"checkpoint fingerprint", bad([](TokenData& d) { d.checkpoints[0].fingerprint = 1 << 16; })},
+      {"too many checkpoints", bad([](TokenData& d) {
+         d.checkpoints.clear();
+         for (uint64_t i = 1; i <= kTokenCheckpointsMax + 1; i++) d.checkpoints.push_back({i, 0});
+       })},
+  };
+  for (const auto& [name, data] : cases) {
+    const absl::Status status = ValidateTokenData(data);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_EQ(status.message().find('\n'), std::string_view::npos) << name;
+    EXPECT_FALSE(LooksLikeToken(EncodeToken(data))) << name;
+  }
 }
 
 TEST(TokenTest, EverySingleCharacterCorruptionIsRejected) {
@@ -230,7 +262,10 @@ TEST(TokenTest, VersionMismatch) {
   absl::StatusOr<TokenData> result = DecodeToken("aiosim7" + token.substr(7));
   ExpectBad(result, "aiosim7");
   EXPECT_EQ(result.status().message(),
-            "token: unknown version 'aiosim7' (this build reads aiosim1)");
+            "token: unknown version 'aiosim7' (this build reads aiosim2)");
+  ExpectBad(DecodeToken("aiosim1" + token.substr(7)), "aiosim1");
+  EXPECT_NE(DecodeToken("aiosim1" + token.substr(7)).status().message().find("older aiosim"),
+            std::string_view::npos);
   ExpectBad(DecodeToken("aiosim12" + token.substr(7)), "aiosim12");
   EXPECT_NE(
       DecodeToken("aiosim12" + token.substr(7)).status().message().find("'aiosim12'"),
@@ -280,11 +315,10 @@ TEST(TokenTest, CraftedPayloadsWithValidChecksum) {
     for (uint64_t v : varints) Varint(&bytes, v);
     return RawToken(bytes + tail);
   };
-  constexpr uint64_t kMax = kTokenChoicesMax;
-  ASSERT_TRUE(DecodeToken(with({0})).ok());                    // no choices
-  ASSERT_TRUE(DecodeToken(with({3, 0, 1 << 1 | 1, 0})).ok());  // 0, 1, 1
-  // The cap itself, from three bytes of choices: bounded, accepted.
-  ASSERT_TRUE(DecodeToken(with({kMax, 1, kMax - 2})).ok());
+  ASSERT_TRUE(DecodeToken(with({0, 0})).ok());  // no deviations, no checkpoints
+  // One deviation (thread 1, point 2, sub 0, step 3, fingerprint 4, kinds 0, arg 5),
+  // one checkpoint at step 64.
+  ASSERT_TRUE(DecodeToken(with({1, 1, 2, 0, 3, 4, 0, 5, 1, 63, 9})).ok());
   std::string huge_string;
   Varint(&huge_string, uint64_t{1} << 62);
   std::string huge_options;
@@ -293,17 +327,19 @@ TEST(TokenTest, CraftedPayloadsWithValidChecksum) {
   Varint(&huge_options, UINT64_MAX >> 1);
   const std::pair<std::string_view, std::string> cases[] = {
       {"empty payload", RawToken("")},
-      {"no choice count", with({})},
-      {"trailing byte", with({0, 0})},
-      {"fewer choices than counted", with({2, 0})},
-      {"unmerged single choices", with({2, 0, 0})},
-      {"run after an equal value", with({3, 0, 1, 0})},
-      {"run longer than count", with({3, 1, 2})},
-      {"run of 2 with count 1", with({1, 1, 0})},
-      {"run length overflow", with({1, 1, UINT64_MAX})},
-      {"value over 32 bits", with({1, uint64_t{1} << 33})},
-      {"count over the cap", with({kMax + 1, 1, kMax - 1})},
+      {"no deviation count", with({})},
+      {"no checkpoint count", with({0})},
+      {"trailing byte", with({0, 0, 0})},
+      {"fewer deviations than counted", with({2, 1, 2, 0, 3, 4, 0, 5, 0})},
+      {"thread over 32 bits", with({1, uint64_t{1} << 33, 2, 0, 3, 4, 0, 5, 0})},
+      {"choice kind out of range", with({1, 1, 2, 0, 3, 4, 16, 5, 0})},
+      {"fingerprint over 16 bits", with({1, 1, 2, 0, 3, 1 << 16, 0, 5, 0})},
+      {"step overflow", with({2, 1, 2, 0, UINT64_MAX, 4, 0, 5, 1, 2, 0, 1, 4, 0, 5, 0})},
+      {"equal deviations", with({2, 1, 2, 0, 3, 4, 0, 5, 1, 2, 0, 0, 4, 0, 5, 0})},
+      {"count over the cap", with({kTokenDeviationsMax + 1})},
       {"huge count", with({UINT64_MAX})},
+      {"checkpoints over the cap", with({0, kTokenCheckpointsMax + 1})},
+      {"checkpoint step overflow", with({0, 2, UINT64_MAX - 1, 0, 5, 0})},
       {"overlong varint", with({}, std::string("\x80\x00", 2))},
       {"varint over 64 bits", with({}, std::string(9, '\xff') + "\x02")},
       {"unterminated varint", with({}, std::string(5, '\x80'))},
@@ -311,11 +347,12 @@ TEST(TokenTest, CraftedPayloadsWithValidChecksum) {
       {"huge option count", RawToken(huge_options)},
   };
   for (const auto& [name, token] : cases) ExpectBad(DecodeToken(token), name);
-  EXPECT_EQ(DecodeToken(with({0, 0})).status().message(),
+  EXPECT_EQ(DecodeToken(with({0, 0, 0})).status().message(),
             "token: trailing bytes after payload");
-  EXPECT_EQ(DecodeToken(with({2, 0})).status().message(), "token: truncated payload");
-  EXPECT_EQ(DecodeToken(with({3, 0, 1, 0})).status().message(),
-            "token: choice runs not merged (adjacent items must differ in value)");
+  EXPECT_EQ(DecodeToken(with({0})).status().message(), "token: truncated payload");
+  EXPECT_EQ(DecodeToken(with({kTokenDeviationsMax + 1})).status().message(),
+            absl::StrFormat("token: too many deviations (%d; at most %d)",
+                            kTokenDeviationsMax + 1, kTokenDeviationsMax));
 }
 
 // Random and mutated payloads with a correct checksum reach the parser: each is
@@ -337,7 +374,7 @@ TEST(TokenTest, RandomPayloadsAreRejectedOrCanonical) {
       bytes.resize(bytes.size() - rng.Below(3));
     } else {
       bytes = FieldBytes(Minimal());
-      for (uint64_t k = rng.Below(12); k > 0; --k) {
+      for (uint64_t k = rng.Below(14); k > 0; --k) {
         bytes += static_cast<char>(rng.Below(4) == 0 ? rng.Next() : rng.Below(4));
       }
     }
@@ -410,7 +447,7 @@ TEST(TokenTest, InvalidFieldsRejectedByValidateDecodeAndEncode) {
 TEST(TokenTest, LooksLikeToken) {
   EXPECT_TRUE(LooksLikeToken(EncodeToken(Sample())));
   for (std::string_view yes :
-       {"aiosim1:", "aiosim7:whatever", "aiosim12:x", "  aiosim1:x"}) {
+       {"aiosim1:", "aiosim2:", "aiosim7:whatever", "aiosim12:x", "  aiosim1:x"}) {
     EXPECT_TRUE(LooksLikeToken(yes)) << yes;
   }
   for (std::string_view no : {"", "aiosim", "aiosim1", "aiosim:x", "aiosimX:x",
@@ -467,7 +504,7 @@ TEST(TokenFileTest, Errors) {
   EXPECT_NE(result.status().message().find("empty"), std::string_view::npos);
 
   const std::string garbage = TempPath("garbage.token");
-  { std::ofstream(garbage) << "aiosim1:AAAA:00000000\n"; }
+  { std::ofstream(garbage) << "aiosim2:AAAA:00000000\n"; }
   result = ReadTokenFile(garbage);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
@@ -476,7 +513,7 @@ TEST(TokenFileTest, Errors) {
 
   EXPECT_FALSE(ReadTokenFile(dir).ok());  // a directory
 
-  const absl::Status write = WriteTokenFile(dir + "no_such_dir/x.token", "aiosim1:x:y");
+  const absl::Status write = WriteTokenFile(dir + "no_such_dir/x.token", "aiosim2:x:y");
   EXPECT_FALSE(write.ok());
   EXPECT_NE(write.message().find("no_such_dir"), std::string_view::npos) << write;
   EXPECT_FALSE(WriteTokenFile(TempPath("multi.token"), "a\nb").ok());

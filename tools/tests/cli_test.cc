@@ -219,7 +219,7 @@ TEST(CliTest, RunFindsS3AndEndsWithTheReproduceLine) {
   const Result r = Cli({"run", "S3", "--strategy", "dfs"});
   EXPECT_EQ(r.exit, 1) << r.err;
   ASSERT_FALSE(r.OutLines().empty());
-  EXPECT_TRUE(absl::StartsWith(r.OutLines().back(), "reproduce: aiosim replay aiosim1:"))
+  EXPECT_TRUE(absl::StartsWith(r.OutLines().back(), "reproduce: aiosim replay aiosim2:"))
       << r.out;
   EXPECT_TRUE(absl::StartsWith(r.out, "aiosim run: scenario S3 (canceller=foreign)"));
   EXPECT_TRUE(absl::StrContains(r.out, "FAILURE assertion: "));
@@ -233,7 +233,7 @@ TEST(CliTest, ReplayPrintsTheTraceHashThatRunReported) {
   ASSERT_TRUE(IsJson(run.out)) << run.out;
   const std::string token = JsonField(run.out, "token");
   const std::string hash = JsonField(run.out, "trace_hash");
-  ASSERT_TRUE(absl::StartsWith(token, "aiosim1:")) << run.out;
+  ASSERT_TRUE(absl::StartsWith(token, "aiosim2:")) << run.out;
   ASSERT_EQ(hash.size(), 18u) << run.out;
 
   const Result replay = Cli({"replay", token});
@@ -285,7 +285,7 @@ TEST(CliTest, RunR4WithTheFixRevertedAsJson) {
         "\"steps\": ", "\"message\": "}) {
     EXPECT_TRUE(absl::StrContains(r.out, field)) << field << " in\n" << r.out;
   }
-  EXPECT_TRUE(absl::StartsWith(JsonField(r.out, "token"), "aiosim1:"));
+  EXPECT_TRUE(absl::StartsWith(JsonField(r.out, "token"), "aiosim2:"));
 }
 
 TEST(CliTest, FlagsTakeTheirValueInEitherForm) {

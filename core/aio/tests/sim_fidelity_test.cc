@@ -17,7 +17,7 @@
 #include "core/platform/sync.h"
 #include "gtest/gtest.h"
 #include "sim/aiosim_sim.h"
-#include "sim/strategy.h"
+#include "sim/random_pct.h"
 
 namespace aiosim::testing {
 namespace {

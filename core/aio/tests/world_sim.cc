@@ -11,7 +11,7 @@
 #include "core/aio/tests/world.h"
 #include "gtest/gtest.h"
 #include "sim/aiosim_sim.h"
-#include "sim/strategy.h"
+#include "sim/random_pct.h"
 
 namespace aiosim::testing {
 
@@ -38,7 +38,7 @@ void RunInWorld(const std::function<void(World&)>& body) {
       ADD_FAILURE() << info->test_suite_name() << "." << info->name() << " seed " << seed
                     << ": " << sim::FailureKindName(r.failure.kind) << ": "
                     << r.failure.message << details << "\n  token "
-                    << sim::EncodeToken(sim::MakeToken(config, r.choices));
+                    << sim::EncodeToken(sim::MakeToken(config, r));
       return;
     }
   }

@@ -1,12 +1,7 @@
 // sim/explorer.cc — see aiosim_sim.h.
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include <sys/mman.h>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <memory>
 
 #include "absl/strings/numbers.h"
@@ -14,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "sim/aiosim_sim.h"
 #include "sim/strategy.h"
+#include "sim/token_file.h"
 
 namespace aiosim::sim {
 
@@ -45,35 +41,6 @@ double WallSeconds() {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// The per-execution token file: a shared mapping, so each write is a memcpy and the
-// content survives a crash of the process (it is in the page cache).
-class TokenMapping {
- public:
-  static constexpr size_t kSize = 4096;
-  explicit TokenMapping(const std::string& path) {
-    if (path.empty()) return;
-    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return;
-    if (ftruncate(fd, kSize) == 0) {
-      void* p = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-      if (p != MAP_FAILED) map_ = static_cast<char*>(p);
-    }
-    close(fd);
-  }
-  ~TokenMapping() {
-    if (map_ != nullptr) munmap(map_, kSize);
-  }
-  bool ok() const { return map_ != nullptr; }
-  void Write(const std::string& token) {
-    if (map_ == nullptr || token.size() + 1 >= kSize) return;
-    std::memcpy(map_, token.data(), token.size());
-    std::memset(map_ + token.size(), '\n', kSize - token.size());
-  }
-
- private:
-  char* map_ = nullptr;
-};
-
 std::unique_ptr<Strategy> MakeStrategy(const RunConfig& c) {
   if (c.strategy == "pct") return std::make_unique<PctStrategy>(c.seed, c.pct_depth, c.pct_steps);
   if (c.strategy == "dfs") return std::make_unique<DfsStrategy>(c.preemptions);
@@ -81,6 +48,8 @@ std::unique_ptr<Strategy> MakeStrategy(const RunConfig& c) {
 }
 
 bool SameFailure(const ExecResult& r, FailureKind kind) { return r.failure.kind == kind; }
+
+bool Stopped(const RunConfig& c) { return c.stop && c.stop(); }
 
 }  // namespace
 
@@ -123,6 +92,19 @@ TokenData MakeToken(const RunConfig& c, const std::vector<ChoiceRecord>& choices
   for (const ChoiceRecord& r : choices) t.choices.push_back(r.value);
   return t;
 }
+
+namespace {
+
+// The token without choices that names execution `index` of `c`'s search.
+std::string ExecutionToken(const RunConfig& c, uint64_t index) {
+  TokenData t = MakeToken(c, {});
+  std::pair<std::string, std::string> option("execution", absl::StrCat(index));
+  t.options.insert(std::upper_bound(t.options.begin(), t.options.end(), option),
+                   std::move(option));
+  return EncodeToken(t);
+}
+
+}  // namespace
 
 absl::Status ApplyTokenOptions(const TokenData& t, RunConfig* c) {
   c->scenario = t.scenario;
@@ -237,7 +219,8 @@ ExecResult DeltaDebug(const Body& body, const RunConfig& c, std::vector<Deviatio
   devs = taken;
   for (size_t chunk = std::max<size_t>(devs.size() / 2, 1); chunk >= 1;) {
     bool removed = false;
-    for (size_t start = 0; start < devs.size() && *runs < c.minimize_executions_max;) {
+    for (size_t start = 0;
+         start < devs.size() && *runs < c.minimize_executions_max && !Stopped(c);) {
       std::vector<Deviation> candidate(devs.begin(), devs.begin() + start);
       candidate.insert(candidate.end(), devs.begin() + std::min(devs.size(), start + chunk),
                        devs.end());
@@ -251,7 +234,7 @@ ExecResult DeltaDebug(const Body& body, const RunConfig& c, std::vector<Deviatio
         start += chunk;
       }
     }
-    if (*runs >= c.minimize_executions_max) break;
+    if (*runs >= c.minimize_executions_max || Stopped(c)) break;
     if (!removed) {
       if (chunk == 1) break;
       chunk /= 2;
@@ -273,7 +256,8 @@ ExecResult Minimise(const Body& body, const RunConfig& c, std::vector<Deviation>
     DfsStrategy dfs(best.preemptions - 1);
     DeviationRecorder recorder(&dfs);
     const uint64_t budget = c.minimize_executions_max * 2 / 3;
-    for (uint64_t i = 0; i < budget && *runs < c.minimize_executions_max; i++) {
+    for (uint64_t i = 0; i < budget && *runs < c.minimize_executions_max && !Stopped(c);
+         i++) {
       if (!recorder.BeginExecution(i)) break;
       ++*runs;
       ExecResult r = RunExecution(body, c.exec, &recorder);
@@ -316,7 +300,7 @@ Report Explore(const Body& body, const RunConfig& config) {
   RunConfig c = config;
   if (c.strategy == "pct" && c.pct_steps == 0) c.pct_steps = MeasurePctSteps(body, c.exec);
   std::unique_ptr<Strategy> strategy = MakeStrategy(c);
-  TokenMapping token_file(c.token_path);
+  TokenFile* const token_file = c.token_file;
   const double start = WallSeconds();
   double last_progress = start;
   report.strategy_description = strategy->Describe();
@@ -326,11 +310,7 @@ Report Explore(const Body& body, const RunConfig& config) {
       report.exhausted = true;
       break;
     }
-    if (token_file.ok()) {
-      RunConfig at = c;
-      at.options.emplace_back("execution", absl::StrCat(i));
-      token_file.Write(EncodeToken(MakeToken(at, {})));
-    }
+    if (token_file != nullptr) token_file->Write(ExecutionToken(c, i));
     ExecResult r = RunExecution(body, c.exec, strategy.get());
     strategy->EndExecution(r);
     report.executions = i + 1;
@@ -357,6 +337,7 @@ Report Explore(const Body& body, const RunConfig& config) {
                                   &report.minimize_executions);
           if (m.failure.kind == r.failure.kind) r = std::move(m);
         }
+        report.interrupted = Stopped(c);
       }
       if (r.trace.empty()) {  // not minimised: replay once to get the trace
         ReplayStrategy replay([&] {
@@ -372,8 +353,12 @@ Report Explore(const Body& body, const RunConfig& config) {
       }
       report.failure = r.failure;
       report.token = EncodeToken(MakeToken(c, r.choices));
-      if (!c.token_path.empty()) (void)WriteTokenFile(c.token_path, report.token);
+      if (token_file != nullptr) (void)token_file->WriteFinal(report.token);
       report.failing = std::move(r);
+      break;
+    }
+    if (Stopped(c)) {
+      report.interrupted = true;
       break;
     }
     const double now = WallSeconds();
@@ -383,6 +368,7 @@ Report Explore(const Body& body, const RunConfig& config) {
       c.progress(report.executions, now - start);
     }
   }
+  if (report.executions > 0) report.last_token = ExecutionToken(c, report.executions - 1);
   if (!report.found) report.seconds = WallSeconds() - start;
   report.executions_per_second =
       report.seconds > 0 ? static_cast<double>(report.executions) / report.seconds : 0;

@@ -37,7 +37,7 @@ const char kRunUsage[] =
     "  --seed N            random and pct seed (default 1)\n"
     "  --executions N      at most N executions (default 10000; unlimited if only\n"
     "                      --seconds is given)\n"
-    "  --seconds S         stop after S seconds of search (default: no limit)\n"
+    "  --seconds S         stop after S seconds of search, S > 0 (default: no limit)\n"
     "  --preemptions K     dfs: preemption bound (default 2)\n"
     "  --pct-depth D       pct: bug depth d (default 3)\n"
     "  --option KEY=VALUE  a scenario option (repeatable; 'aiosim list' shows them)\n"
@@ -149,8 +149,13 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
     } else if (flag.name == "seconds") {
       absl::StatusOr<double> s = ParseSeconds(flag.name, flag.value);
       if (!s.ok()) return s.status();
+      if (*s == 0) {
+        return absl::InvalidArgumentError(
+            "--seconds: 0 is not a time limit (expected a number of seconds above 0, "
+            "e.g. 30 or 0.5; without --seconds there is no time limit)");
+      }
       c.seconds_max = *s;
-      seconds_given = *s > 0;
+      seconds_given = true;
     } else if (flag.name == "preemptions") {
       if ((n = ParseUint(flag.name, flag.value, 0, kPreemptionsMax)).ok()) {
         c.preemptions = static_cast<int>(*n);

@@ -187,6 +187,17 @@ TEST(RunRobustTest, SigtermWithJsonPrintsOneJsonObjectThatSaysInterrupted) {
   EXPECT_EQ(JsonField(replay.out, "trace_hash"), JsonField(r.out, "trace_hash"));
 }
 
+TEST(RunRobustTest, SecondsZeroIsRefused) {
+  for (const char* zero : {"0", "0.0", "0e3"}) {
+    const Result r = Cli({"run", "R4", "--seconds", zero});
+    EXPECT_EQ(r.exit, 2) << zero << r.out;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    ASSERT_EQ(r.ErrLines().size(), 1u) << r.err;
+    EXPECT_TRUE(absl::StartsWith(r.err, "aiosim run: --seconds: 0 is not a time limit"))
+        << r.err;
+  }
+}
+
 TEST(RunRobustTest, AnUnusableDefaultDirectoryIsBlamedOnItsVariable) {
   struct Case {
     std::vector<std::string> env;

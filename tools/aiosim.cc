@@ -4,7 +4,9 @@
 // Each subcommand is one row of kCommands: its name, a one-line summary, its usage
 // text and its entry point, which gets the arguments after the command's name and
 // returns the process's exit code (kExitOk, kExitFailure, kExitBadInput from
-// tools/flags.h). Adding a subcommand means adding a row.
+// tools/flags.h). Adding a subcommand means adding a row. After the command, main
+// checks stdout: if a write to it failed, one line on stderr and kExitOutput (3),
+// never a status that reads as a result.
 //
 // This binary links the simulated core (list, run, replay, check-determinism). The
 // host core has the same symbols, so `demo` lives in the sibling binary aiosim-demo
@@ -115,7 +117,9 @@ std::string Usage() {
       "\n"
       "Run 'aiosim <command> --help' for a command's flags.\n"
       "exit codes: 0 ok (no failure found), 1 a failure found (or the demo failed),\n"
-      "            2 bad input (command line, scenario, option, token)\n";
+      "            2 bad input (command line, scenario, option, token),\n"
+      "            3 stdout could not be written (one line on stderr says why),\n"
+      "            130 / 143 run interrupted by SIGINT / SIGTERM (after its summary)\n";
   return usage;
 }
 
@@ -171,6 +175,34 @@ int Main(Args args) {
   return command->main(args.subspan(1));
 }
 
+// "aiosim run" for messages, from the arguments main() got.
+std::string CommandName(Args args) {
+  if (args.empty() || args[0].starts_with("-") || FindCommand(args[0]) == nullptr) {
+    return "aiosim";
+  }
+  return "aiosim " + std::string(args[0]);
+}
+
+// Runs the command and checks stdout: a failed write (a full disk, a closed file)
+// gets one line on stderr and kExitOutput, never a status that reads as a result.
+// A command that returns kExitOutput has printed that line itself.
+int MainChecked(Args args) {
+  int code;
+  try {
+    code = Main(args);
+  } catch (const std::exception& e) {
+    FlushStdout();
+    absl::FPrintF(stderr, "aiosim: internal error: %s\n", e.what());
+    code = kExitFailure;
+  }
+  if (code != kExitOutput && !FlushStdout()) {
+    absl::FPrintF(stderr, "%s: cannot write to stdout (%s); the output is incomplete\n",
+                  CommandName(args), StdoutError());
+    code = kExitOutput;
+  }
+  return code;
+}
+
 }  // namespace
 }  // namespace aiosim::tools
 
@@ -192,16 +224,5 @@ extern "C" const char* __lsan_default_options() { return "detect_leaks=0"; }
 
 int main(int argc, char** argv) {
   const std::vector<std::string_view> args(argv + 1, argv + argc);
-  int code;
-  try {
-    code = aiosim::tools::Main(args);
-  } catch (const std::exception& e) {
-    std::fflush(stdout);
-    absl::FPrintF(stderr, "aiosim: internal error: %s\n", e.what());
-    code = aiosim::tools::kExitFailure;
-  }
-  if (std::fflush(stdout) != 0 && code == aiosim::tools::kExitOk) {
-    code = aiosim::tools::kExitFailure;
-  }
-  return code;
+  return aiosim::tools::MainChecked(args);
 }

@@ -65,7 +65,8 @@ const char kRunUsage[] =
     "got); then aiosim ends killed by that signal.\n"
     "\n"
     "exit codes: 0 no failure found, 1 a failure found, 2 bad input (one line on\n"
-    "stderr), 130 interrupted by SIGINT, 143 interrupted by SIGTERM\n";
+    "stderr), 3 stdout could not be written (one line on stderr, with the result and\n"
+    "the reproduce line), 130 interrupted by SIGINT, 143 interrupted by SIGTERM\n";
 
 namespace {
 
@@ -208,7 +209,7 @@ int RunMain(Args args) {
   }
   if (help) {
     std::fputs(kRunUsage, stdout);
-    return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
+    return kExitOk;  // main() checks stdout
   }
   sim::RunConfig& c = run->config;
   CatchStopSignals();  // before the header: a signal after it always gets a summary
@@ -216,7 +217,14 @@ int RunMain(Args args) {
   const sim::Body body = run->choice.scenario->make(run->choice.options);
   if (c.strategy == "pct" && c.pct_steps == 0)
     c.pct_steps = sim::MeasurePctSteps(body, c.exec);
-  if (!run->json) PrintRunHeader(*run);
+  if (!run->json) {
+    PrintRunHeader(*run);
+    if (!FlushStdout()) {  // do not search for an hour to print nowhere
+      absl::FPrintF(stderr, "aiosim run: cannot write to stdout (%s); nothing explored\n",
+                    StdoutError());
+      return kExitOutput;
+    }
+  }
   c.progress = [](uint64_t executions, double seconds) {
     absl::FPrintF(stderr, "aiosim run: executions %d, %.0f/s\n", executions,
                   seconds > 0 ? static_cast<double>(executions) / seconds : 0.0);
@@ -224,16 +232,21 @@ int RunMain(Args args) {
   const sim::Report report = sim::Explore(body, c);
   const int signal = report.interrupted ? StopSignal() : 0;
   if (run->json) {
-    absl::PrintF("%s\n", RunJson(*run, report, signal));
+    WriteStdout(RunJson(*run, report, signal) + "\n");
   } else {
     PrintRunText(*run, report, signal);
   }
-  std::fflush(stdout);
+  int code = report.found ? kExitFailure : kExitOk;
+  if (!FlushStdout()) {  // the report is lost: keep its result and token on stderr
+    absl::FPrintF(stderr, "aiosim run: cannot write to stdout (%s); %s\n", StdoutError(),
+                  RunResultLine(*run, report, signal));
+    code = kExitOutput;
+  }
   if (signal != 0) {
     ReRaise(signal);
     return 128 + signal;
   }
-  return report.found ? kExitFailure : kExitOk;
+  return code;
 }
 
 }  // namespace aiosim::tools

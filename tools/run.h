@@ -8,6 +8,8 @@
 //   kExitOk       no failure found (list, check-determinism without mismatches)
 //   kExitFailure  a failure found (run, replay), or a determinism mismatch
 //   kExitBadInput bad input: one line on stderr, "aiosim <command>: ..."
+//   kExitOutput   stdout could not be written: one line on stderr (main() checks
+//                 stdout after every command; run reports it itself, with its result)
 // An interrupted run (SIGINT, SIGTERM) prints its summary and then ends killed by
 // the signal (tools/interrupt.h): status 130 or 143.
 //

@@ -98,7 +98,7 @@ void PrintFailureBody(const RunArgs& run, const sim::Report& r, int signal) {
   const sim::RunConfig& c = run.config;
   std::fputs("\n", stdout);
   PrintFailure(stdout, r.failure);
-  std::fflush(stdout);
+  FlushStdout();
   PrintSearch(c, r, signal);
   if (c.minimize && r.interrupted) {
     absl::PrintF(
@@ -114,7 +114,7 @@ void PrintFailureBody(const RunArgs& run, const sim::Report& r, int signal) {
     absl::PrintF("minimised:   no (--no-minimize): %d preemptions, %d steps\n",
                  r.failing.preemptions, r.failing.steps);
   }
-  std::fflush(stdout);
+  FlushStdout();
   absl::PrintF("schedule (%s interleaving, per thread):\n%s",
                c.minimize && !r.interrupted ? "the minimal" : "the failing",
                sim::FormatSchedule(r.failing));
@@ -170,7 +170,7 @@ void PrintRunHeader(const RunArgs& run) {
                run.token_file == nullptr
                    ? std::string("none (--token-file '')")
                    : run.token_file->path() + " (rewritten before each execution)");
-  std::fflush(stdout);
+  FlushStdout();
 }
 
 void PrintRunText(const RunArgs& run, const sim::Report& r, int signal) {
@@ -178,14 +178,14 @@ void PrintRunText(const RunArgs& run, const sim::Report& r, int signal) {
     try {
       PrintFailureBody(run, r, signal);
     } catch (const std::exception& e) {
-      std::fflush(stdout);
+      FlushStdout();
       absl::PrintF("\n(the report could not be completed: %s)\n", e.what());
     }
   } else {
     try {
       PrintNoFailure(run, r, signal);
     } catch (const std::exception& e) {
-      std::fflush(stdout);
+      FlushStdout();
       absl::PrintF("\n(the report could not be completed: %s)\n", e.what());
     }
     if (!r.interrupted) return;  // no reproduce line: nothing failed
@@ -266,6 +266,24 @@ std::string RunJson(const RunArgs& run, const sim::Report& r, int signal) {
         .Str("error", e.what());
     return fallback.Close();
   }
+}
+
+std::string RunResultLine(const RunArgs& run, const sim::Report& r, int signal) {
+  std::vector<std::string> parts;
+  if (r.found) {
+    parts.push_back(absl::StrFormat("a failure was found (%s)",
+                                    sim::FailureKindName(r.failure.kind)));
+  } else {
+    parts.push_back(absl::StrFormat("no failure found in %s", Executions(r.executions)));
+  }
+  if (r.interrupted) {
+    parts.push_back(absl::StrFormat("interrupted by %s", SignalName(signal)));
+  }
+  if (run.token_file != nullptr) parts.push_back("token file: " + run.token_file->path());
+  if (const std::string token = ReproduceToken(r); !token.empty()) {
+    parts.push_back("reproduce: aiosim replay " + token);
+  }
+  return absl::StrJoin(parts, "; ");
 }
 
 }  // namespace aiosim::tools

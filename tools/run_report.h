@@ -44,6 +44,10 @@ void PrintRunText(const RunArgs& run, const sim::Report& r, int signal);
 // Never throws: if building it fails, a smaller object that keeps the token.
 std::string RunJson(const RunArgs& run, const sim::Report& r, int signal);
 
+// One line for stderr when stdout failed, so that the result is not lost: what was
+// found, the token file and the reproduce line ("" parts left out).
+std::string RunResultLine(const RunArgs& run, const sim::Report& r, int signal);
+
 }  // namespace aiosim::tools
 
 #endif  // AIOSIM_TOOLS_RUN_REPORT_H_

@@ -55,6 +55,15 @@ uint64_t SeedOf(const std::string& token) {
   return data.ok() ? data->seed : 0;
 }
 
+// Exactly one line on stderr (the progress lines of a run aside).
+std::vector<std::string> Problems(const Result& r) {
+  std::vector<std::string> lines;
+  for (const std::string& line : r.ErrLines()) {
+    if (!absl::StartsWith(line, kProgress)) lines.push_back(line);
+  }
+  return lines;
+}
+
 // Issue 6, item 8: the second run truncated the first's mapped token file (SIGBUS).
 TEST(RunRobustTest, TwoRunsOfOneScenarioAtOnceNeverDisturbEachOther) {
   // Default token files: each run gets its own.
@@ -185,6 +194,52 @@ TEST(RunRobustTest, SigtermWithJsonPrintsOneJsonObjectThatSaysInterrupted) {
   const Result replay = Cli({"replay", token, "--json"});
   EXPECT_EQ(replay.exit, 0) << replay.err;
   EXPECT_EQ(JsonField(replay.out, "trace_hash"), JsonField(r.out, "trace_hash"));
+}
+
+// Issue 6, item 14: a failed write to stdout exited 0 or 1 silently.
+TEST(RunRobustTest, AFailedWriteToStdoutGetsOneLineAndExitCodeThree) {
+  const Result found = Cli({"run", "S3", "--json"});
+  ASSERT_EQ(found.exit, 1) << found.err;
+  const std::string token = JsonField(found.out, "token");
+  struct Case {
+    std::vector<std::string> args;
+    std::string line_start;
+  };
+  const Case cases[] = {
+      {{"list"}, "aiosim list: cannot write to stdout (No space left on device)"},
+      {{"list", "--json"}, "aiosim list: cannot write to stdout (No space"},
+      {{"run", "S3"},
+       "aiosim run: cannot write to stdout (No space left on device); "
+       "nothing explored"},
+      {{"run", "S3", "--json"},
+       "aiosim run: cannot write to stdout (No space left on device); a failure was "
+       "found (assertion); token file: "},
+      {{"run", "R4", "--executions", "20", "--json"},
+       "aiosim run: cannot write to stdout (No space left on device); no failure found "
+       "in 20 executions"},
+      {{"replay", token}, "aiosim replay: cannot write to stdout (No space"},
+      {{"check-determinism", "R9", "--seeds", "5"},
+       "aiosim check-determinism: cannot write to stdout (No space"},
+      {{"help"}, "aiosim help: cannot write to stdout (No space"},
+      {{"run", "--help"}, "aiosim run: cannot write to stdout (No space"},
+      {{"--help"}, "aiosim: cannot write to stdout (No space"},
+  };
+  for (const Case& c : cases) {
+    CliOptions options;
+    options.stdout_path = "/dev/full";
+    const Result r = CliWith(c.args, options);
+    const std::string what = c.args[0] + " " + (c.args.size() > 1 ? c.args[1] : "");
+    EXPECT_EQ(r.exit, 3) << what << "\n" << r.err;
+    const std::vector<std::string> lines = Problems(r);
+    ASSERT_EQ(lines.size(), 1u) << what << "\n" << r.err;
+    EXPECT_TRUE(absl::StartsWith(lines[0], c.line_start)) << what << "\n" << lines[0];
+  }
+  // The result is not lost: the reproduce line goes to stderr.
+  CliOptions options;
+  options.stdout_path = "/dev/full";
+  const Result r = CliWith({"run", "S3", "--json"}, options);
+  EXPECT_TRUE(absl::EndsWith(Problems(r).at(0), "; reproduce: aiosim replay " + token))
+      << r.err;
 }
 
 TEST(RunRobustTest, SecondsZeroIsRefused) {

@@ -30,6 +30,7 @@
 #include "tools/demo.h"
 #include "tools/flags.h"
 #include "tools/run.h"
+#include "tools/version.h"
 
 namespace aiosim::tools {
 namespace {
@@ -83,6 +84,8 @@ const Command kCommands[] = {
      kCheckDeterminismUsage, CheckDeterminismMain},
     {"demo", "run a real AioContext on the host; show what runs, in which thread, when",
      kDemoUsage, ExecDemo},
+    {"version", "the version and the build (also: aiosim --version)", kVersionUsage,
+     VersionMain},
     {"help", "list the commands, or show one: aiosim help <command>", kHelpUsage,
      HelpMain},
 };
@@ -115,7 +118,7 @@ std::string Usage() {
   }
   usage +=
       "\n"
-      "Run 'aiosim <command> --help' for a command's flags.\n"
+      "Run 'aiosim <command> --help' for a command's flags; 'aiosim --version'.\n"
       "exit codes: 0 ok (no failure found), 1 a failure found (or the demo failed),\n"
       "            2 bad input (command line, scenario, option, token),\n"
       "            3 stdout could not be written (one line on stderr says why),\n"
@@ -160,6 +163,7 @@ int Main(Args args) {
     std::fputs(Usage().c_str(), stdout);
     return kExitOk;
   }
+  if (first == "--version") return VersionMain(args.subspan(1));
   if (first.starts_with("-")) {
     absl::FPrintF(stderr,
                   "aiosim: unknown flag '%s' (expected a command: %s; or --help)\n",

@@ -182,6 +182,8 @@ TEST(CliTest, HelpWorksEverywhere) {
                                              {"check-determinism", "--help"},
                                              {"list", "--help"},
                                              {"help", "demo"},
+                                             {"help", "version"},
+                                             {"version", "--help"},
                                              {"--help"}}) {
     const Result r = Cli(args);
     EXPECT_EQ(r.exit, 0) << args[0] << r.err;

@@ -222,7 +222,7 @@ TEST(RunRobustTest, AFailedWriteToStdoutGetsOneLineAndExitCodeThree) {
        "aiosim check-determinism: cannot write to stdout (No space"},
       {{"help"}, "aiosim help: cannot write to stdout (No space"},
       {{"run", "--help"}, "aiosim run: cannot write to stdout (No space"},
-      {{"--help"}, "aiosim: cannot write to stdout (No space"},
+      {{"--version"}, "aiosim: cannot write to stdout (No space"},
   };
   for (const Case& c : cases) {
     CliOptions options;
@@ -280,6 +280,22 @@ TEST(RunRobustTest, AnUnusableDefaultDirectoryIsBlamedOnItsVariable) {
   EXPECT_EQ(r.exit, 0) << r.err;
   EXPECT_TRUE(absl::StartsWith(TokenFileOf(r), TestDir() + "/aiosim/aiosim-R4-"))
       << r.out;
+}
+
+TEST(RunRobustTest, VersionPrintsTheProjectVersionAndTheBuild) {
+  const Result flag = Cli({"--version"});
+  const Result command = Cli({"version"});
+  EXPECT_EQ(flag.exit, 0) << flag.err;
+  EXPECT_EQ(command.exit, 0) << command.err;
+  EXPECT_EQ(flag.out, command.out);
+  const std::vector<std::string> lines = flag.OutLines();
+  ASSERT_GE(lines.size(), 2u) << flag.out;
+  EXPECT_EQ(lines[0], std::string("aiosim ") + AIOSIM_VERSION);
+  EXPECT_TRUE(absl::StartsWith(lines[1], "build: ")) << lines[1];
+  EXPECT_TRUE(absl::StrContains(lines[1], "C++20")) << lines[1];
+  const Result bad = Cli({"version", "extra"});
+  EXPECT_EQ(bad.exit, 2);
+  EXPECT_EQ(bad.ErrLines().size(), 1u) << bad.err;
 }
 
 }  // namespace

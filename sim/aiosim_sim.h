@@ -33,6 +33,8 @@
 
 namespace aiosim::sim {
 
+class TokenFile;  // sim/token_file.h
+
 // What a scenario body sees.
 class SimContext {
  public:
@@ -74,17 +76,20 @@ struct RunConfig {
   ExecOptions exec;
   bool minimize = true;
   uint64_t minimize_executions_max = 30000;
-  // Written before every execution (a crash keeps the last one); "" for none.
-  std::string token_path;
   // Called about once a second on long runs.
   std::function<void(uint64_t executions, double seconds)> progress;
-  // Polled after every execution (and during minimisation): true stops the search.
+  // The token file (owned by the caller; nullptr for none): Explore writes the
+  // execution=N token before every execution N (a crash keeps it), and the failing
+  // token at the end (TokenFile::WriteFinal).
+  TokenFile* token_file = nullptr;
+  // If set, Explore calls it after every execution (and minimisation after every
+  // attempt); true stops the search there, with Report::interrupted set. A failure
+  // already found is still reported, minimised as far as it got.
   std::function<bool()> stop;
 };
 
 struct Report {
   bool found = false;
-  bool interrupted = false;         // `stop` returned true
   Failure failure;
   uint64_t executions = 0;          // run by the search (not counting minimisation)
   uint64_t failing_execution = 0;   // index of the first failing execution
@@ -100,7 +105,11 @@ struct Report {
   ExecResult failing;
   std::string token;                // reproduces `failing`
   uint64_t last_trace_hash = 0;
-  std::string last_token;           // reproduces the last execution started
+  // RunConfig::stop returned true: the search (or the minimisation) ended early.
+  bool interrupted = false;
+  // The execution=N token of the last execution the search ran ("" if none): what
+  // replays it, as the token file holds it.
+  std::string last_token;
 };
 
 // Runs one execution of `body` with `strategy` (BeginExecution is the caller's job).

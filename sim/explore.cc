@@ -1,12 +1,7 @@
 // sim/explore.cc — the search loop: one execution after another under a strategy,
 // until a failure, the budget, a stop request or exhaustion (see aiosim_sim.h).
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <cstring>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +12,7 @@
 #include "sim/limits.h"
 #include "sim/minimise.h"
 #include "sim/random_pct.h"
+#include "sim/token_file.h"
 
 namespace aiosim::sim {
 
@@ -49,35 +45,6 @@ double WallSeconds() {
   static const Clock::time_point start = Clock::now();
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
-
-// The per-execution token file: a shared mapping, so each write is a memcpy and the
-// content survives a crash of the process (it is in the page cache).
-class TokenMapping {
- public:
-  static constexpr size_t kSize = 4096;
-  explicit TokenMapping(const std::string& path) {
-    if (path.empty()) return;
-    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return;
-    if (ftruncate(fd, kSize) == 0) {
-      void* p = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-      if (p != MAP_FAILED) map_ = static_cast<char*>(p);
-    }
-    close(fd);
-  }
-  ~TokenMapping() {
-    if (map_ != nullptr) munmap(map_, kSize);
-  }
-  bool ok() const { return map_ != nullptr; }
-  void Write(const std::string& token) {
-    if (map_ == nullptr || token.size() + 1 >= kSize) return;
-    std::memcpy(map_, token.data(), token.size());
-    std::memset(map_ + token.size(), '\n', kSize - token.size());
-  }
-
- private:
-  char* map_ = nullptr;
-};
 
 }  // namespace
 
@@ -138,19 +105,15 @@ Report Explore(const Body& body, const RunConfig& config) {
     return report;
   }
   std::unique_ptr<Strategy> strategy = *std::move(made);
-  TokenMapping token_file(c.token_path);
+  TokenFile* const token_file = c.token_file;
   const double start = WallSeconds();
   double last_progress = start;
   Strategy::Reproducer last;
 
   for (uint64_t i = 0; i < c.executions_max; i++) {
-    if (c.stop && c.stop()) {
-      report.interrupted = true;
-      break;
-    }
     if (!strategy->BeginExecution(i)) break;
     last = strategy->ReproduceCurrent(i);
-    if (token_file.ok()) token_file.Write(EncodeToken(MakeIndexToken(c, last)));
+    if (token_file != nullptr) token_file->Write(EncodeToken(MakeIndexToken(c, last)));
     ExecResult r = RunExecution(body, c.exec, strategy.get());
     strategy->EndExecution(r);
     report.executions = i + 1;
@@ -165,14 +128,19 @@ Report Explore(const Body& body, const RunConfig& config) {
       report.failure = r.failure;
       if (c.minimize && r.failure.kind != FailureKind::kReplayDiverged) {
         r = Minimise(body, c, r, &report.minimize_executions);
+        report.interrupted = c.stop && c.stop();
       } else {
         report.minimize_executions++;
         r = WithTrace(body, c.exec, r);
       }
       report.failure = r.failure;
       report.token = EncodeToken(MakeToken(c, r));
-      if (!c.token_path.empty()) (void)WriteTokenFile(c.token_path, report.token);
+      if (token_file != nullptr) (void)token_file->WriteFinal(report.token);
       report.failing = std::move(r);
+      break;
+    }
+    if (c.stop && c.stop()) {
+      report.interrupted = true;
       break;
     }
     const double now = WallSeconds();

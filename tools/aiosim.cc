@@ -4,7 +4,9 @@
 // Each subcommand is one row of kCommands: its name, a one-line summary, its usage
 // text and its entry point, which gets the arguments after the command's name and
 // returns the process's exit code (kExitOk, kExitFailure, kExitBadInput from
-// tools/flags.h). Adding a subcommand means adding a row.
+// tools/flags.h). Adding a subcommand means adding a row. After the command, main
+// checks stdout: if a write to it failed, one line on stderr and kExitOutput (3),
+// never a status that reads as a result.
 //
 // This binary links the simulated core (list, run, replay, check-determinism). The
 // host core has the same symbols, so `demo` lives in the sibling binary aiosim-demo
@@ -28,6 +30,7 @@
 #include "tools/demo.h"
 #include "tools/flags.h"
 #include "tools/run.h"
+#include "tools/version.h"
 
 namespace aiosim::tools {
 namespace {
@@ -81,6 +84,8 @@ const Command kCommands[] = {
      kCheckDeterminismUsage, CheckDeterminismMain},
     {"demo", "run a real AioContext on the host; show what runs, in which thread, when",
      kDemoUsage, ExecDemo},
+    {"version", "the version and the build (also: aiosim --version)", kVersionUsage,
+     VersionMain},
     {"help", "list the commands, or show one: aiosim help <command>", kHelpUsage,
      HelpMain},
 };
@@ -113,9 +118,11 @@ std::string Usage() {
   }
   usage +=
       "\n"
-      "Run 'aiosim <command> --help' for a command's flags.\n"
+      "Run 'aiosim <command> --help' for a command's flags; 'aiosim --version'.\n"
       "exit codes: 0 ok (no failure found), 1 a failure found (or the demo failed),\n"
-      "            2 bad input (command line, scenario, option, token)\n";
+      "            2 bad input (command line, scenario, option, token),\n"
+      "            3 stdout could not be written (one line on stderr says why),\n"
+      "            130 / 143 run interrupted by SIGINT / SIGTERM (after its summary)\n";
   return usage;
 }
 
@@ -156,6 +163,7 @@ int Main(Args args) {
     std::fputs(Usage().c_str(), stdout);
     return kExitOk;
   }
+  if (first == "--version") return VersionMain(args.subspan(1));
   if (first.starts_with("-")) {
     absl::FPrintF(stderr,
                   "aiosim: unknown flag '%s' (expected a command: %s; or --help)\n",
@@ -169,6 +177,34 @@ int Main(Args args) {
     return kExitBadInput;
   }
   return command->main(args.subspan(1));
+}
+
+// "aiosim run" for messages, from the arguments main() got.
+std::string CommandName(Args args) {
+  if (args.empty() || args[0].starts_with("-") || FindCommand(args[0]) == nullptr) {
+    return "aiosim";
+  }
+  return "aiosim " + std::string(args[0]);
+}
+
+// Runs the command and checks stdout: a failed write (a full disk, a closed file)
+// gets one line on stderr and kExitOutput, never a status that reads as a result.
+// A command that returns kExitOutput has printed that line itself.
+int MainChecked(Args args) {
+  int code;
+  try {
+    code = Main(args);
+  } catch (const std::exception& e) {
+    FlushStdout();
+    absl::FPrintF(stderr, "aiosim: internal error: %s\n", e.what());
+    code = kExitFailure;
+  }
+  if (code != kExitOutput && !FlushStdout()) {
+    absl::FPrintF(stderr, "%s: cannot write to stdout (%s); the output is incomplete\n",
+                  CommandName(args), StdoutError());
+    code = kExitOutput;
+  }
+  return code;
 }
 
 }  // namespace
@@ -192,16 +228,5 @@ extern "C" const char* __lsan_default_options() { return "detect_leaks=0"; }
 
 int main(int argc, char** argv) {
   const std::vector<std::string_view> args(argv + 1, argv + argc);
-  int code;
-  try {
-    code = aiosim::tools::Main(args);
-  } catch (const std::exception& e) {
-    std::fflush(stdout);
-    absl::FPrintF(stderr, "aiosim: internal error: %s\n", e.what());
-    code = aiosim::tools::kExitFailure;
-  }
-  if (std::fflush(stdout) != 0 && code == aiosim::tools::kExitOk) {
-    code = aiosim::tools::kExitFailure;
-  }
-  return code;
+  return aiosim::tools::MainChecked(args);
 }

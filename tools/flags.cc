@@ -2,8 +2,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "tools/flags.h"
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <system_error>
 
 #include "absl/status/status.h"
@@ -149,5 +152,28 @@ std::string OneLine(const absl::Status& status) {
 }
 
 std::string Hex64(uint64_t value) { return absl::StrFormat("0x%016x", value); }
+
+namespace {
+int g_stdout_errno = 0;  // the errno of the first failed FlushStdout
+}  // namespace
+
+bool FlushStdout() {
+  errno = 0;
+  if (std::fflush(stdout) != 0 && g_stdout_errno == 0) g_stdout_errno = errno;
+  return std::ferror(stdout) == 0;
+}
+
+void WriteStdout(std::string_view text) {
+  errno = 0;
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() &&
+      g_stdout_errno == 0) {
+    g_stdout_errno = errno;
+  }
+}
+
+std::string StdoutError() {
+  return g_stdout_errno != 0 ? std::string(std::strerror(g_stdout_errno))
+                             : std::string("a write failed");
+}
 
 }  // namespace aiosim::tools

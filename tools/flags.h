@@ -29,6 +29,9 @@ namespace aiosim::tools {
 inline constexpr int kExitOk = 0;        // ran; no failure found
 inline constexpr int kExitFailure = 1;   // a failure was found (or the demo failed)
 inline constexpr int kExitBadInput = 2;  // bad command line, scenario, option or token
+inline constexpr int kExitOutput = 3;    // stdout could not be written (a full disk...)
+// An interrupted `aiosim run` ends killed by its signal, after its summary: status
+// 128 + 2 = 130 for SIGINT, 128 + 15 = 143 for SIGTERM (tools/interrupt.h).
 
 using Args = absl::Span<const std::string_view>;
 
@@ -75,6 +78,20 @@ std::string OneLine(const absl::Status& status);
 
 // "0x" and 16 lowercase hex digits.
 std::string Hex64(uint64_t value);
+
+// Flushes stdout. Returns false if a write to stdout has failed, now or at any time
+// before (its error indicator is set): the output is incomplete. Subcommands flush
+// with it, so that the first failure's errno is kept for StdoutError.
+// Threading: stdout is process-wide; call from one thread.
+bool FlushStdout();
+
+// Writes `text` to stdout; if that fails, its errno is kept for StdoutError. For
+// large outputs (a JSON report), whose failure no later flush would see.
+void WriteStdout(std::string_view text);
+
+// Why stdout failed: strerror of the first failed FlushStdout ("No space left on
+// device"), or "a write failed" if no flush saw the error.
+std::string StdoutError();
 
 }  // namespace aiosim::tools
 

@@ -148,13 +148,14 @@ int ListMain(Args args) {
     for (const scenarios::Scenario& s : scenarios::Catalog()) {
       items.push_back("    " + ScenarioJson(s));
     }
-    absl::PrintF("{\n  \"scenarios\": [\n%s\n  ]\n}\n", absl::StrJoin(items, ",\n"));
+    WriteStdout(absl::StrFormat("{\n  \"scenarios\": [\n%s\n  ]\n}\n",
+                                absl::StrJoin(items, ",\n")));
   } else {
     for (const scenarios::Scenario& s : scenarios::Catalog()) {
       absl::PrintF("%s\n", ListLine(s));
     }
   }
-  return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
+  return kExitOk;  // main() checks stdout
 }
 
 int CheckDeterminismMain(Args args) {
@@ -169,7 +170,7 @@ int CheckDeterminismMain(Args args) {
   if (!parsed.ok()) return bad(parsed.status());
   if (parsed->help) {
     std::fputs(kCheckDeterminismUsage, stdout);
-    return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
+    return kExitOk;  // main() checks stdout
   }
   absl::StatusOr<ScenarioChoice> choice =
       ChooseScenario(parsed->positional, parsed->flags);
@@ -199,7 +200,7 @@ int CheckDeterminismMain(Args args) {
     absl::PrintF("  seeds:       %d..%d, each seed's first random execution run twice\n",
                  first, first + seeds - 1);
     absl::PrintF("  simulator:   %s\n", ExecText(exec));
-    std::fflush(stdout);
+    FlushStdout();
   }
   const std::vector<uint64_t> mismatches =
       sim::DeterminismCheck(body, exec, first, seeds);
@@ -216,7 +217,7 @@ int CheckDeterminismMain(Args args) {
         .Raw("exec", ExecJson(exec))
         .Uint("mismatches", mismatches.size())
         .Raw("mismatching_seeds", "[" + absl::StrJoin(shown, ", ") + "]");
-    absl::PrintF("%s\n", j.Close());
+    WriteStdout(j.Close() + "\n");
   } else {
     absl::PrintF("determinism: %d seeds, %d mismatches\n", seeds, mismatches.size());
     if (!mismatches.empty()) {
@@ -227,7 +228,7 @@ int CheckDeterminismMain(Args args) {
               : std::string());
     }
   }
-  std::fflush(stdout);
+  FlushStdout();
   return mismatches.empty() ? kExitOk : kExitFailure;
 }
 

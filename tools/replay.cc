@@ -128,14 +128,14 @@ void PrintText(const Replay& replay, const sim::ExecResult& result) {
                replay.token.generation);
   absl::PrintF("  recorded:    %s\n", RecordedText(replay));
   absl::PrintF("  simulator:   %s\n\n", ExecText(replay.config.exec));
-  std::fflush(stdout);
+  FlushStdout();
   const bool failed = result.failure.kind != sim::FailureKind::kNone;
   if (failed) {
     PrintFailure(stdout, result.failure);
   } else {
     absl::PrintF("no failure: the execution ran to its end\n");
   }
-  std::fflush(stdout);
+  FlushStdout();
   try {
     absl::PrintF("schedule (per thread):\n%s", sim::FormatSchedule(result));
   } catch (const std::exception& e) {
@@ -185,7 +185,7 @@ int ReplayMain(Args args) {
   }
   if (help) {
     std::fputs(kReplayUsage, stdout);
-    return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
+    return kExitOk;  // main() checks stdout
   }
   const sim::Body body = replay->choice.scenario->make(replay->choice.options);
   auto progress = [](uint64_t done, uint64_t total) {
@@ -203,11 +203,11 @@ int ReplayMain(Args args) {
     absl::FPrintF(stderr, "aiosim replay: note: %s\n", note);
   }
   if (replay->json) {
-    absl::PrintF("%s\n", ReplayJson(*replay, *result));
+    WriteStdout(ReplayJson(*replay, *result) + "\n");
   } else {
     PrintText(*replay, *result);
   }
-  std::fflush(stdout);
+  FlushStdout();
   return result->failure.kind != sim::FailureKind::kNone ? kExitFailure : kExitOk;
 }
 

@@ -1,33 +1,25 @@
-// tools/run.cc — `aiosim run`: see run.h.
+// tools/run.cc — `aiosim run`: see run.h. The command line, the token file, and
+// the run itself; what it prints is in run_report.h.
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// The output follows TigerBeetle's VOPR: first a header with every derived option
-// (so a run can be repeated from its log alone), then the search's result; a failure
-// ends with one ready-to-paste line, `reproduce: aiosim replay <token>`. That line is
-// the last one and is printed even if formatting the rest fails; the explorer also
-// writes the token to the token file before each execution, so a crash of the process
-// keeps it on disk.
+// Before each execution the explorer writes the token that reproduces it to the run's
+// own token file (sim/token_file.h), so a crash of the process keeps it on disk.
+// SIGINT and SIGTERM stop the search after the current execution; the summary and
+// the reproduce line are printed, then the process ends killed by the same signal
+// (tools/interrupt.h).
 #include "tools/run.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
-#include <exception>
-#include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_format.h"
 #include "scenarios/catalog.h"
 #include "sim/aiosim_sim.h"
-#include "sim/dfs.h"
-#include "sim/random_pct.h"
-#include "tools/json.h"
+#include "sim/token_file.h"
+#include "tools/interrupt.h"
+#include "tools/run_report.h"
 #include "tools/sim_args.h"
 
 namespace aiosim::tools {
@@ -45,7 +37,7 @@ const char kRunUsage[] =
     "  --seed N            random and pct seed (default 1)\n"
     "  --executions N      at most N executions (default 10000; unlimited if only\n"
     "                      --seconds is given)\n"
-    "  --seconds S         stop after S seconds of search (default: no limit)\n"
+    "  --seconds S         stop after S seconds of search, S > 0 (default: no limit)\n"
     "  --preemptions K     dfs: preemption bound (default 2)\n"
     "  --pct-depth D       pct: bug depth d (default 3)\n"
     "  --option KEY=VALUE  a scenario option (repeatable; 'aiosim list' shows them)\n"
@@ -56,13 +48,25 @@ const char kRunUsage[] =
     "  --spurious          let condition waits wake spuriously\n"
     "  --eintr             let blocking polls fail with EINTR\n"
     "  --no-minimize       report the first failing schedule as found\n"
-    "  --token-file PATH   written before each execution (default\n"
-    "                      $TMPDIR/aiosim-<scenario>.token; '' for none)\n"
+    "  --token-file PATH   the token file ('' for none): a regular file or a new\n"
+    "                      path, locked for the run (a second run with the same\n"
+    "                      PATH is refused); default: a new file per run,\n"
+    "                      DIR/aiosim-<scenario>-XXXXXX.token, DIR being\n"
+    "                      $XDG_RUNTIME_DIR/aiosim, else $TMPDIR, else /tmp\n"
     "  --json              print one JSON object instead of text\n"
     "  --help              show this help\n"
     "\n"
-    "A progress line (executions, executions/s) goes to stderr about once a second.\n"
-    "exit codes: 0 no failure found, 1 a failure found, 2 bad input\n";
+    "The token file holds the token of the execution being run (rewritten before\n"
+    "each one, so a crash keeps it), and at the end the failing one; the header and\n"
+    "the summary name it. A progress line (executions, executions/s) goes to stderr\n"
+    "about once a second. Ctrl-C (SIGINT) or SIGTERM stops the search after the\n"
+    "current execution: the summary says \"interrupted\" and ends with the reproduce\n"
+    "line of the last execution (or of the failure found, minimised as far as it\n"
+    "got); then aiosim ends killed by that signal.\n"
+    "\n"
+    "exit codes: 0 no failure found, 1 a failure found, 2 bad input (one line on\n"
+    "stderr), 3 stdout could not be written (one line on stderr, with the result and\n"
+    "the reproduce line), 130 interrupted by SIGINT, 143 interrupted by SIGTERM\n";
 
 namespace {
 
@@ -71,15 +75,8 @@ constexpr FlagSpec kRunFlags[] = {
     {"seconds", "S"},     {"preemptions", "K"},   {"pct-depth", "D"},
     {"no-minimize", ""},  {"token-file", "PATH"}, {"json", ""},
 };
-constexpr uint64_t kUnlimited = std::numeric_limits<uint64_t>::max();
 constexpr uint64_t kPreemptionsMax = 64;
 constexpr uint64_t kPctDepthMax = 64;
-
-struct RunArgs {
-  ScenarioChoice choice;
-  sim::RunConfig config;
-  bool json = false;
-};
 
 std::vector<FlagSpec> AllFlags() {
   std::vector<FlagSpec> specs(std::begin(kRunFlags), std::end(kRunFlags));
@@ -88,23 +85,33 @@ std::vector<FlagSpec> AllFlags() {
   return specs;
 }
 
-std::string DefaultTokenPath(const std::string& scenario) {
-  const char* tmpdir = std::getenv("TMPDIR");
-  std::string dir = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  return absl::StrFormat("%s/aiosim-%s.token", dir == "/" ? "" : dir, scenario);
-}
-
-absl::Status CheckWritable(const std::string& path) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("--token-file: cannot write '%s': %s (choose another with "
-                        "--token-file PATH, or --token-file '' for none)",
-                        path, std::strerror(errno)));
+// The run's token file: a new one in the default directory, the one at `path`
+// (--token-file PATH), or none (--token-file '').
+absl::StatusOr<std::unique_ptr<sim::TokenFile>> OpenTokenFile(
+    bool given, const std::string& path, const std::string& scenario) {
+  constexpr std::string_view kHint =
+      "; fix it, or give --token-file PATH (or --token-file '' for none)";
+  if (given && path.empty()) return std::unique_ptr<sim::TokenFile>();
+  if (given) {
+    absl::StatusOr<std::unique_ptr<sim::TokenFile>> file =
+        sim::TokenFile::OpenForRun(path);
+    if (file.ok()) return file;
+    return absl::Status(file.status().code(),
+                        absl::StrFormat("--token-file: %s", file.status().message()));
   }
-  close(fd);
-  return absl::OkStatus();
+  // The default directory: its errors name the variable it came from.
+  absl::StatusOr<std::string> dir = sim::DefaultTokenDir();
+  if (!dir.ok()) {
+    return absl::Status(dir.status().code(),
+                        absl::StrFormat("%s%s", dir.status().message(), kHint));
+  }
+  absl::StatusOr<std::unique_ptr<sim::TokenFile>> file =
+      sim::TokenFile::CreateUnique(*dir, scenario);
+  if (file.ok()) return file;
+  return absl::Status(file.status().code(),
+                      absl::StrFormat("%s (the default directory, from XDG_RUNTIME_DIR, "
+                                      "TMPDIR or /tmp)%s",
+                                      file.status().message(), kHint));
 }
 
 // Returns the parsed arguments, or an error; `help` is set for --help.
@@ -123,6 +130,7 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
   c.scenario = run.choice.scenario->id;
   c.options = run.choice.options;
   bool executions_given = false, seconds_given = false, token_given = false;
+  std::string token_path;
   const ParsedFlag* preemptions_flag = nullptr;
   const ParsedFlag* depth_flag = nullptr;
   for (const ParsedFlag& flag : parsed->flags) {
@@ -142,8 +150,13 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
     } else if (flag.name == "seconds") {
       absl::StatusOr<double> s = ParseSeconds(flag.name, flag.value);
       if (!s.ok()) return s.status();
+      if (*s == 0) {
+        return absl::InvalidArgumentError(
+            "--seconds: 0 is not a time limit (expected a number of seconds above 0, "
+            "e.g. 30 or 0.5; without --seconds there is no time limit)");
+      }
       c.seconds_max = *s;
-      seconds_given = *s > 0;
+      seconds_given = true;
     } else if (flag.name == "preemptions") {
       if ((n = ParseUint(flag.name, flag.value, 0, kPreemptionsMax)).ok()) {
         c.preemptions = static_cast<int>(*n);
@@ -157,7 +170,7 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
     } else if (flag.name == "no-minimize") {
       c.minimize = false;
     } else if (flag.name == "token-file") {
-      c.token_path = std::string(flag.value);
+      token_path = std::string(flag.value);
       token_given = true;
     } else if (flag.name == "json") {
       run.json = true;
@@ -176,200 +189,13 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
         "--pct-depth applies to --strategy pct only (strategy is %s)", c.strategy));
   }
   if (seconds_given && !executions_given) c.executions_max = kUnlimited;
-  if (!token_given) c.token_path = DefaultTokenPath(c.scenario);
-  if (!c.token_path.empty()) {
-    if (absl::Status s = CheckWritable(c.token_path); !s.ok()) return s;
-  }
+  // Last, so that bad input never creates or locks a file.
+  absl::StatusOr<std::unique_ptr<sim::TokenFile>> token_file =
+      OpenTokenFile(token_given, token_path, c.scenario);
+  if (!token_file.ok()) return token_file.status();
+  run.token_file = *std::move(token_file);
+  c.token_file = run.token_file.get();
   return run;
-}
-
-// The strategy as the header shows it, before the search.
-std::string StrategyText(const sim::RunConfig& c) {
-  if (c.strategy == "dfs") return sim::DfsStrategy(c.preemptions).Describe();
-  if (c.strategy == "pct") {
-    return absl::StrFormat(
-        "PCT, seed %d, depth d=%d, k=%d steps (the default schedule's; "
-        "k grows to the longest execution seen)",
-        c.seed, c.pct_depth, c.pct_steps);
-  }
-  return sim::RandomStrategy(c.seed).Describe();
-}
-
-std::string BudgetText(const sim::RunConfig& c) {
-  std::string executions = c.executions_max == kUnlimited
-                               ? std::string("no execution limit")
-                               : absl::StrFormat("%d executions", c.executions_max);
-  std::string seconds = c.seconds_max > 0 ? absl::StrFormat("%g s", c.seconds_max)
-                                          : std::string("no time limit");
-  return executions + ", " + seconds;
-}
-
-// "1 execution", "54 executions".
-std::string Executions(uint64_t n) {
-  return absl::StrFormat("%d execution%s", n, n == 1 ? "" : "s");
-}
-
-// For PCT, the probability bound at the end of the search (from its description).
-std::string PctBound(const sim::Report& r) { return r.figures.probability_bound; }
-
-std::string StopReason(const sim::RunConfig& c, const sim::Report& r) {
-  if (r.exhausted) return "the bounded space was explored completely";
-  if (r.executions >= c.executions_max) return "the execution budget ended";
-  return "the time limit ended";
-}
-
-void PrintHeader(const RunArgs& run) {
-  const sim::RunConfig& c = run.config;
-  absl::PrintF("aiosim run: scenario %s, generation %s\n", ScenarioText(run.choice),
-               c.generation);
-  absl::PrintF("  strategy:    %s\n", StrategyText(c));
-  absl::PrintF("  seed:        %d%s\n", c.seed,
-               c.strategy == "dfs" ? " (dfs does not draw random numbers)" : "");
-  absl::PrintF("  budget:      %s\n", BudgetText(c));
-  absl::PrintF("  simulator:   %s\n", ExecText(c.exec));
-  absl::PrintF("  minimise:    %s\n", c.minimize
-                                          ? absl::StrFormat("on (at most %d executions)",
-                                                            c.minimize_executions_max)
-                                          : std::string("off (--no-minimize)"));
-  absl::PrintF("  expected:    %s\n",
-               sim::FailureKindName(run.choice.scenario->expected(run.choice.options)));
-  absl::PrintF("  token file:  %s\n",
-               c.token_path.empty()
-                   ? std::string("none")
-                   : c.token_path + " (rewritten before each execution)");
-  std::fflush(stdout);
-}
-
-void PrintSearch(const sim::RunConfig& c, const sim::Report& r) {
-  if (r.found) {
-    absl::PrintF(
-        "search:      %s, %.3f s, %.0f executions/s; the last one (index %d) "
-        "failed\n",
-        Executions(r.executions), r.seconds, r.executions_per_second,
-        r.failing_execution);
-  } else {
-    absl::PrintF("no failure found: %s, %.3f s, %.0f executions/s; %s\n",
-                 Executions(r.executions), r.seconds, r.executions_per_second,
-                 StopReason(c, r));
-  }
-  if (c.strategy == "dfs") {
-    absl::PrintF(
-        "dfs:         stopped in round %d of 0..%d (preemption bound), %d options beyond "
-        "the bound, %d pruned by sleep sets, space %s\n",
-        r.figures.round, c.preemptions, r.figures.beyond_bound, r.figures.pruned,
-        r.exhausted ? "exhausted" : "not exhausted");
-  }
-  if (c.strategy == "pct") absl::PrintF("pct:         %s\n", r.figures.description);
-}
-
-// Everything between the header and the reproduce line, for a failure.
-void PrintFailureBody(const RunArgs& run, const sim::Report& r) {
-  const sim::RunConfig& c = run.config;
-  std::fputs("\n", stdout);
-  PrintFailure(stdout, r.failure);
-  std::fflush(stdout);
-  PrintSearch(c, r);
-  if (c.minimize) {
-    absl::PrintF("minimised:   preemptions %d -> %d, steps %d -> %d (%s)\n",
-                 r.original_preemptions, r.failing.preemptions, r.original_steps,
-                 r.failing.steps, Executions(r.minimize_executions));
-  } else {
-    absl::PrintF("minimised:   no (--no-minimize): %d preemptions, %d steps\n",
-                 r.failing.preemptions, r.failing.steps);
-  }
-  std::fflush(stdout);
-  absl::PrintF("schedule (%s interleaving, per thread):\n%s",
-               c.minimize ? "the minimal" : "the failing",
-               sim::FormatSchedule(r.failing));
-  absl::PrintF("trace hash: %s\n", Hex64(r.failing.trace_hash));
-  absl::PrintF("outcome:     %s\n", OutcomeText(run.choice, r.failure.kind));
-  if (!c.token_path.empty()) {
-    // The explorer wrote the token there; check, so the path we print is useful.
-    absl::StatusOr<sim::TokenData> on_disk = sim::ReadTokenFile(c.token_path);
-    if (on_disk.ok() && sim::EncodeToken(*on_disk) == r.token) {
-      absl::PrintF("token file:  %s\n", c.token_path);
-    } else {
-      absl::PrintF("token file:  %s does not hold this token (%s)\n", c.token_path,
-                   on_disk.ok() ? "another run may have rewritten it"
-                                : on_disk.status().message());
-    }
-  }
-}
-
-void PrintText(const RunArgs& run, const sim::Report& r) {
-  const sim::RunConfig& c = run.config;
-  if (!r.found) {
-    std::fputs("\n", stdout);
-    PrintSearch(c, r);
-    absl::PrintF("trace hash: %s (the last execution)\n", Hex64(r.last_trace_hash));
-    absl::PrintF("outcome:     %s\n", OutcomeText(run.choice, sim::FailureKind::kNone));
-    return;
-  }
-  try {
-    PrintFailureBody(run, r);
-  } catch (const std::exception& e) {
-    std::fflush(stdout);
-    absl::PrintF("\n(the report could not be completed: %s)\n", e.what());
-  }
-  if (sim::LooksLikeToken(r.token)) {
-    absl::PrintF("reproduce: aiosim replay %s\n", r.token);
-  } else {
-    absl::PrintF("reproduce: unavailable, no valid token: %s\n", r.token);
-  }
-}
-
-std::string RunJson(const RunArgs& run, const sim::Report& r) {
-  const sim::RunConfig& c = run.config;
-  JsonObject j;
-  j.Bool("found", r.found)
-      .Str("kind", sim::FailureKindName(r.failure.kind))
-      .Str("message", r.failure.message)
-      .Raw("details", JsonArray(r.failure.details))
-      .Str("scenario", c.scenario)
-      .Raw("options", JsonStringMap(c.options))
-      .Str("generation", c.generation)
-      .Str("strategy", c.strategy)
-      .Str("strategy_description", r.figures.description)
-      .Uint("seed", c.seed);
-  if (c.executions_max == kUnlimited) {
-    j.Null("executions_max");
-  } else {
-    j.Uint("executions_max", c.executions_max);
-  }
-  j.Num("seconds_max", c.seconds_max, 3);
-  if (c.strategy == "dfs") j.Int("preemption_bound", c.preemptions);
-  if (c.strategy == "pct") j.Int("pct_depth", c.pct_depth);
-  j.Raw("exec", ExecJson(c.exec))
-      .Uint("executions", r.executions)
-      .Num("seconds", r.seconds, 3)
-      .Num("executions_per_second", r.executions_per_second, 1);
-  if (c.strategy == "dfs") {
-    j.Uint("pruned", r.figures.pruned)
-        .Uint("beyond_bound", r.figures.beyond_bound)
-        .Int("dfs_bound_reached", r.figures.round);
-  }
-  j.Bool("exhausted", r.exhausted);
-  if (c.strategy == "pct") j.Str("probability_bound", PctBound(r));
-  const sim::FailureKind expected = run.choice.scenario->expected(run.choice.options);
-  j.Str("expected_kind", sim::FailureKindName(expected))
-      .Bool("expected", expected == r.failure.kind);
-  if (r.found) {
-    j.Uint("failing_execution", r.failing_execution)
-        .Int("original_preemptions", r.original_preemptions)
-        .Uint("original_steps", r.original_steps)
-        .Int("preemptions", r.failing.preemptions)
-        .Uint("steps", r.failing.steps)
-        .Uint("minimize_executions", r.minimize_executions)
-        .Bool("minimized", c.minimize)
-        .Str("trace_hash", Hex64(r.failing.trace_hash))
-        .Str("schedule", sim::FormatSchedule(r.failing))
-        .Str("token", r.token);
-  } else {
-    j.Null("preemptions").Null("steps").Str("trace_hash", Hex64(r.last_trace_hash));
-    j.Null("token");
-  }
-  j.Str("token_file", c.token_path);
-  return j.Close();
 }
 
 }  // namespace
@@ -383,35 +209,44 @@ int RunMain(Args args) {
   }
   if (help) {
     std::fputs(kRunUsage, stdout);
-    return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
+    return kExitOk;  // main() checks stdout
   }
   sim::RunConfig& c = run->config;
+  CatchStopSignals();  // before the header: a signal after it always gets a summary
+  c.stop = [] { return StopSignal() != 0; };
   const sim::Body body = run->choice.scenario->make(run->choice.options);
-  if (c.strategy == "pct" && c.pct_steps == 0) c.pct_steps = sim::MeasurePctSteps(body, c.exec);
-  if (!run->json) PrintHeader(*run);
+  if (c.strategy == "pct" && c.pct_steps == 0)
+    c.pct_steps = sim::MeasurePctSteps(body, c.exec);
+  if (!run->json) {
+    PrintRunHeader(*run);
+    if (!FlushStdout()) {  // do not search for an hour to print nowhere
+      absl::FPrintF(stderr, "aiosim run: cannot write to stdout (%s); nothing explored\n",
+                    StdoutError());
+      return kExitOutput;
+    }
+  }
   c.progress = [](uint64_t executions, double seconds) {
     absl::FPrintF(stderr, "aiosim run: executions %d, %.0f/s\n", executions,
                   seconds > 0 ? static_cast<double>(executions) / seconds : 0.0);
   };
   const sim::Report report = sim::Explore(body, c);
+  const int signal = report.interrupted ? StopSignal() : 0;
   if (run->json) {
-    std::string json;
-    try {
-      json = RunJson(*run, report);
-    } catch (const std::exception& e) {
-      JsonObject fallback;  // keep what reproduces the failure
-      fallback.Bool("found", report.found)
-          .Str("kind", sim::FailureKindName(report.failure.kind))
-          .Str("token", report.token)
-          .Str("error", e.what());
-      json = fallback.Close();
-    }
-    absl::PrintF("%s\n", json);
+    WriteStdout(RunJson(*run, report, signal) + "\n");
   } else {
-    PrintText(*run, report);
+    PrintRunText(*run, report, signal);
   }
-  std::fflush(stdout);
-  return report.found ? kExitFailure : kExitOk;
+  int code = report.found ? kExitFailure : kExitOk;
+  if (!FlushStdout()) {  // the report is lost: keep its result and token on stderr
+    absl::FPrintF(stderr, "aiosim run: cannot write to stdout (%s); %s\n", StdoutError(),
+                  RunResultLine(*run, report, signal));
+    code = kExitOutput;
+  }
+  if (signal != 0) {
+    ReRaise(signal);
+    return 128 + signal;
+  }
+  return code;
 }
 
 }  // namespace aiosim::tools

@@ -4,10 +4,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // Each entry point gets the arguments after the command's name, writes results to
-// stdout and problems to stderr, flushes stdout, and returns the exit code:
+// stdout and problems to stderr, and returns the exit code:
 //   kExitOk       no failure found (list, check-determinism without mismatches)
 //   kExitFailure  a failure found (run, replay), or a determinism mismatch
 //   kExitBadInput bad input: one line on stderr, "aiosim <command>: ..."
+//   kExitOutput   stdout could not be written: one line on stderr (main() checks
+//                 stdout after every command; run reports it itself, with its result)
+// An interrupted run (SIGINT, SIGTERM) prints its summary and then ends killed by
+// the signal (tools/interrupt.h): status 130 or 143.
 //
 // Threading: each runs simulations on the calling thread (fibers on one OS thread);
 // call one at a time.

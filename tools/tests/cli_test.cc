@@ -1,205 +1,27 @@
 // tools/tests/cli_test.cc — the `aiosim` command line, end to end: each test runs the
 // built binary (AIOSIM_CLI_PATH) as a subprocess and checks its exit code, stdout and
-// stderr. Every run gets its own TMPDIR, so the default token files of tests running
-// in parallel never meet.
+// stderr. Every run gets its own TMPDIR (cli_util.h), so the default token files of
+// tests running in parallel never meet. The token file, signals and output errors
+// are in run_robust_test.cc.
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include <sys/stat.h>
-#include <sys/wait.h>
-
-#include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "sim/token.h"
+#include "tools/tests/cli_util.h"
 
 namespace {
 
 namespace sim = aiosim::sim;
-
-struct Result {
-  int exit = -1;
-  std::string out;
-  std::string err;
-  std::vector<std::string> OutLines() const {
-    return absl::StrSplit(out, '\n', absl::SkipEmpty());
-  }
-  std::vector<std::string> ErrLines() const {
-    return absl::StrSplit(err, '\n', absl::SkipEmpty());
-  }
-};
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-// A directory of this test's own, used as TMPDIR.
-std::string TestDir() {
-  const ::testing::TestInfo* info =
-      ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string name = std::string(info->test_suite_name()) + "." + info->name();
-  for (char& c : name) {
-    if (c == '/') c = '_';
-  }
-  const std::string dir = ::testing::TempDir() + "aiosim_cli_" + name;
-  mkdir(dir.c_str(), 0755);
-  return dir;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs `aiosim ARGS` with TMPDIR set to this test's directory.
-Result Cli(const std::vector<std::string>& args) {
-  const std::string dir = TestDir();
-  const std::string err_path = dir + "/stderr.txt";
-  std::string command = "TMPDIR=" + Quote(dir) + " " + Quote(AIOSIM_CLI_PATH);
-  for (const std::string& arg : args) command += " " + Quote(arg);
-  command += " 2>" + Quote(err_path);
-  Result r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    ADD_FAILURE() << "popen failed: " << command;
-    return r;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) r.out.append(buf, n);
-  const int status = pclose(pipe);
-  r.exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.err = ReadFile(err_path);
-  return r;
-}
-
-// The value of `"key": "..."` in one of our JSON objects ("" if absent).
-std::string JsonField(const std::string& json, const std::string& key) {
-  const std::string open = "\"" + key + "\": \"";
-  const size_t at = json.find(open);
-  if (at == std::string::npos) return "";
-  const size_t start = at + open.size();
-  return json.substr(start, json.find('"', start) - start);
-}
-
-// A strict JSON syntax check (RFC 8259), enough to say "this parses".
-class JsonChecker {
- public:
-  explicit JsonChecker(const std::string& s) : s_(s) {}
-  bool Valid() {
-    Space();
-    if (!Value()) return false;
-    Space();
-    return i_ == s_.size();
-  }
-
- private:
-  void Space() {
-    while (i_ < s_.size() &&
-           (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t' || s_[i_] == '\r')) {
-      i_++;
-    }
-  }
-  bool Eat(char c) {
-    Space();
-    if (i_ < s_.size() && s_[i_] == c) {
-      i_++;
-      return true;
-    }
-    return false;
-  }
-  bool Word(const char* w) {
-    const std::string word(w);
-    if (s_.compare(i_, word.size(), word) != 0) return false;
-    i_ += word.size();
-    return true;
-  }
-  bool String() {
-    if (!Eat('"')) return false;
-    while (i_ < s_.size() && s_[i_] != '"') {
-      if (static_cast<unsigned char>(s_[i_]) < 0x20) return false;
-      if (s_[i_] == '\\') {
-        if (++i_ >= s_.size()) return false;
-        if (s_[i_] == 'u') {
-          for (int k = 0; k < 4; k++) {
-            if (++i_ >= s_.size() || !isxdigit(static_cast<unsigned char>(s_[i_]))) {
-              return false;
-            }
-          }
-        } else if (std::string("\"\\/bfnrt").find(s_[i_]) == std::string::npos) {
-          return false;
-        }
-      }
-      i_++;
-    }
-    return Eat('"');
-  }
-  bool Number() {
-    const size_t start = i_;
-    if (i_ < s_.size() && s_[i_] == '-') i_++;
-    while (i_ < s_.size() &&
-           (isdigit(static_cast<unsigned char>(s_[i_])) || s_[i_] == '.' ||
-            s_[i_] == 'e' || s_[i_] == 'E' || s_[i_] == '+' || s_[i_] == '-')) {
-      i_++;
-    }
-    return i_ > start && isdigit(static_cast<unsigned char>(s_[i_ - 1]));
-  }
-  bool Value() {
-    Space();
-    if (i_ >= s_.size()) return false;
-    const char c = s_[i_];
-    if (c == '{') {
-      i_++;
-      if (Eat('}')) return true;
-      do {
-        if (!String() || !Eat(':') || !Value()) return false;
-      } while (Eat(','));
-      return Eat('}');
-    }
-    if (c == '[') {
-      i_++;
-      if (Eat(']')) return true;
-      do {
-        if (!Value()) return false;
-      } while (Eat(','));
-      return Eat(']');
-    }
-    if (c == '"') return String();
-    if (c == 't') return Word("true");
-    if (c == 'f') return Word("false");
-    if (c == 'n') return Word("null");
-    return Number();
-  }
-
-  const std::string& s_;
-  size_t i_ = 0;
-};
-
-bool IsJson(const std::string& s) { return JsonChecker(s).Valid(); }
-
-// The token from a run's last line, "reproduce: aiosim replay <token>".
-std::string TokenOf(const Result& run) {
-  const std::vector<std::string> lines = run.OutLines();
-  if (lines.empty()) return "";
-  const std::string prefix = "reproduce: aiosim replay ";
-  return absl::StartsWith(lines.back(), prefix) ? lines.back().substr(prefix.size()) : "";
-}
-
-// The hash printed on a "trace hash: 0x..." line.
-std::string TraceHashOf(const Result& r) {
-  for (const std::string& line : r.OutLines()) {
-    if (absl::StartsWith(line, "trace hash: ")) return line.substr(12, 18);
-  }
-  return "";
-}
+using aiosim::tools::testing::Cli;
+using aiosim::tools::testing::IsJson;
+using aiosim::tools::testing::JsonField;
+using aiosim::tools::testing::Result;
+using aiosim::tools::testing::TestDir;
+using aiosim::tools::testing::TokenOf;
+using aiosim::tools::testing::TraceHashOf;
 
 TEST(CliTest, ListNamesTheCatalogWithDeclaredOutcomes) {
   const Result r = Cli({"list"});
@@ -245,7 +67,7 @@ TEST(CliTest, ReplayPrintsTheTraceHashThatRunReported) {
   const Result text = Cli({"run", "S3", "--strategy", "dfs"});
   EXPECT_EQ(TokenOf(text), token);
   EXPECT_EQ(TraceHashOf(text), hash);
-  const Result from_file = Cli({"replay", TestDir() + "/aiosim-S3.token"});
+  const Result from_file = Cli({"replay", JsonField(run.out, "token_file")});
   EXPECT_EQ(from_file.exit, 1) << from_file.err;
   EXPECT_EQ(TraceHashOf(from_file), hash);
 
@@ -260,7 +82,7 @@ TEST(CliTest, TheTokenFileReplaysTheLastExecutionOfEveryStrategy) {
     const Result run =
         Cli({"run", "R4", "--strategy", strategy, "--executions", "7", "--json"});
     ASSERT_EQ(run.exit, 0) << strategy << ": " << run.err;
-    const Result replay = Cli({"replay", TestDir() + "/aiosim-R4.token"});
+    const Result replay = Cli({"replay", JsonField(run.out, "token_file")});
     EXPECT_EQ(replay.exit, 0) << strategy << ": " << replay.err;
     EXPECT_EQ(TraceHashOf(replay), JsonField(run.out, "trace_hash")) << strategy;
   }
@@ -360,6 +182,8 @@ TEST(CliTest, HelpWorksEverywhere) {
                                              {"check-determinism", "--help"},
                                              {"list", "--help"},
                                              {"help", "demo"},
+                                             {"help", "version"},
+                                             {"version", "--help"},
                                              {"--help"}}) {
     const Result r = Cli(args);
     EXPECT_EQ(r.exit, 0) << args[0] << r.err;

@@ -1,0 +1,278 @@
+// sim/tests/dfs_oracle_test.cc — the bounded exhaustive search against a brute-force
+// oracle (oracle.h): the counterexamples that broke the sleep-set search, and a
+// differential test over generated small programs at bounds 1, 2 and unbounded.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/platform/sync.h"
+#include "gtest/gtest.h"
+#include "sim/aiosim_sim.h"
+#include "sim/dfs.h"
+#include "sim/rng.h"
+#include "sim/tests/oracle.h"
+
+namespace aiosim::sim {
+namespace {
+
+using core::Atomic;
+using core::QemuEvent;
+using core::QemuMutex;
+using core::Shared;
+using testing::OracleStrategy;
+using testing::Outcomes;
+using testing::RunAll;
+
+// The first counterexample: two threads parked on independent events, a
+// third releases both; b does y=1; seen=y, a does y=2; the check seen != 2 fails with
+// one preemption.
+void ParkedPair(SimContext& c) {
+  QemuEvent ea(false), eb(false);
+  Shared<int> y{0}, seen{0};
+  core::Threads& t = c.platform().threads();
+  int a = t.Spawn("a", [&] {
+    core::qemu_event_wait(&ea);
+    y.Store(2);
+  }, core::QEMU_THREAD_JOINABLE);
+  int b = t.Spawn("b", [&] {
+    core::qemu_event_wait(&eb);
+    y.Store(1);
+    seen.Store(y.Load());
+  }, core::QEMU_THREAD_JOINABLE);
+  int r = t.Spawn("release", [&] {
+    core::qemu_event_set(&ea);
+    core::qemu_event_set(&eb);
+  }, core::QEMU_THREAD_JOINABLE);
+  t.Join(a);
+  t.Join(b);
+  t.Join(r);
+  c.Check(seen.Load() != 2, "b saw a's store between its own store and load");
+}
+
+// A variant that needs two preemptions: a's store must land between b's store and
+// load (b preempted), and a must read b's result before a goes on (a preempted).
+void ParkedChain(SimContext& c) {
+  QemuEvent ea(false), eb(false);
+  Shared<int> y{0}, seen{0}, observed{0};
+  core::Threads& t = c.platform().threads();
+  int a = t.Spawn("a", [&] {
+    core::qemu_event_wait(&ea);
+    y.Store(2);
+    observed.Store(seen.Load());
+  }, core::QEMU_THREAD_JOINABLE);
+  int b = t.Spawn("b", [&] {
+    core::qemu_event_wait(&eb);
+    y.Store(1);
+    seen.Store(y.Load());
+  }, core::QEMU_THREAD_JOINABLE);
+  int r = t.Spawn("release", [&] {
+    core::qemu_event_set(&ea);
+    core::qemu_event_set(&eb);
+  }, core::QEMU_THREAD_JOINABLE);
+  t.Join(a);
+  t.Join(b);
+  t.Join(r);
+  c.Check(observed.Load() != 2, "a saw b's result of a's own store");
+}
+
+int FewestPreemptionsOfAFailure(const Outcomes& o) {
+  int best = 1 << 30;
+  for (const auto& [name, p] : o.min_preemptions) {
+    if (name.rfind("assertion", 0) == 0) best = std::min(best, p);
+  }
+  return best;
+}
+
+Outcomes Dfs(const Body& body, int bound, const std::string* observed) {
+  DfsStrategy dfs(bound);
+  return RunAll(body, ExecOptions{}, &dfs, observed, 10'000'000);
+}
+Outcomes Oracle(const Body& body, int bound, const std::string* observed) {
+  OracleStrategy oracle(bound);
+  return RunAll(body, ExecOptions{}, &oracle, observed, 10'000'000);
+}
+
+TEST(DfsOracleTest, CounterexamplesAreFoundAtTheBoundTheOracleNeeds) {
+  const std::string none = "ok";
+  struct Case {
+    const char* name;
+    Body body;
+    int needs;
+  };
+  for (const Case& k : {Case{"parked pair", ParkedPair, 1}, Case{"parked chain", ParkedChain, 2}}) {
+    // (The whole space is too large for the oracle; up to the bound it is not.)
+    const Outcomes oracle = Oracle(k.body, k.needs, &none);
+    ASSERT_TRUE(oracle.complete);
+    ASSERT_EQ(FewestPreemptionsOfAFailure(oracle), k.needs) << k.name;
+    for (int bound = 0; bound <= 2; bound++) {
+      const Outcomes dfs = Dfs(k.body, bound, &none);
+      const Outcomes exact = Oracle(k.body, bound, &none);
+      EXPECT_TRUE(dfs.complete) << k.name << " bound " << bound;
+      EXPECT_EQ(dfs.executions, exact.executions) << k.name << " bound " << bound;
+      const bool found = FewestPreemptionsOfAFailure(dfs) <= bound;
+      EXPECT_EQ(found, bound >= k.needs) << k.name << " bound " << bound;
+    }
+    // And through the explorer, as a user runs it: found with the fewest preemptions,
+    // or "exhausted" without it.
+    RunConfig config;
+    config.strategy = "dfs";
+    config.executions_max = 1'000'000;
+    config.preemptions = k.needs - 1;
+    Report below = Explore(k.body, config);
+    EXPECT_FALSE(below.found) << k.name;
+    EXPECT_TRUE(below.exhausted) << k.name;
+    config.preemptions = k.needs;
+    Report at = Explore(k.body, config);
+    ASSERT_TRUE(at.found) << k.name;
+    EXPECT_EQ(at.original_preemptions, k.needs) << k.name;
+    EXPECT_EQ(at.failing.preemptions, k.needs) << k.name;
+  }
+}
+
+// ---- generated programs ----------------------------------------------------------------
+
+// A small program: 2 or 3 threads, each 2..4 operations over two atomics, one plain
+// variable and one mutex. Every value a thread reads is recorded; the outcome is the
+// reads and the final values.
+struct Op {
+  enum Kind { kLoad, kStore, kRmw, kFence, kLocked, kPlainLoad, kPlainStore } kind;
+  int var;    // 0 or 1: the atomics; the plain variable for the plain kinds
+  int value;  // kStore / kPlainStore
+};
+struct Program {
+  std::vector<std::vector<Op>> threads;
+};
+
+std::string ProgramText(const Program& p) {
+  static const char* kNames[] = {"load", "store", "rmw", "fence", "locked", "pload", "pstore"};
+  std::string out;
+  for (size_t t = 0; t < p.threads.size(); t++) {
+    absl::StrAppend(&out, "T", t, ":");
+    for (const Op& op : p.threads[t]) {
+      absl::StrAppend(&out, " ", kNames[op.kind], "(", op.var, ",", op.value, ")");
+    }
+    absl::StrAppend(&out, "; ");
+  }
+  return out;
+}
+
+// 2 or 3 threads of 2..4 operations (3 threads: 2..3), or, `small`, 2 threads of 2..3.
+Program Generate(Rng* rng, bool small) {
+  Program p;
+  const int threads = small ? 2 : 2 + static_cast<int>(rng->Below(2));
+  for (int t = 0; t < threads; t++) {
+    std::vector<Op> ops;
+    const int n = 2 + static_cast<int>(rng->Below(small || threads == 3 ? 2 : 3));
+    for (int i = 0; i < n; i++) {
+      // Small programs leave out the critical section (five points).
+      Op::Kind kind = static_cast<Op::Kind>(rng->Below(small ? 6 : 7));
+      if (small && kind == Op::kLocked) kind = Op::kPlainStore;
+      Op op{kind, static_cast<int>(rng->Below(2)),
+            1 + static_cast<int>(rng->Below(3))};
+      ops.push_back(op);
+    }
+    p.threads.push_back(ops);
+  }
+  return p;
+}
+
+// The program as a body; `observed` receives the outcome of an execution that ends.
+Body MakeBody(const Program& program, std::string* observed) {
+  return [program, observed](SimContext& c) {
+    Atomic<int> a0{0}, a1{0};
+    Shared<int> x{0};
+    QemuMutex m;
+    std::vector<std::vector<int>> reads(program.threads.size());
+    core::Threads& threads = c.platform().threads();
+    std::vector<int> ids;
+    for (size_t t = 0; t < program.threads.size(); t++) {
+      ids.push_back(threads.Spawn("t", [&, t] {
+        Atomic<int>* atomics[2] = {&a0, &a1};
+        for (const Op& op : program.threads[t]) {
+          Atomic<int>* a = atomics[op.var];
+          switch (op.kind) {
+            case Op::kLoad: reads[t].push_back(core::atomic_read(a)); break;
+            case Op::kStore: core::atomic_set(a, op.value); break;
+            case Op::kRmw: reads[t].push_back(core::atomic_fetch_add(a, 1)); break;
+            case Op::kFence: core::smp_mb(); break;
+            case Op::kLocked:
+              core::qemu_mutex_lock(&m);
+              x.Store(x.Load() + 1);
+              reads[t].push_back(x.Load());
+              core::qemu_mutex_unlock(&m);
+              break;
+            case Op::kPlainLoad: reads[t].push_back(x.Load()); break;
+            case Op::kPlainStore: x.Store(op.value); break;
+          }
+        }
+      }, core::QEMU_THREAD_JOINABLE));
+    }
+    for (int id : ids) threads.Join(id);
+    std::string out = absl::StrFormat("a0=%d a1=%d x=%d", core::atomic_read(&a0),
+                                      core::atomic_read(&a1), x.Load());
+    for (size_t t = 0; t < reads.size(); t++) {
+      absl::StrAppend(&out, " T", t, ":");
+      for (int v : reads[t]) absl::StrAppend(&out, v, ",");
+    }
+    *observed = out;
+  };
+}
+
+TEST(DfsOracleTest, GeneratedProgramsHaveTheOraclesOutcomesAtBoundsOneAndTwo) {
+  Rng rng(20261201);
+  for (int i = 0; i < 40; i++) {
+    const Program program = Generate(&rng, /*small=*/false);
+    std::string observed;
+    const Body body = MakeBody(program, &observed);
+    for (int bound : {1, 2}) {
+      const Outcomes oracle = Oracle(body, bound, &observed);
+      const Outcomes dfs = Dfs(body, bound, &observed);
+      ASSERT_TRUE(oracle.complete && dfs.complete) << ProgramText(program);
+      // Without reduction under a bound, each schedule runs exactly once.
+      EXPECT_EQ(dfs.executions, oracle.executions)
+          << "bound " << bound << ": " << ProgramText(program);
+      EXPECT_EQ(dfs.min_preemptions, oracle.min_preemptions)
+          << "bound " << bound << ": " << ProgramText(program);
+    }
+  }
+}
+
+// Unbounded: every schedule for the oracle, sleep sets for the search: the same
+// outcomes, in fewer executions.
+TEST(DfsOracleTest, GeneratedProgramsHaveTheOraclesOutcomesUnbounded) {
+  Rng rng(20261202);
+  int compared = 0;
+  uint64_t pruned = 0, oracle_executions = 0, dfs_executions = 0;
+  for (int i = 0; i < 40; i++) {
+    const Program program = Generate(&rng, /*small=*/true);
+    std::string observed;
+    const Body body = MakeBody(program, &observed);
+    OracleStrategy oracle(-1);
+    const Outcomes all = RunAll(body, ExecOptions{}, &oracle, &observed, 30000);
+    if (!all.complete) continue;
+    DfsStrategy dfs(DfsStrategy::kUnbounded);
+    const Outcomes reduced = RunAll(body, ExecOptions{}, &dfs, &observed, 30000);
+    ASSERT_TRUE(reduced.complete) << ProgramText(program);
+    EXPECT_LE(reduced.executions, all.executions) << ProgramText(program);
+    std::set<std::string> want, got;
+    for (const auto& [name, p] : all.min_preemptions) want.insert(name);
+    for (const auto& [name, p] : reduced.min_preemptions) got.insert(name);
+    EXPECT_EQ(got, want) << "unbounded: " << ProgramText(program);
+    pruned += dfs.pruned();
+    oracle_executions += all.executions;
+    dfs_executions += reduced.executions;
+    compared++;
+  }
+  EXPECT_GE(compared, 35) << "the oracle finished too few programs";
+  EXPECT_GT(pruned, 0u) << "sleep sets never pruned anything";
+  std::printf("unbounded: %d programs, oracle %llu executions, dfs with sleep sets %llu\n",
+              compared, static_cast<unsigned long long>(oracle_executions),
+              static_cast<unsigned long long>(dfs_executions));
+}
+
+}  // namespace
+}  // namespace aiosim::sim

@@ -218,6 +218,16 @@ class Execution {
   HeapTracker* heap() { return heap_.get(); }
   RaceDetector* races() { return races_.get(); }
   bool inspecting() const { return inspecting_ > 0; }
+  // Around a tracked object's destructor (platform_delete): where it is freed, for
+  // the race detector's report of the destroying write.
+  void BeginDestroy(core::SrcLoc loc) {
+    destroy_loc_ = loc;
+    destroying_ = true;
+  }
+  void EndDestroy() { destroying_ = false; }
+  core::SrcLoc destroy_loc() const {
+    return destroying_ ? destroy_loc_ : core::SrcLoc::current();
+  }
 
   // Gives `meta` an id if this execution has not seen it yet; checks liveness.
   void Touch(ObjMeta* meta, OpKind kind, core::SrcLoc loc) {
@@ -309,6 +319,8 @@ class Execution {
   FastState fast_;  // steps, trace hash, quantum, run length (sim/runtime.h)
   uint32_t next_obj_id_ = 1;
   int inspecting_ = 0;
+  bool destroying_ = false;
+  core::SrcLoc destroy_loc_ = core::SrcLoc::current();
   std::function<std::string()> pending_;
 
   std::unique_ptr<HeapTracker> heap_;

@@ -44,17 +44,22 @@ std::string HeapTracker::Describe(const Block& b) const {
   return s;
 }
 
-std::string HeapTracker::Free(void* p, core::SrcLoc loc) {
+std::string HeapTracker::CheckFree(const void* p, core::SrcLoc loc) const {
   auto it = blocks_.find(reinterpret_cast<uintptr_t>(p));
   if (it == blocks_.end()) {
     return absl::StrFormat("free of a pointer that is not a tracked block at %s",
                            Execution::Where(loc));
   }
-  Block& b = it->second;
-  if (b.freed) {
-    return absl::StrFormat("double free of %s; second free at %s", Describe(b),
+  if (it->second.freed) {
+    return absl::StrFormat("double free of %s; second free at %s", Describe(it->second),
                            Execution::Where(loc));
   }
+  return "";
+}
+
+std::string HeapTracker::Free(void* p, core::SrcLoc loc) {
+  if (std::string error = CheckFree(p, loc); !error.empty()) return error;
+  Block& b = blocks_.find(reinterpret_cast<uintptr_t>(p))->second;
   b.freed = true;
   b.free_loc = loc;
   live_bytes_ -= b.size;

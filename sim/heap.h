@@ -29,8 +29,10 @@ class HeapTracker {
   HeapTracker& operator=(const HeapTracker&) = delete;
 
   void* Alloc(size_t size, const char* type, core::SrcLoc loc);
-  // Returns an empty string on success, else the failure message (double free or a
-  // pointer that is not a tracked block).
+  // Returns an empty string if `p` may be freed, else the failure message (double free
+  // or a pointer that is not a tracked block). Changes nothing.
+  std::string CheckFree(const void* p, core::SrcLoc loc) const;
+  // Returns an empty string on success, else the failure message (as CheckFree).
   std::string Free(void* p, core::SrcLoc loc);
   // "QEMUBH #3 (48 bytes) allocated at ..., freed at ..." for an address inside a
   // freed block, or "" if none.

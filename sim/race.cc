@@ -2,11 +2,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "sim/race.h"
 
+#include <algorithm>
+#include <functional>
+
 namespace aiosim::sim {
 
 namespace {
 bool IsWrite(OpKind k) {
-  return k == OpKind::kStore || k == OpKind::kRmw || k == OpKind::kPlainStore;
+  return k == OpKind::kStore || k == OpKind::kRmw || k == OpKind::kPlainStore ||
+         k == OpKind::kFree;
 }
 bool IsAtomic(OpKind k) {
   return k == OpKind::kLoad || k == OpKind::kStore || k == OpKind::kRmw;
@@ -61,6 +65,33 @@ bool RaceDetector::Ordered(const Access& earlier, int tid) const {
   return threads_[tid].vc.Get(earlier.tid) >= earlier.clk;
 }
 
+namespace {
+
+template <class History>
+void RecordIn(History* history, const RaceDetector::Access& now,
+              const std::function<bool(const RaceDetector::Access&)>& before) {
+  auto covered = [&](const RaceDetector::Access& e) {
+    return before(e) && (!now.atomic || e.atomic);
+  };
+  history->erase(std::remove_if(history->begin(), history->end(), covered), history->end());
+  for (RaceDetector::Access& e : *history) {
+    if (e.tid == now.tid && e.atomic == now.atomic) {  // not covered: keep the newest
+      e = now;
+      return;
+    }
+  }
+  history->push_back(now);
+}
+
+}  // namespace
+
+void RaceDetector::Record(absl::InlinedVector<Access, 2>* history, const Access& now) {
+  RecordIn(history, now, [&](const Access& e) { return Ordered(e, now.tid); });
+}
+void RaceDetector::Record(absl::InlinedVector<Access, 4>* history, const Access& now) {
+  RecordIn(history, now, [&](const Access& e) { return Ordered(e, now.tid); });
+}
+
 bool RaceDetector::OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder order,
                             core::SrcLoc loc, Race* race) {
   ThreadClocks& t = Thread(tid);
@@ -80,23 +111,30 @@ bool RaceDetector::OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder 
   auto conflicts = [&](const Access& a) {
     return a.tid >= 0 && !(a.atomic && atomic) && !Ordered(a, tid);
   };
-  if (conflicts(l->write)) {
-    *race = Race{meta->id, l->write, now};
-    found = true;
+  for (const Access& w : l->writes) {
+    if (!found && conflicts(w)) {
+      *race = Race{meta->id, w, now};
+      found = true;
+    }
   }
-  if (write && !found) {
+  if (write) {
     for (const Access& r : l->reads) {
-      if (conflicts(r)) {
+      if (!found && conflicts(r)) {
         *race = Race{meta->id, r, now};
         found = true;
-        break;
       }
     }
   }
 
   if (write) {
-    l->write = now;
-    l->reads.clear();
+    Record(&l->writes, now);
+    // Reads this write happens after and covers can go too (a later write that races
+    // with such a read races with this write).
+    l->reads.erase(std::remove_if(l->reads.begin(), l->reads.end(),
+                                  [&](const Access& r) {
+                                    return Ordered(r, tid) && (!atomic || r.atomic);
+                                  }),
+                   l->reads.end());
     if (atomic && (kind == OpKind::kRmw || Releases(order))) {
       if (kind == OpKind::kRmw) {
         l->sync.Join(t.vc);  // continues the release sequence
@@ -108,16 +146,13 @@ bool RaceDetector::OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder 
       l->sync = t.release_fence;  // relaxed or plain: only what a release fence published
     }
   } else {
-    bool replaced = false;
-    for (Access& r : l->reads) {
-      if (r.tid == tid) {
-        r = now;
-        replaced = true;
-      }
-    }
-    if (!replaced) l->reads.push_back(now);
+    Record(&l->reads, now);
   }
   return found;
+}
+
+bool RaceDetector::OnDestroy(ObjMeta* meta, int tid, core::SrcLoc loc, Race* race) {
+  return OnAccess(meta, tid, OpKind::kFree, core::MemOrder::kRelaxed, loc, race);
 }
 
 void RaceDetector::OnFence(int tid, core::FenceKind kind) {

@@ -12,8 +12,21 @@
 //
 // A race is two accesses to one Shared<T> or Atomic<T>, at least one a write and at
 // least one plain (Shared<T>, or PlainLoad/PlainStore), with neither before the other.
-// Atomic-atomic pairs never race. The report names both accesses: thread, operation,
-// source line.
+// Atomic-atomic pairs never race. Destroying an object (its destructor, e.g. inside
+// platform_delete) is a plain write to each of its locations, so a free that is not
+// ordered after another thread's access is a race. The report names both accesses:
+// thread, operation, source line.
+//
+// History per location (FastTrack-like, Flanagan & Freund, PLDI 2009): for each thread
+// the last write and the last read of each kind (atomic, plain), as epochs. An entry
+// is dropped only when a newer access happens after it and covers it (the newer one
+// is plain, or both are atomic): then any later access that would race with the old
+// entry races with the newer one too. So a write is never forgotten just because
+// another, unordered write came after it.
+//
+// Invariants (per Location):
+//   1. writes and reads hold at most one entry per (thread, atomic) pair.
+//   2. No entry e is kept beside a newer entry f with e before f and f covering e.
 //
 // Determinism: state hangs off each object's ObjMeta and off thread ids; nothing
 // depends on addresses.
@@ -69,8 +82,12 @@ class RaceDetector {
   void OnSpawn(int parent, int child);
   void OnJoin(int parent, int child);
   // A memory access; returns true and fills *race if it races with an earlier one.
+  // REQUIRES: `meta` is a Shared/Atomic location (not a synchronisation object).
   bool OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder order, core::SrcLoc loc,
                 Race* race);
+  // The location is destroyed by `tid` (a plain write of kind kFree). Returns true and
+  // fills *race if that races with an earlier access.
+  bool OnDestroy(ObjMeta* meta, int tid, core::SrcLoc loc, Race* race);
   void OnFence(int tid, core::FenceKind kind);
   // Synchronisation objects (mutex, semaphore, event, condition, fd).
   void Release(ObjMeta* sync, int tid);
@@ -83,10 +100,13 @@ class RaceDetector {
     VectorClock pending_acquire;  // what the next acquire fence will join
   };
   struct Location {
-    Access write;
-    absl::InlinedVector<Access, 4> reads;  // since the last write, one per thread
-    VectorClock sync;                      // the clock a synchronising load acquires
+    absl::InlinedVector<Access, 2> writes;  // invariants 1, 2
+    absl::InlinedVector<Access, 4> reads;   // invariants 1, 2
+    VectorClock sync;                       // the clock a synchronising load acquires
   };
+  // Records `now` in `history`, dropping the entries it happens after and covers.
+  void Record(absl::InlinedVector<Access, 2>* history, const Access& now);
+  void Record(absl::InlinedVector<Access, 4>* history, const Access& now);
   ThreadClocks& Thread(int tid);
   Location* Loc(ObjMeta* meta);
   VectorClock* Sync(ObjMeta* meta);

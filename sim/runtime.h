@@ -122,8 +122,11 @@ inline bool FastPoint(ObjMeta* meta, OpKind kind) {
 void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc);
 // A fence: a scheduling point and its happens-before effect.
 void OnFence(core::FenceKind kind, core::SrcLoc loc);
-// Called from an object's destructor.
+// Called from a Shared/Atomic location's destructor: a write for the race detector
+// (destroying memory another thread may still read), then the liveness word dies.
 void OnDestroy(ObjMeta* meta);
+// Called from a synchronisation object's destructor.
+void OnDestroySync(ObjMeta* meta);
 // A failed AIOSIM_ASSERT inside a simulation: records the failure and ends the
 // execution (never returns).
 [[noreturn]] void OnCheckFailed(const char* what, core::SrcLoc loc);

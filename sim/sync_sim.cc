@@ -58,7 +58,27 @@ void OnFence(core::FenceKind kind, core::SrcLoc loc) {
   if (RaceDetector* rd = ex->races()) rd->OnFence(ex->current()->id, kind);
 }
 
-void OnDestroy(ObjMeta* meta) { meta->magic = kMetaDead; }
+void OnDestroy(ObjMeta* meta) {
+  Execution* ex = tls_execution;
+  if (ex != nullptr && !ex->inspecting() && meta->magic == kMetaLive &&
+      meta->epoch == ex->serial() && meta->race != nullptr && ex->current() != nullptr) {
+    if (RaceDetector* rd = ex->races()) {
+      RaceDetector::Race race;
+      if (rd->OnDestroy(meta, ex->current()->id, ex->destroy_loc(), &race)) {
+        meta->magic = kMetaDead;
+        ex->Fail(FailureKind::kDataRace,
+                 absl::StrFormat("data race on object #%d: %s vs %s (the object is freed)",
+                                 race.obj, AccessLine(race.first, ex), AccessLine(race.second, ex)),
+                 {"earlier: " + AccessLine(race.first, ex), "later:   " + AccessLine(race.second, ex)},
+                 absl::StrCat(Execution::Where(race.first.loc), " vs ",
+                              Execution::Where(race.second.loc)));
+      }
+    }
+  }
+  meta->magic = kMetaDead;
+}
+
+void OnDestroySync(ObjMeta* meta) { meta->magic = kMetaDead; }
 
 void OnCheckFailed(const char* what, core::SrcLoc loc) {
   Execution* ex = tls_execution;
@@ -89,19 +109,27 @@ void* SimAlloc(size_t size, const char* type, SrcLoc loc) {
   return ex->heap()->Alloc(size, type, loc);
 }
 
-void SimFree(void* p, SrcLoc loc) {
+void SimFreeBegin(void* p, SrcLoc loc) {
   Execution* ex = tls_execution;
-  if (ex == nullptr) {
-    std::free(p);
-    return;
-  }
+  if (ex == nullptr) return;
   ex->Point(OpKind::kFree, 0, loc);
-  std::string error = ex->heap()->Free(p, loc);
+  std::string error = ex->heap()->CheckFree(p, loc);
   if (!error.empty()) {
     ex->Fail(error.rfind("double free", 0) == 0 ? sim::FailureKind::kDoubleFree
                                                  : sim::FailureKind::kUseAfterFree,
              error, {}, Execution::Where(loc));
   }
+  ex->BeginDestroy(loc);
+}
+
+void SimFreeEnd(void* p, SrcLoc loc) {
+  Execution* ex = tls_execution;
+  if (ex == nullptr) {
+    std::free(p);
+    return;
+  }
+  ex->EndDestroy();
+  (void)ex->heap()->Free(p, loc);  // checked by SimFreeBegin
 }
 
 namespace {

@@ -123,7 +123,7 @@ struct SimWaitable {
   SimWaitable() = default;
   SimWaitable(const SimWaitable&) = delete;
   SimWaitable& operator=(const SimWaitable&) = delete;
-  ~SimWaitable() { sim::OnDestroy(&meta); }
+  ~SimWaitable() { sim::OnDestroySync(&meta); }
 };
 
 class QemuMutex {
@@ -176,7 +176,11 @@ class QemuEvent {
 // Tracked allocation (sim/heap.h): freed blocks are poisoned and quarantined until the
 // end of the execution, so a later access through a primitive inside them is caught.
 void* SimAlloc(size_t size, const char* type, SrcLoc loc);
-void SimFree(void* p, SrcLoc loc);
+// A free in two halves around the destructor: SimFreeBegin is the scheduling point and
+// checks that `p` is a live tracked block (a double free is reported before the
+// destructor runs on poisoned memory); SimFreeEnd poisons and quarantines it.
+void SimFreeBegin(void* p, SrcLoc loc);
+void SimFreeEnd(void* p, SrcLoc loc);
 
 template <class T>
 T* platform_new(SrcLoc loc = SrcLoc::current()) {
@@ -185,8 +189,9 @@ T* platform_new(SrcLoc loc = SrcLoc::current()) {
 template <class T>
 void platform_delete(T* p, SrcLoc loc = SrcLoc::current()) {
   if (p == nullptr) return;
-  p->~T();
-  SimFree(p, loc);
+  SimFreeBegin(p, loc);
+  p->~T();  // each member's destructor: a write for the race detector
+  SimFreeEnd(p, loc);
 }
 
 }  // namespace aiosim::core

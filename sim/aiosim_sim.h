@@ -110,6 +110,9 @@ struct Report {
   // The execution=N token of the last execution the search ran ("" if none): what
   // replays it, as the token file holds it.
   std::string last_token;
+  // Known races let through (ExecOptions::report_known_races off) over the search's
+  // executions, by id: how many executions met each.
+  std::vector<std::pair<std::string, uint64_t>> suppressed_races;
 };
 
 // Runs one execution of `body` with `strategy` (BeginExecution is the caller's job).

@@ -274,6 +274,22 @@ void Execution::Fail(FailureKind kind, std::string message, std::vector<std::str
   EndExecution();
 }
 
+bool Execution::SuppressRace(const char* f1, const char* f2) {
+  const KnownRaces* known = GetKnownRaces();
+  if (known == nullptr || options_.report_known_races) return false;
+  const KnownRaces::Group* g = known->Match(f1, f2);
+  if (g == nullptr) return false;
+  for (auto& [id, count] : result_.suppressed_races) {
+    if (id == g->id) {
+      count++;
+      return true;
+    }
+  }
+  result_.suppressed_races.emplace_back(g->id, 1);
+  std::sort(result_.suppressed_races.begin(), result_.suppressed_races.end());
+  return true;
+}
+
 void Execution::TouchDead(ObjMeta* meta, OpKind kind, core::SrcLoc loc) {
   std::string freed = heap_->DescribeAddress(meta);
   Fail(FailureKind::kUseAfterFree,

@@ -104,6 +104,9 @@ struct ExecOptions {
   bool spurious_wakeups = false;  // a condition wait may return without a signal
   bool inject_eintr = false;      // a blocking poll may fail with -EINTR
   bool race_detection = false;
+  // With race detection: also fail on the known races (GetKnownRaces, race.h) that
+  // are otherwise counted in ExecResult::suppressed_races and let through.
+  bool report_known_races = false;
   bool detect_leaks = true;
   bool record_trace = false;  // keep a per-step trace and checkpoints (for reports)
 };
@@ -156,6 +159,8 @@ struct ExecResult {
   std::vector<Checkpoint> checkpoints;  // if record_trace
   std::vector<std::string> thread_names;
   size_t peak_heap_bytes = 0;
+  // Known races met and let through (race.h's KnownRaces), by id, with their counts.
+  std::vector<std::pair<std::string, uint64_t>> suppressed_races;
 };
 
 enum class ThreadState : uint8_t { kRunnable, kBlocked, kFinished };
@@ -270,6 +275,9 @@ class Execution {
   // `where` is the failure's identity (see Failure::where).
   [[noreturn]] void Fail(FailureKind kind, std::string message,
                          std::vector<std::string> details = {}, std::string where = "");
+  // Whether a race between accesses in these functions is a known one to let through;
+  // counts it if so.
+  bool SuppressRace(const char* f1, const char* f2);
   // Describes a source location for reports: "file.cc:123 (function)".
   static std::string Where(core::SrcLoc loc);
 

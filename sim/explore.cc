@@ -1,6 +1,7 @@
 // sim/explore.cc — the search loop: one execution after another under a strategy,
 // until a failure, the budget, a stop request or exhaustion (see aiosim_sim.h).
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -118,6 +119,14 @@ Report Explore(const Body& body, const RunConfig& config) {
     strategy->EndExecution(r);
     report.executions = i + 1;
     report.last_trace_hash = r.trace_hash;
+    for (const auto& [id, count] : r.suppressed_races) {
+      auto it = std::lower_bound(report.suppressed_races.begin(), report.suppressed_races.end(),
+                                 id, [](const auto& e, const std::string& k) { return e.first < k; });
+      if (it == report.suppressed_races.end() || it->first != id) {
+        it = report.suppressed_races.insert(it, {id, 0});
+      }
+      it->second++;
+    }
     if (r.failure.kind != FailureKind::kNone) {
       report.seconds = WallSeconds() - start;  // the search, without minimisation
       report.found = true;

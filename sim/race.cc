@@ -5,7 +5,72 @@
 #include <algorithm>
 #include <functional>
 
+#include "absl/strings/str_cat.h"
+
 namespace aiosim::sim {
+
+namespace {
+const KnownRaces* g_known_races = nullptr;
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+}  // namespace
+
+void SetKnownRaces(const KnownRaces* known) { g_known_races = known; }
+const KnownRaces* GetKnownRaces() { return g_known_races; }
+
+absl::StatusOr<KnownRaces> KnownRaces::Parse(std::string_view text) {
+  KnownRaces out;
+  int line_no = 0;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    std::string_view line = Trim(text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    line_no++;
+    if (line.empty()) continue;
+    if (line[0] == '#') {
+      std::string_view rest = Trim(line.substr(1));
+      const size_t colon = rest.find(':');
+      // "# T3: description" starts a group: an id of a letter and digits.
+      if (colon != std::string_view::npos && colon >= 2 && colon <= 4 &&
+          rest[0] >= 'A' && rest[0] <= 'Z' &&
+          rest.substr(1, colon - 1).find_first_not_of("0123456789") == std::string_view::npos) {
+        out.groups_.push_back(
+            Group{std::string(rest.substr(0, colon)), std::string(Trim(rest.substr(colon + 1))), {}});
+      } else if (!out.groups_.empty() && out.groups_.back().pairs.empty()) {
+        // A description that goes on over several comment lines.
+        out.groups_.back().description += " " + std::string(rest);
+      }
+      continue;
+    }
+    const size_t bar = line.find('|');
+    if (bar == std::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("known races, line ", line_no, ": expected 'function | function'"));
+    }
+    if (out.groups_.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "known races, line ", line_no, ": a pair before any '# <ID>: ...' group line"));
+    }
+    out.groups_.back().pairs.emplace_back(std::string(Trim(line.substr(0, bar))),
+                                          std::string(Trim(line.substr(bar + 1))));
+  }
+  return out;
+}
+
+const KnownRaces::Group* KnownRaces::Match(std::string_view f1, std::string_view f2) const {
+  for (const Group& g : groups_) {
+    for (const auto& [a, b] : g.pairs) {
+      if ((a == f1 && b == f2) || (a == f2 && b == f1)) return &g;
+    }
+  }
+  return nullptr;
+}
 
 namespace {
 bool IsWrite(OpKind k) {

@@ -36,9 +36,12 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/status/statusor.h"
 #include "core/platform/sync_types.h"
 #include "sim/runtime.h"
 
@@ -61,6 +64,34 @@ class VectorClock {
  private:
   absl::InlinedVector<uint32_t, 8> c_;
 };
+
+// Races that a program has by design and that a user asks not to be stopped by (as
+// TSan suppressions): pairs of function names, in either order, grouped under an id.
+// The text format is docs/tsan-known-races.txt's: a line "# <ID>: <description>"
+// starts a group; "<function> | <function>" lines belong to the last group; other
+// comment and blank lines are ignored.
+class KnownRaces {
+ public:
+  struct Group {
+    std::string id;           // "T3"
+    std::string description;  // "ctx->notify_me read plainly in aio_notify (R12's pattern)."
+    std::vector<std::pair<std::string, std::string>> pairs;
+  };
+  // Errors: a pair line before any group, or a line that is neither.
+  static absl::StatusOr<KnownRaces> Parse(std::string_view text);
+  // The group whose pairs include (f1, f2) in either order, or nullptr.
+  const Group* Match(std::string_view f1, std::string_view f2) const;
+  const std::vector<Group>& groups() const { return groups_; }
+
+ private:
+  std::vector<Group> groups_;
+};
+
+// The known races every execution with race detection suppresses unless
+// ExecOptions::report_known_races (process-wide; set once at start-up, e.g. by the
+// scenario catalog; nullptr: none).
+void SetKnownRaces(const KnownRaces* known);
+const KnownRaces* GetKnownRaces();
 
 class RaceDetector {
  public:

@@ -37,7 +37,7 @@ std::map<std::string, std::string> BaseOptions(const RunConfig& c) {
   o["eintr"] = c.exec.inject_eintr ? "1" : "0";
   o["leaks"] = c.exec.detect_leaks ? "1" : "0";
   o["max-steps"] = absl::StrCat(c.exec.max_steps);
-  o["races"] = c.exec.race_detection ? "1" : "0";
+  o["races"] = !c.exec.race_detection ? "0" : c.exec.report_known_races ? "all" : "1";
   o["spurious"] = c.exec.spurious_wakeups ? "1" : "0";
   o["time-advances"] = absl::StrCat(c.exec.time_advances_max);
   if (c.exec.fairness_steps != ExecOptions().fairness_steps) {
@@ -193,9 +193,13 @@ absl::Status ApplyTokenOptions(const TokenData& t, RunConfig* c) {
   c->options.clear();
   for (const auto& [k, v] : t.options) {
     uint64_t n = 0;
-    if (k == "eintr" || k == "leaks" || k == "races" || k == "spurious") {
+    if (k == "races" && v == "all") {
+      c->exec.race_detection = true;
+      c->exec.report_known_races = true;
+    } else if (k == "eintr" || k == "leaks" || k == "races" || k == "spurious") {
       if (v != "0" && v != "1") {
-        return absl::InvalidArgumentError(absl::StrCat("token: option ", k, " must be 0 or 1"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "token: option ", k, " must be 0 or 1", k == "races" ? " or all" : ""));
       }
       const bool b = v == "1";
       if (k == "eintr") c->exec.inject_eintr = b;

@@ -30,6 +30,18 @@ std::string AccessLine(const RaceDetector::Access& a, Execution* ex) {
                          a.atomic ? "atomic " : "", OpKindName(a.kind), Execution::Where(a.loc));
 }
 
+// " (known race T3, ...)" when --races=all stops on a race QEMU 2.8 has by design.
+std::string KnownTag(const RaceDetector::Race& race) {
+  const KnownRaces* known = GetKnownRaces();
+  const KnownRaces::Group* g =
+      known == nullptr ? nullptr
+                       : known->Match(race.first.loc.function_name(),
+                                      race.second.loc.function_name());
+  return g == nullptr ? std::string()
+                      : absl::StrCat(" (known race ", g->id,
+                                     " of docs/tsan-races.md, reported by --races=all)");
+}
+
 }  // namespace
 
 void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc) {
@@ -40,10 +52,12 @@ void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc
   ex->Touch(meta, kind, loc);  // freed while this thread was preempted?
   if (RaceDetector* rd = ex->races()) {
     RaceDetector::Race race;
-    if (rd->OnAccess(meta, ex->current()->id, kind, order, loc, &race)) {
+    if (rd->OnAccess(meta, ex->current()->id, kind, order, loc, &race) &&
+        !ex->SuppressRace(race.first.loc.function_name(), race.second.loc.function_name())) {
       ex->Fail(FailureKind::kDataRace,
-               absl::StrFormat("data race on object #%d: %s vs %s", race.obj,
-                               AccessLine(race.first, ex), AccessLine(race.second, ex)),
+               absl::StrFormat("data race on object #%d: %s vs %s%s", race.obj,
+                               AccessLine(race.first, ex), AccessLine(race.second, ex),
+                               KnownTag(race)),
                {"earlier: " + AccessLine(race.first, ex), "later:   " + AccessLine(race.second, ex)},
                absl::StrCat(Execution::Where(race.first.loc), " vs ",
                             Execution::Where(race.second.loc)));
@@ -64,7 +78,9 @@ void OnDestroy(ObjMeta* meta) {
       meta->epoch == ex->serial() && meta->race != nullptr && ex->current() != nullptr) {
     if (RaceDetector* rd = ex->races()) {
       RaceDetector::Race race;
-      if (rd->OnDestroy(meta, ex->current()->id, ex->destroy_loc(), &race)) {
+      if (rd->OnDestroy(meta, ex->current()->id, ex->destroy_loc(), &race) &&
+          !ex->SuppressRace(race.first.loc.function_name(),
+                            race.second.loc.function_name())) {
         meta->magic = kMetaDead;
         ex->Fail(FailureKind::kDataRace,
                  absl::StrFormat("data race on object #%d: %s vs %s (the object is freed)",

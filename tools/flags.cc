@@ -77,7 +77,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(std::string_view command, Args args,
           "unknown flag '%s' (see 'aiosim %s --help')",
           Shown(has_value ? arg.substr(0, arg.find('=')) : arg), command));
     }
-    if (spec->value.empty() && has_value) {
+    if (spec->value.empty() && has_value && !spec->optional_value) {
       return absl::InvalidArgumentError(
           absl::StrFormat("flag '--%s' takes no value, got '%s'", name, Shown(arg)));
     }

@@ -39,6 +39,8 @@ struct FlagSpec {
   std::string_view name;    // without the dashes: "seed"
   std::string_view value;   // what the value is, for messages ("N"); "" for a switch
   bool repeatable = false;  // may be given more than once (--option)
+  // A switch that also accepts a value, only as --flag=VALUE (--races=all).
+  bool optional_value = false;
 };
 
 struct ParsedFlag {

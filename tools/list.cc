@@ -38,7 +38,7 @@ const char kCheckDeterminismUsage[] =
     "  --seed N            the first seed (default 1)\n"
     "  --option KEY=VALUE  a scenario option (repeatable)\n"
     "  --revert ID         same as --option revert=ID\n"
-    "  --races, --max-steps N, --time-advances N, --spurious, --eintr\n"
+    "  --races[=all], --max-steps N, --time-advances N, --spurious, --eintr\n"
     "                      simulator options, as for 'aiosim run'\n"
     "  --json              print one JSON object instead of text\n"
     "  --help              show this help\n"

@@ -88,6 +88,15 @@ void PrintSearch(const sim::RunConfig& c, const sim::Report& r, int signal) {
         r.exhausted ? "exhausted" : "not exhausted");
   }
   if (c.strategy == "pct") absl::PrintF("pct:         %s\n", r.figures.description);
+  if (!r.suppressed_races.empty()) {
+    std::vector<std::string> parts;
+    for (const auto& [id, n] : r.suppressed_races) {
+      parts.push_back(absl::StrFormat("%s in %s", id, Executions(n)));
+    }
+    absl::PrintF("known races: let through (docs/tsan-races.md; --races=all stops on them): "
+                 "%s\n",
+                 absl::StrJoin(parts, ", "));
+  }
 }
 
 // Everything between the header and the reproduce line, for a failure.
@@ -227,6 +236,11 @@ std::string RunJson(const RunArgs& run, const sim::Report& r, int signal) {
           .Int("dfs_bound_reached", r.figures.round);
     }
     j.Bool("exhausted", r.exhausted);
+    {
+      JsonObject known;
+      for (const auto& [id, n] : r.suppressed_races) known.Uint(id, n);
+      j.Raw("known_races_let_through", known.Close());
+    }
     if (c.strategy == "pct") j.Str("probability_bound", PctBound(r));
     const sim::FailureKind expected = run.choice.scenario->expected(run.choice.options);
     j.Str("expected_kind", sim::FailureKindName(expected))

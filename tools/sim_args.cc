@@ -33,7 +33,14 @@ std::string ScenariosWithOption(std::string_view key) {
 
 absl::StatusOr<bool> ApplyExecFlag(const ParsedFlag& flag, sim::ExecOptions* exec) {
   if (flag.name == "races") {
+    if (flag.value != "" && flag.value != "all") {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--races=%s: expected --races (QEMU 2.8's known races let through, "
+          "docs/tsan-races.md) or --races=all",
+          Shown(flag.value)));
+    }
     exec->race_detection = true;
+    exec->report_known_races = flag.value == "all";
   } else if (flag.name == "spurious") {
     exec->spurious_wakeups = true;
   } else if (flag.name == "eintr") {
@@ -123,15 +130,19 @@ std::string ScenarioText(const ScenarioChoice& choice) {
 std::string ExecText(const sim::ExecOptions& exec) {
   return absl::StrFormat(
       "max-steps %d, time-advances %d, races %s, spurious %s, eintr %s, leaks %s",
-      exec.max_steps, exec.time_advances_max, OnOff(exec.race_detection),
+      exec.max_steps, exec.time_advances_max,
+      !exec.race_detection      ? "off"
+      : exec.report_known_races ? "on (all)"
+                                : "on (known races let through)",
       OnOff(exec.spurious_wakeups), OnOff(exec.inject_eintr), OnOff(exec.detect_leaks));
 }
 
 std::string ExecJson(const sim::ExecOptions& exec) {
   return absl::StrFormat(
-      "{\"max_steps\": %d, \"time_advances\": %d, \"races\": %s, \"spurious\": %s, "
-      "\"eintr\": %s, \"leaks\": %s}",
+      "{\"max_steps\": %d, \"time_advances\": %d, \"races\": %s, "
+      "\"known_races_reported\": %s, \"spurious\": %s, \"eintr\": %s, \"leaks\": %s}",
       exec.max_steps, exec.time_advances_max, exec.race_detection ? "true" : "false",
+      exec.report_known_races ? "true" : "false",
       exec.spurious_wakeups ? "true" : "false", exec.inject_eintr ? "true" : "false",
       exec.detect_leaks ? "true" : "false");
 }

@@ -24,7 +24,7 @@ namespace aiosim::tools {
 // The flags that set sim::ExecOptions, shared by run and check-determinism:
 // --races, --max-steps N, --time-advances N, --spurious, --eintr.
 inline constexpr FlagSpec kExecFlags[] = {
-    {"races", ""},    {"max-steps", "N"}, {"time-advances", "N"},
+    {"races", "", false, /*optional_value=*/true}, {"max-steps", "N"}, {"time-advances", "N"},
     {"spurious", ""}, {"eintr", ""},
 };
 // Applies `flag` if it is one of kExecFlags: returns true, or an error for a bad

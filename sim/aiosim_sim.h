@@ -100,7 +100,6 @@ struct Report {
   // The first failing execution, and the minimised one (with its trace).
   uint64_t original_steps = 0;
   int original_preemptions = 0;
-  size_t original_deviations = 0;
   uint64_t minimize_executions = 0;
   ExecResult failing;
   std::string token;                // reproduces `failing`

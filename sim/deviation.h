@@ -50,6 +50,34 @@ class DeviationStrategy final : public Strategy {
   std::string divergence_;
 };
 
+// Replays an execution's recorded decisions (ExecResult::choices) one by one, quanta
+// included: the same execution again, e.g. to record its deviations or its trace.
+// A decision that does not fit (another kind or option count) is a divergence.
+class ChoiceReplayStrategy final : public Strategy {
+ public:
+  explicit ChoiceReplayStrategy(std::vector<ChoiceRecord> choices)
+      : choices_(std::move(choices)) {}
+  bool BeginExecution(uint64_t) override {
+    pos_ = 0;
+    return true;
+  }
+  Decision Choose(const ChoicePoint& p) override {
+    if (pos_ >= choices_.size() || choices_[pos_].kind != p.kind || choices_[pos_].n != p.n) {
+      return {p.n, 0};
+    }
+    const ChoiceRecord& c = choices_[pos_++];
+    return {c.option, c.quantum};
+  }
+  std::string Describe() const override { return "replay of recorded decisions"; }
+  std::string Divergence() const override {
+    return "the recorded decisions no longer fit this execution";
+  }
+
+ private:
+  std::vector<ChoiceRecord> choices_;
+  size_t pos_ = 0;
+};
+
 // "deviation 2 (thread 1 at its point 57, step 312: thread 2)".
 std::string DeviationText(size_t index, const Deviation& d);
 

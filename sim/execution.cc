@@ -152,6 +152,8 @@ Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* 
   // Reserve what the last execution on this OS thread needed: long executions would
   // otherwise pay for doubling (and page faults) every time.
   result_.choices.reserve(choices_hint);
+  record_deviations_ = options_.record_deviations || options_.record_trace;
+  options_scratch_.reserve(16);
 }
 
 Execution::~Execution() {
@@ -190,7 +192,10 @@ ExecResult Execution::Run(const std::function<void()>& body,
       result_.failure.step = fast_.steps;
     }
   }
-  choices_hint = std::clamp<size_t>(result_.choices.size(), 256, size_t{1} << 22);
+  // The most any execution on this thread needed (executions of one search vary by
+  // their quantum setting): growing the vector in the middle of one costs more.
+  choices_hint = std::clamp<size_t>(std::max(choices_hint, result_.choices.size()), 256,
+                                    size_t{1} << 20);
   result_.peak_heap_bytes = heap_->peak_bytes();
   heap_->ReleaseAll();
   result_.threads = ThreadCount();
@@ -367,7 +372,7 @@ uint32_t Execution::Decide(ChoicePoint* cp, uint32_t* quantum) {
           ? std::min(d.quantum, kQuantumMax)
           : 0;
   result_.choices.push_back(ChoiceRecord{cp->kind, cp->current >= 0, cp->n, d.option, q});
-  if (d.option != DefaultChoice(*cp)) {
+  if (__builtin_expect(record_deviations_, 0) && d.option != DefaultChoice(*cp)) {  // lazily
     result_.deviations.push_back(Deviation{cp->at, cp->kind, chosen});
   }
   const int cost = PreemptionCost(*cp, d.option);
@@ -465,30 +470,28 @@ void Execution::AdvanceTimeTo(int64_t t) {
   for (SimThread* th : due) MakeRunnable(th, WakeReason::kTimeout);
 }
 
-void Execution::Candidates() {
+const std::vector<int>& Execution::Candidates() {
+  if (benched_count_ == 0) return runnable_;
   candidates_.clear();
-  if (benched_count_ > 0) {
-    for (int id : runnable_) {
-      if (!benched_[id]) candidates_.push_back(id);
-    }
-    if (!candidates_.empty() || runnable_.empty()) return;
-    // Every runnable thread is benched: clear the bench, except for the thread just
-    // switched away from if another can run (it would otherwise be offered again).
-    const int keep = runnable_.size() > 1 && current_ != nullptr &&
-                             current_->state == ThreadState::kRunnable &&
-                             fast_.run_length > options_.fairness_steps
-                         ? current_->id
-                         : -1;
-    for (size_t id = 0; id < benched_.size(); id++) {
-      benched_[id] = static_cast<int>(id) == keep ? 1 : 0;
-    }
-    benched_count_ = keep >= 0 ? 1 : 0;
-    for (int id : runnable_) {
-      if (!benched_[id]) candidates_.push_back(id);
-    }
-    return;
+  for (int id : runnable_) {
+    if (!benched_[id]) candidates_.push_back(id);
   }
-  candidates_.assign(runnable_.begin(), runnable_.end());
+  if (!candidates_.empty() || runnable_.empty()) return candidates_;
+  // Every runnable thread is benched: clear the bench, except for the thread just
+  // switched away from if another can run (it would otherwise be offered again).
+  const int keep = runnable_.size() > 1 && current_ != nullptr &&
+                           current_->state == ThreadState::kRunnable &&
+                           fast_.run_length > options_.fairness_steps
+                       ? current_->id
+                       : -1;
+  for (size_t id = 0; id < benched_.size(); id++) {
+    benched_[id] = static_cast<int>(id) == keep ? 1 : 0;
+  }
+  benched_count_ = keep >= 0 ? 1 : 0;
+  for (int id : runnable_) {
+    if (!benched_[id]) candidates_.push_back(id);
+  }
+  return candidates_;
 }
 
 void Execution::Reschedule(bool current_runnable) {
@@ -514,35 +517,35 @@ void Execution::Reschedule(bool current_runnable) {
   }
   fast_.quantum_left = 0;
   for (;;) {
-    Candidates();
+    const std::vector<int>& candidates = Candidates();
     int64_t deadline = 0;
     const bool has_deadline = NextDeadline(&deadline);
-    if (candidates_.empty()) {
+    if (candidates.empty()) {
       if (!has_deadline) Stuck();
       AdvanceTimeTo(deadline);
       current_runnable = false;
       continue;
     }
     const bool can_advance = has_deadline && time_advances_ < options_.time_advances_max;
-    const uint32_t count = static_cast<uint32_t>(candidates_.size());
+    const uint32_t count = static_cast<uint32_t>(candidates.size());
     const uint32_t n = count + (can_advance ? 1 : 0);
     uint32_t pick = 0;
     uint32_t quantum = 0;
     if (n > 1) {
-      options_scratch_.clear();
+      options_scratch_.resize(n);
       bool offered_current = false;
-      for (int id : candidates_) {
-        options_scratch_.push_back(Option::Thread(id));
-        offered_current |= current_runnable && id == cur->id;
+      for (uint32_t i = 0; i < count; i++) {
+        options_scratch_[i] = Option::Thread(candidates[i]);
+        offered_current |= current_runnable && candidates[i] == cur->id;
       }
-      if (can_advance) options_scratch_.push_back(Option::AdvanceTime());
+      if (can_advance) options_scratch_[count] = Option::AdvanceTime();
       ChoicePoint cp;
       cp.kind = ChoiceKind::kSchedule;
       cp.n = n;
       cp.options = options_scratch_.data();
       if (strategy_->wants_ops()) {
         ops_scratch_.clear();
-        for (int id : candidates_) ops_scratch_.push_back(threads_[id]->hot.pending);
+        for (int id : candidates) ops_scratch_.push_back(threads_[id]->hot.pending);
         cp.ops = ops_scratch_.data();
       }
       cp.current = offered_current ? cur->id : -1;
@@ -554,7 +557,7 @@ void Execution::Reschedule(bool current_runnable) {
       AdvanceTimeTo(deadline);
       continue;  // choose again, now with the woken threads
     }
-    SimThread* next = threads_[candidates_[pick]].get();
+    SimThread* next = threads_[candidates[pick]].get();
     fast_.quantum_left = quantum;
     if (next != cur) {
       fast_.run_length = 0;

@@ -109,6 +109,9 @@ struct ExecOptions {
   bool report_known_races = false;
   bool detect_leaks = true;
   bool record_trace = false;  // keep a per-step trace and checkpoints (for reports)
+  // Keep ExecResult::deviations (located, for tokens and minimisation); off in the
+  // search, where it would cost a record per choice. Implied by record_trace.
+  bool record_deviations = false;
 };
 
 // What a trace records, in the order things took effect.
@@ -154,7 +157,8 @@ struct ExecResult {
   int threads = 0;
   int64_t end_time_ns = 0;
   std::vector<ChoiceRecord> choices;
-  std::vector<Deviation> deviations;  // the choices that differ from DefaultChoice
+  // The choices that differ from DefaultChoice, if record_deviations or record_trace.
+  std::vector<Deviation> deviations;
   std::vector<TraceEvent> trace;      // if record_trace
   std::vector<Checkpoint> checkpoints;  // if record_trace
   std::vector<std::string> thread_names;
@@ -294,8 +298,9 @@ class Execution {
   // Picks the next thread to run (the current one may be among the candidates) and
   // switches to it; handles fairness, time jumps and stuck states.
   void Reschedule(bool current_runnable);
-  // The runnable threads that may be offered now (fairness), into candidates_.
-  void Candidates();
+  // The runnable threads that may be offered now (fairness): runnable_, or
+  // candidates_ while some are benched.
+  const std::vector<int>& Candidates();
   // Asks the strategy; records the choice, its deviation and its preemption cost.
   uint32_t Decide(ChoicePoint* cp, uint32_t* quantum);
   void SwitchTo(SimThread* next);
@@ -313,6 +318,7 @@ class Execution {
   void RecordEvent(TraceEvent e);
 
   ExecOptions options_;
+  bool record_deviations_ = false;
   Strategy* strategy_;
   StackPool* stacks_;
   uint64_t serial_;

@@ -133,7 +133,6 @@ Report Explore(const Body& body, const RunConfig& config) {
       report.failing_execution = i;
       report.original_steps = r.steps;
       report.original_preemptions = r.preemptions;
-      report.original_deviations = r.deviations.size();
       report.failure = r.failure;
       if (c.minimize && r.failure.kind != FailureKind::kReplayDiverged) {
         r = Minimise(body, c, r, &report.minimize_executions);

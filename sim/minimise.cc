@@ -21,9 +21,18 @@ bool Stopped(const RunConfig& c, uint64_t runs) {
   return runs >= c.minimize_executions_max || (c.stop && c.stop());
 }
 
-ExecResult RunDeviations(const Body& body, const ExecOptions& options,
+ExecResult RunDeviations(const Body& body, ExecOptions options,
                          const std::vector<Deviation>& deviations) {
+  options.record_deviations = true;
   DeviationStrategy s(deviations, /*check=*/false);
+  s.BeginExecution(0);
+  return RunExecution(body, options, &s);
+}
+
+// `result` with its deviations recorded: the same execution, replayed by its decisions.
+ExecResult Located(const Body& body, ExecOptions options, const ExecResult& result) {
+  options.record_deviations = true;
+  ChoiceReplayStrategy s(result.choices);
   s.BeginExecution(0);
   return RunExecution(body, options, &s);
 }
@@ -64,25 +73,33 @@ ExecResult DeltaDebug(const Body& body, const RunConfig& c, const Failure& targe
 ExecResult WithTrace(const Body& body, const ExecOptions& options, const ExecResult& result) {
   ExecOptions o = options;
   o.record_trace = true;
-  ExecResult r = RunDeviations(body, o, result.deviations);
+  ExecResult r = result.deviations.empty() && !result.choices.empty()
+                     ? Located(body, o, result)
+                     : RunDeviations(body, o, result.deviations);
   return SameFailure(r.failure, result.failure) ? r : result;
 }
 
 ExecResult Minimise(const Body& body, const RunConfig& c, const ExecResult& failing,
                     uint64_t* runs) {
   const Failure target = failing.failure;
-  // The search's run, as its deviations replay it (they do exactly).
+  // The search's run, located (its deviations), and as those deviations replay it
+  // (they do exactly).
   ++*runs;
-  ExecResult start = RunDeviations(body, c.exec, failing.deviations);
-  if (!SameFailure(start.failure, target)) return WithTrace(body, c.exec, failing);
+  ExecResult located = Located(body, c.exec, failing);
+  if (!SameFailure(located.failure, target)) return WithTrace(body, c.exec, failing);
+  ++*runs;
+  ExecResult start = RunDeviations(body, c.exec, located.deviations);
+  if (!SameFailure(start.failure, target)) return WithTrace(body, c.exec, located);
   ExecResult best = DeltaDebug(body, c, target, std::move(start), runs);
   if (best.preemptions > 0 && !Stopped(c, *runs)) {
     DfsStrategy dfs(best.preemptions - 1);
     const uint64_t budget = c.minimize_executions_max * 2 / 3;
+    ExecOptions o = c.exec;
+    o.record_deviations = true;
     for (uint64_t i = 0; i < budget && !Stopped(c, *runs); i++) {
       if (!dfs.BeginExecution(i)) break;
       ++*runs;
-      ExecResult r = RunExecution(body, c.exec, &dfs);
+      ExecResult r = RunExecution(body, o, &dfs);
       dfs.EndExecution(r);
       if (SameFailure(r.failure, target)) {
         ExecResult m = DeltaDebug(body, c, target, std::move(r), runs);

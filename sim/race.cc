@@ -3,7 +3,6 @@
 #include "sim/race.h"
 
 #include <algorithm>
-#include <functional>
 
 #include "absl/strings/str_cat.h"
 
@@ -132,9 +131,8 @@ bool RaceDetector::Ordered(const Access& earlier, int tid) const {
 
 namespace {
 
-template <class History>
-void RecordIn(History* history, const RaceDetector::Access& now,
-              const std::function<bool(const RaceDetector::Access&)>& before) {
+template <class History, class Before>
+void RecordIn(History* history, const RaceDetector::Access& now, const Before& before) {
   auto covered = [&](const RaceDetector::Access& e) {
     return before(e) && (!now.atomic || e.atomic);
   };

@@ -113,7 +113,8 @@ void PrintFailureBody(const RunArgs& run, const sim::Report& r, int signal) {
         SignalName(signal), Executions(r.minimize_executions), r.original_preemptions,
         r.failing.preemptions, r.original_steps, r.failing.steps);
   } else if (c.minimize) {
-    absl::PrintF("minimised:   preemptions %d -> %d, steps %d -> %d (%s)\n",
+    absl::PrintF("minimised:   preemptions %d -> %d, steps %d -> %d (fewest preemptions "
+                 "first, then fewest steps; %s)\n",
                  r.original_preemptions, r.failing.preemptions, r.original_steps,
                  r.failing.steps, Executions(r.minimize_executions));
   } else {

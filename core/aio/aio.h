@@ -143,6 +143,11 @@ QEMUBH* aio_bh_new(AioContext* ctx, QEMUBHFunc* cb, void* opaque);
 // Creates a BH that is scheduled and already deleted: it runs once, then is freed.
 void aio_bh_schedule_oneshot(AioContext* ctx, QEMUBHFunc* cb, void* opaque);
 void qemu_bh_schedule(QEMUBH* bh);
+// Test-only, not QEMU: when set, qemu_bh_schedule reads bh->deleted once more (a
+// no-op), as an edit of the code would add a scheduling point; tests use it to check
+// that a token recorded before the edit replays as replay-diverged. Never set
+// outside tests; read by simulated threads only while no simulation changes it.
+extern bool aio_test_extra_bh_read;
 // Schedules without waking the loop; a blocked loop runs it within 10 ms of its next
 // timeout computation, or at the next unrelated wakeup.
 void qemu_bh_schedule_idle(QEMUBH* bh);

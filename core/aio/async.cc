@@ -120,10 +120,13 @@ void qemu_bh_schedule_idle(QEMUBH* bh) {
   atomic_mb_set(&bh->scheduled, true);
 }
 
+bool aio_test_extra_bh_read = false;
+
 void qemu_bh_schedule(QEMUBH* bh) {
   // Load ctx first: once `scheduled` is set the BH may run, be deleted and be freed
   // before this function returns (R1).
   AioContext* ctx = bh->ctx;
+  if (aio_test_extra_bh_read) (void)bh->deleted.Load();  // not QEMU: see aio.h
   bh->idle.Store(false);
   // The xchg is a full barrier: idle and the callback's inputs are visible before
   // `scheduled`, and ctx was loaded before it.

@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "scenarios/catalog.h"
 #include "sim/aiosim_sim.h"
+#include "sim/limits.h"
 #include "sim/token_file.h"
 #include "tools/interrupt.h"
 #include "tools/run_report.h"
@@ -38,7 +39,8 @@ const char kRunUsage[] =
     "  --executions N      at most N executions (default 10000; unlimited if only\n"
     "                      --seconds is given)\n"
     "  --seconds S         stop after S seconds of search, S > 0 (default: no limit)\n"
-    "  --preemptions K     dfs: preemption bound (default 2)\n"
+    "  --preemptions K     dfs: preemption bound (default 2), or 'unbounded' (rounds\n"
+    "                      until no work is left, with sleep sets)\n"
     "  --pct-depth D       pct: bug depth d (default 3)\n"
     "  --option KEY=VALUE  a scenario option (repeatable; 'aiosim list' shows them)\n"
     "  --revert ID         revert a historical fix: same as --option revert=ID\n"
@@ -77,8 +79,9 @@ constexpr FlagSpec kRunFlags[] = {
     {"seconds", "S"},     {"preemptions", "K"},   {"pct-depth", "D"},
     {"no-minimize", ""},  {"token-file", "PATH"}, {"json", ""},
 };
-constexpr uint64_t kPreemptionsMax = 64;
-constexpr uint64_t kPctDepthMax = 64;
+// The bounds a token's options are held to as well (sim/limits.h).
+using sim::kPctDepthMax;
+using sim::kPreemptionsMax;
 
 std::vector<FlagSpec> AllFlags() {
   std::vector<FlagSpec> specs(std::begin(kRunFlags), std::end(kRunFlags));
@@ -160,7 +163,9 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
       c.seconds_max = *s;
       seconds_given = true;
     } else if (flag.name == "preemptions") {
-      if ((n = ParseUint(flag.name, flag.value, 0, kPreemptionsMax)).ok()) {
+      if (flag.value == "unbounded") {
+        c.preemptions = sim::kUnboundedPreemptions;
+      } else if ((n = ParseUint(flag.name, flag.value, 0, kPreemptionsMax)).ok()) {
         c.preemptions = static_cast<int>(*n);
       }
       preemptions_flag = &flag;

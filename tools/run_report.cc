@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "sim/dfs.h"
@@ -82,9 +83,12 @@ void PrintSearch(const sim::RunConfig& c, const sim::Report& r, int signal) {
   }
   if (c.strategy == "dfs") {
     absl::PrintF(
-        "dfs:         stopped in round %d of 0..%d (preemption bound), %d options beyond "
+        "dfs:         stopped in round %d of 0..%s (preemption bound), %d options beyond "
         "the bound, %d pruned by sleep sets, space %s\n",
-        r.figures.round, c.preemptions, r.figures.beyond_bound, r.figures.pruned,
+        r.figures.round,
+        c.preemptions == sim::kUnboundedPreemptions ? std::string("unbounded")
+                                                    : absl::StrCat(c.preemptions),
+        r.figures.beyond_bound, r.figures.pruned,
         r.exhausted ? "exhausted" : "not exhausted");
   }
   if (c.strategy == "pct") absl::PrintF("pct:         %s\n", r.figures.description);
@@ -225,7 +229,13 @@ std::string RunJson(const RunArgs& run, const sim::Report& r, int signal) {
       j.Uint("executions_max", c.executions_max);
     }
     j.Num("seconds_max", c.seconds_max, 3);
-    if (c.strategy == "dfs") j.Int("preemption_bound", c.preemptions);
+    if (c.strategy == "dfs") {
+      if (c.preemptions == sim::kUnboundedPreemptions) {
+        j.Null("preemption_bound");
+      } else {
+        j.Int("preemption_bound", c.preemptions);
+      }
+    }
     if (c.strategy == "pct") j.Int("pct_depth", c.pct_depth);
     j.Raw("exec", ExecJson(c.exec))
         .Uint("executions", r.executions)

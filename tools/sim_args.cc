@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "tools/sim_args.h"
 
+#include "sim/limits.h"
+
 #include <cstdint>
 #include <limits>
 
@@ -13,8 +15,9 @@ namespace aiosim::tools {
 
 namespace {
 
-constexpr uint64_t kMaxStepsMax = uint64_t{1} << 40;
-constexpr uint64_t kTimeAdvancesMax = std::numeric_limits<int>::max();
+// The bounds a token's options are held to as well (sim/limits.h).
+using sim::kMaxStepsMax;
+using sim::kTimeAdvancesMax;
 
 const char* OnOff(bool on) { return on ? "on" : "off"; }
 

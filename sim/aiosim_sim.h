@@ -91,18 +91,18 @@ struct RunConfig {
 struct Report {
   bool found = false;
   Failure failure;
-  uint64_t executions = 0;          // run by the search (not counting minimisation)
-  uint64_t failing_execution = 0;   // index of the first failing execution
+  uint64_t executions = 0;         // run by the search (not counting minimisation)
+  uint64_t failing_execution = 0;  // index of the first failing execution
   double seconds = 0;
   double executions_per_second = 0;
-  StrategyFigures figures;          // the strategy's own account of the search
-  bool exhausted = false;           // figures.complete: the bounded space was explored
+  StrategyFigures figures;  // the strategy's own account of the search
+  bool exhausted = false;   // figures.complete: the bounded space was explored
   // The first failing execution, and the minimised one (with its trace).
   uint64_t original_steps = 0;
   int original_preemptions = 0;
   uint64_t minimize_executions = 0;
   ExecResult failing;
-  std::string token;                // reproduces `failing`
+  std::string token;  // reproduces `failing`
   uint64_t last_trace_hash = 0;
   // RunConfig::stop returned true: the search (or the minimisation) ended early.
   bool interrupted = false;

@@ -44,7 +44,9 @@ struct Option {
   OptionKind kind = OptionKind::kValue;
   uint32_t arg = 0;
   friend bool operator==(const Option&, const Option&) = default;
-  static Option Thread(int id) { return {OptionKind::kThread, static_cast<uint32_t>(id)}; }
+  static Option Thread(int id) {
+    return {OptionKind::kThread, static_cast<uint32_t>(id)};
+  }
   static Option AdvanceTime() { return {OptionKind::kAdvanceTime, 0}; }
   static Option Value(uint32_t v) { return {OptionKind::kValue, v}; }
 };
@@ -120,7 +122,8 @@ inline uint32_t DefaultChoice(const ChoicePoint& p) {
 inline int PreemptionCost(const ChoicePoint& p, uint32_t option) {
   if (p.kind != ChoiceKind::kSchedule || p.current < 0) return 0;
   const Option& o = p.options[option];
-  return o.kind == OptionKind::kThread && o.arg == static_cast<uint32_t>(p.current) ? 0 : 1;
+  return o.kind == OptionKind::kThread && o.arg == static_cast<uint32_t>(p.current) ? 0
+                                                                                    : 1;
 }
 
 // A choice that differs from DefaultChoice, located so that it keeps its meaning when
@@ -136,8 +139,8 @@ struct Deviation {
   }
   // Deviations compare by where and what, not by their checks.
   friend bool operator==(const Deviation& a, const Deviation& b) {
-    return a.at.thread == b.at.thread && a.at.points == b.at.points && a.at.sub == b.at.sub &&
-           a.kind == b.kind && a.target == b.target;
+    return a.at.thread == b.at.thread && a.at.points == b.at.points &&
+           a.at.sub == b.at.sub && a.kind == b.kind && a.target == b.target;
   }
 };
 

@@ -9,10 +9,11 @@
 namespace aiosim::sim {
 
 std::string DeviationText(size_t index, const Deviation& d) {
-  return absl::StrFormat("deviation %d (%s choice of thread %d at its scheduling point %d, "
-                         "step %d: %s)",
-                         index + 1, ChoiceKindName(d.kind), d.at.thread, d.at.points,
-                         d.at.step, OptionText(d.target));
+  return absl::StrFormat(
+      "deviation %d (%s choice of thread %d at its scheduling point %d, "
+      "step %d: %s)",
+      index + 1, ChoiceKindName(d.kind), d.at.thread, d.at.points, d.at.step,
+      OptionText(d.target));
 }
 
 DeviationStrategy::DeviationStrategy(std::vector<Deviation> deviations, bool check)
@@ -40,7 +41,8 @@ bool DeviationStrategy::BeginExecution(uint64_t) {
 Decision DeviationStrategy::Choose(const ChoicePoint& p) {
   const uint32_t fallback = DefaultChoice(p);
   if (check_) {
-    while (next_by_step_ < by_step_.size() && used_[by_step_[next_by_step_]]) next_by_step_++;
+    while (next_by_step_ < by_step_.size() && used_[by_step_[next_by_step_]])
+      next_by_step_++;
     if (next_by_step_ < by_step_.size()) {
       const size_t i = by_step_[next_by_step_];
       const Deviation& d = deviations_[i];
@@ -66,7 +68,8 @@ Decision DeviationStrategy::Choose(const ChoicePoint& p) {
   if (check_) {
     if (d.at.step != p.at.step || d.at.fingerprint != p.at.fingerprint) {
       divergence_ = absl::StrFormat(
-          "replay diverged at %s: recorded at step %d in state %04x, now reached at step %d "
+          "replay diverged at %s: recorded at step %d in state %04x, now reached at step "
+          "%d "
           "in state %04x (the program changed before this point)",
           DeviationText(i, d), d.at.step, d.at.fingerprint, p.at.step, p.at.fingerprint);
       return {p.n, 0};

@@ -62,7 +62,8 @@ class ChoiceReplayStrategy final : public Strategy {
     return true;
   }
   Decision Choose(const ChoicePoint& p) override {
-    if (pos_ >= choices_.size() || choices_[pos_].kind != p.kind || choices_[pos_].n != p.n) {
+    if (pos_ >= choices_.size() || choices_[pos_].kind != p.kind ||
+        choices_[pos_].n != p.n) {
       return {p.n, 0};
     }
     const ChoiceRecord& c = choices_[pos_++];

@@ -34,7 +34,8 @@ int DfsStrategy::Node::Cost(uint32_t option) const {
   return o.kind == OptionKind::kThread && o.arg == static_cast<uint32_t>(current) ? 0 : 1;
 }
 
-DfsStrategy::DfsStrategy(int preemptions) : bound_(preemptions < 0 ? kUnbounded : preemptions) {
+DfsStrategy::DfsStrategy(int preemptions)
+    : bound_(preemptions < 0 ? kUnbounded : preemptions) {
   path_.push_back(PathNode{0, 0, 0});  // the root: no choice
 }
 
@@ -51,7 +52,8 @@ DfsStrategy::Node DfsStrategy::MakeNode(const ChoicePoint& p) const {
   node.options.assign(p.options, p.options + p.n);
   if (bound_ == kUnbounded && p.kind == ChoiceKind::kSchedule && p.ops != nullptr) {
     for (uint32_t i = 0; i < p.n; i++) {
-      node.ops.push_back(p.options[i].kind == OptionKind::kThread ? p.ops[i] : PendingOp{});
+      node.ops.push_back(p.options[i].kind == OptionKind::kThread ? p.ops[i]
+                                                                  : PendingOp{});
     }
   }
   node.state.assign(p.n, kUntried);
@@ -63,12 +65,14 @@ void DfsStrategy::SetTail(Node* node, size_t depth) {
     node->tail = node->tail_before;
     return;
   }
-  path_.push_back(PathNode{node->tail_before, static_cast<uint32_t>(depth), node->chosen});
+  path_.push_back(
+      PathNode{node->tail_before, static_cast<uint32_t>(depth), node->chosen});
   node->tail = static_cast<uint32_t>(path_.size() - 1);
 }
 
 bool DfsStrategy::Asleep(const Node& node, uint32_t option) const {
-  if (node.kind != ChoiceKind::kSchedule || node.options[option].kind != OptionKind::kThread) {
+  if (node.kind != ChoiceKind::kSchedule ||
+      node.options[option].kind != OptionKind::kThread) {
     return false;
   }
   for (const Sleeper& s : node.sleep) {
@@ -78,9 +82,8 @@ bool DfsStrategy::Asleep(const Node& node, uint32_t option) const {
 }
 
 const DfsStrategy::PathEntry* DfsStrategy::PathAt(size_t depth) const {
-  auto it = std::lower_bound(
-      item_path_.begin(), item_path_.end(), depth,
-      [](const PathEntry& e, size_t d) { return e.depth < d; });
+  auto it = std::lower_bound(item_path_.begin(), item_path_.end(), depth,
+                             [](const PathEntry& e, size_t d) { return e.depth < d; });
   return it != item_path_.end() && it->depth == depth ? &*it : nullptr;
 }
 

@@ -82,9 +82,9 @@ class DfsStrategy final : public Strategy {
     uint32_t tail;         // ... and of those up to and including this one
     int preemptions_before;
     std::vector<Option> options;
-    std::vector<PendingOp> ops;      // unbounded only
-    std::vector<uint8_t> state;      // OptionState per option
-    std::vector<Sleeper> sleep;      // unbounded only: asleep on entry
+    std::vector<PendingOp> ops;  // unbounded only
+    std::vector<uint8_t> state;  // OptionState per option
+    std::vector<Sleeper> sleep;  // unbounded only: asleep on entry
     int Cost(uint32_t option) const;
   };
   // The non-default choices of a path from the root, as a tree shared by every work
@@ -133,9 +133,9 @@ class DfsStrategy final : public Strategy {
   size_t floor_ = 0;       // nodes below this belong to the item's path (invariant 1)
   std::vector<PathEntry> item_path_;  // the current work item
   std::vector<Sleeper> item_sleep_;
-  std::deque<WorkItem> items_;       // this round's items still to start
-  std::deque<WorkItem> next_items_;  // the next round's
-  std::vector<PathNode> path_;       // path_[0] is the root
+  std::deque<WorkItem> items_;                    // this round's items still to start
+  std::deque<WorkItem> next_items_;               // the next round's
+  std::vector<PathNode> path_;                    // path_[0] is the root
   std::vector<std::vector<Sleeper>> sleep_sets_;  // unbounded only
   // Sets node->tail from node->chosen (a new path node for a non-default choice).
   void SetTail(Node* node, size_t depth);

@@ -23,118 +23,7 @@ namespace {
 
 thread_local size_t choices_hint = 256;
 
-std::vector<ExceptionDescriber>& Describers() {
-  static std::vector<ExceptionDescriber>* d = new std::vector<ExceptionDescriber>();
-  return *d;
-}
-
-std::string DescribeException(std::exception_ptr e) {
-  for (ExceptionDescriber d : Describers()) {
-    std::string s = d(e);
-    if (!s.empty()) return s;
-  }
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return absl::StrCat("std::exception: ", x.what());
-  } catch (...) {
-    return "an exception of a type that is not std::exception";
-  }
-}
-
 }  // namespace
-
-void AddExceptionDescriber(ExceptionDescriber describer) {
-  Describers().push_back(describer);
-}
-
-const char* ChoiceKindName(ChoiceKind kind) {
-  switch (kind) {
-    case ChoiceKind::kSchedule: return "schedule";
-    case ChoiceKind::kWakeWaiter: return "wake-waiter";
-    case ChoiceKind::kSpuriousWakeup: return "spurious-wakeup";
-    case ChoiceKind::kEintr: return "eintr";
-  }
-  return "invalid";
-}
-
-std::string OptionText(const Option& o) {
-  switch (o.kind) {
-    case OptionKind::kThread: return absl::StrCat("thread ", o.arg);
-    case OptionKind::kAdvanceTime: return "advance time";
-    case OptionKind::kValue: return absl::StrCat("value ", o.arg);
-  }
-  return "invalid option";
-}
-
-const char* FailureKindName(FailureKind kind) {
-  switch (kind) {
-    case FailureKind::kNone: return "none";
-    case FailureKind::kAssertion: return "assertion";
-    case FailureKind::kDeadlock: return "deadlock";
-    case FailureKind::kLostWakeup: return "lost-wakeup";
-    case FailureKind::kStepBound: return "step-bound";
-    case FailureKind::kDataRace: return "data-race";
-    case FailureKind::kUseAfterFree: return "use-after-free";
-    case FailureKind::kDoubleFree: return "double-free";
-    case FailureKind::kLeak: return "leak";
-    case FailureKind::kReplayDiverged: return "replay-diverged";
-  }
-  return "invalid";
-}
-
-FailureKind FailureKindFromName(const std::string& name) {
-  for (int k = 0; k <= static_cast<int>(FailureKind::kReplayDiverged); k++) {
-    if (name == FailureKindName(static_cast<FailureKind>(k))) {
-      return static_cast<FailureKind>(k);
-    }
-  }
-  return FailureKind::kNone;
-}
-
-const char* OpKindName(OpKind kind) {
-  switch (kind) {
-    case OpKind::kLoad: return "load";
-    case OpKind::kStore: return "store";
-    case OpKind::kRmw: return "rmw";
-    case OpKind::kPlainLoad: return "plain-load";
-    case OpKind::kPlainStore: return "plain-store";
-    case OpKind::kFence: return "fence";
-    case OpKind::kLock: return "lock";
-    case OpKind::kUnlock: return "unlock";
-    case OpKind::kSemPost: return "sem-post";
-    case OpKind::kSemWait: return "sem-wait";
-    case OpKind::kCondWait: return "cond-wait";
-    case OpKind::kCondSignal: return "cond-signal";
-    case OpKind::kEventSet: return "event-set";
-    case OpKind::kEventReset: return "event-reset";
-    case OpKind::kEventWait: return "event-wait";
-    case OpKind::kSpawn: return "spawn";
-    case OpKind::kJoin: return "join";
-    case OpKind::kExit: return "exit";
-    case OpKind::kPoll: return "poll";
-    case OpKind::kFdSet: return "fd-set";
-    case OpKind::kFdClear: return "fd-clear";
-    case OpKind::kSleep: return "sleep";
-    case OpKind::kYield: return "yield";
-    case OpKind::kFree: return "free";
-  }
-  return "invalid";
-}
-
-std::string Execution::Where(core::SrcLoc loc) {
-  const char* file = loc.file_name();
-  // Paths relative to the project: keep what follows the last "/core/", "/sim/", ...
-  for (const char* dir : {"/core/", "/sim/", "/scenarios/", "/tools/", "/bench/", "/properties/"}) {
-    const char* p = std::strstr(file, dir);
-    if (p != nullptr) {
-      file = p + 1;
-      break;
-    }
-  }
-  return absl::StrFormat("%s:%u (%s)", file, loc.line(), loc.function_name());
-}
-
 
 Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* stacks,
                      uint64_t serial)
@@ -184,9 +73,9 @@ ExecResult Execution::Run(const std::function<void()>& body,
     std::vector<std::string> leaks = heap_->LiveBlocks();
     if (!leaks.empty()) {
       result_.failure.kind = FailureKind::kLeak;
-      result_.failure.message =
-          absl::StrFormat("%d tracked object(s) still allocated after every thread finished",
-                          static_cast<int>(leaks.size()));
+      result_.failure.message = absl::StrFormat(
+          "%d tracked object(s) still allocated after every thread finished",
+          static_cast<int>(leaks.size()));
       result_.failure.where = absl::StrJoin(leaks, "; ");
       result_.failure.details = std::move(leaks);
       result_.failure.step = fast_.steps;
@@ -233,11 +122,12 @@ void Execution::ThreadEntry(void* arg) {
     error = DescribeException(std::current_exception());
   }
   if (!error.empty()) {
-    std::string where = absl::StrCat("uncaught exception in thread ", t->name, ": ", error);
-    t->exec->Fail(FailureKind::kAssertion,
-                  absl::StrCat("uncaught exception in thread ", t->id, " (", t->name,
-                               "): ", error),
-                  {}, std::move(where));
+    std::string where =
+        absl::StrCat("uncaught exception in thread ", t->name, ": ", error);
+    t->exec->Fail(
+        FailureKind::kAssertion,
+        absl::StrCat("uncaught exception in thread ", t->id, " (", t->name, "): ", error),
+        {}, std::move(where));
   }
   t->exec->Exit();
 }
@@ -266,8 +156,8 @@ void Execution::EndExecution() {  // never returns
   std::abort();
 }
 
-void Execution::Fail(FailureKind kind, std::string message, std::vector<std::string> details,
-                     std::string where) {
+void Execution::Fail(FailureKind kind, std::string message,
+                     std::vector<std::string> details, std::string where) {
   if (result_.failure.kind == FailureKind::kNone) {
     result_.failure.kind = kind;
     result_.failure.message = std::move(message);
@@ -301,14 +191,16 @@ void Execution::TouchDead(ObjMeta* meta, OpKind kind, core::SrcLoc loc) {
        absl::StrCat(OpKindName(kind), " of a destroyed object at ", Where(loc)),
        {absl::StrCat("access: thread ", current_->id, " (", current_->name, ") ",
                      OpKindName(kind), " at ", Where(loc)),
-        freed.empty() ? std::string("the object was destroyed (not a tracked block)") : freed},
+        freed.empty() ? std::string("the object was destroyed (not a tracked block)")
+                      : freed},
        Where(loc));
 }
 
 void Execution::StepBound() {
-  Fail(FailureKind::kStepBound,
-       absl::StrFormat("more than %d scheduling points (a livelock, or raise --max-steps)",
-                       static_cast<int>(options_.max_steps)));
+  Fail(
+      FailureKind::kStepBound,
+      absl::StrFormat("more than %d scheduling points (a livelock, or raise --max-steps)",
+                      static_cast<int>(options_.max_steps)));
 }
 
 void Execution::SlowPoint(OpKind kind, uint32_t obj, core::SrcLoc loc) {
@@ -372,7 +264,8 @@ uint32_t Execution::Decide(ChoicePoint* cp, uint32_t* quantum) {
           ? std::min(d.quantum, kQuantumMax)
           : 0;
   result_.choices.push_back(ChoiceRecord{cp->kind, cp->current >= 0, cp->n, d.option, q});
-  if (__builtin_expect(record_deviations_, 0) && d.option != DefaultChoice(*cp)) {  // lazily
+  if (__builtin_expect(record_deviations_, 0) &&
+      d.option != DefaultChoice(*cp)) {  // lazily
     result_.deviations.push_back(Deviation{cp->at, cp->kind, chosen});
   }
   const int cost = PreemptionCost(*cp, d.option);
@@ -381,7 +274,7 @@ uint32_t Execution::Decide(ChoicePoint* cp, uint32_t* quantum) {
     TraceEvent e;
     e.kind = TraceKind::kChoice;
     e.choice = cp->kind;
-    e.thread = chosen.kind == OptionKind::kThread ? static_cast<int>(chosen.arg)
+    e.thread = chosen.kind == OptionKind::kThread  ? static_cast<int>(chosen.arg)
                : chosen.kind == OptionKind::kValue ? static_cast<int>(chosen.arg)
                                                    : -1;
     e.from = cp->at.thread;
@@ -404,70 +297,6 @@ uint32_t Execution::ChooseValue(ChoiceKind kind, uint32_t n) {
   const uint32_t v = Decide(&cp, &quantum);
   HashStep(0xC0000000u | v, n);
   return v;
-}
-
-bool Execution::NextDeadline(int64_t* t) {
-  if (deadlines_ == 0) return false;
-  if (!deadline_cached_) {
-    has_deadline_ = false;
-    for (const auto& th : threads_) {
-      if (th->state == ThreadState::kBlocked && th->deadline_ns >= 0 &&
-          (!has_deadline_ || th->deadline_ns < next_deadline_)) {
-        next_deadline_ = th->deadline_ns;
-        has_deadline_ = true;
-      }
-    }
-    deadline_cached_ = true;
-  }
-  *t = next_deadline_;
-  return has_deadline_;
-}
-
-void Execution::MakeRunnable(SimThread* t, WakeReason why) {
-  Unwait(t);
-  t->wake = why;
-  if (t->deadline_ns >= 0) {
-    deadlines_--;
-    deadline_cached_ = false;
-    t->deadline_ns = -1;
-  }
-  t->state = ThreadState::kRunnable;
-  runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t->id), t->id);
-  if (__builtin_expect(options_.record_trace, 0)) {
-    TraceEvent e;
-    e.kind = TraceKind::kWake;
-    e.thread = t->id;
-    e.timeout = why == WakeReason::kTimeout;
-    RecordEvent(e);
-  }
-}
-
-void Execution::MakeNotRunnable(SimThread* t) {
-  auto it = std::lower_bound(runnable_.begin(), runnable_.end(), t->id);
-  if (it != runnable_.end() && *it == t->id) runnable_.erase(it);
-}
-
-void Execution::AdvanceTimeTo(int64_t t) {
-  if (t > now_ns_) now_ns_ = t;
-  HashStep(0xA0000000u, static_cast<uint64_t>(now_ns_));
-  if (__builtin_expect(options_.record_trace, 0)) {
-    TraceEvent e;
-    e.kind = TraceKind::kTimeJump;
-    e.time_ns = now_ns_;
-    RecordEvent(e);
-  }
-  // Wake, in (deadline, sequence) order, every thread whose deadline has come.
-  std::vector<SimThread*> due;
-  for (auto& th : threads_) {
-    if (th->state == ThreadState::kBlocked && th->deadline_ns >= 0 && th->deadline_ns <= now_ns_) {
-      due.push_back(th.get());
-    }
-  }
-  std::sort(due.begin(), due.end(), [](const SimThread* a, const SimThread* b) {
-    return a->deadline_ns != b->deadline_ns ? a->deadline_ns < b->deadline_ns
-                                            : a->deadline_seq < b->deadline_seq;
-  });
-  for (SimThread* th : due) MakeRunnable(th, WakeReason::kTimeout);
 }
 
 const std::vector<int>& Execution::Candidates() {
@@ -573,160 +402,6 @@ void Execution::SwitchTo(SimThread* next) {
   fast_.cur = &next->hot;
   from->fiber.SwitchTo(&next->fiber, from->state == ThreadState::kFinished);
   // Resumed: whoever switched to us set current_ = us.
-}
-
-WakeReason Execution::Block(std::initializer_list<WaitList*> lists, int64_t deadline_ns,
-                            const char* what, uint32_t obj, core::SrcLoc loc) {
-  return BlockImpl(lists.begin(), lists.size(), deadline_ns, what, obj, loc, false);
-}
-
-WakeReason Execution::BlockOn(const std::vector<WaitList*>& lists, int64_t deadline_ns,
-                              const char* what, uint32_t obj, core::SrcLoc loc,
-                              bool poll_forever) {
-  return BlockImpl(lists.data(), lists.size(), deadline_ns, what, obj, loc, poll_forever);
-}
-
-WakeReason Execution::BlockImpl(WaitList* const* lists, size_t n, int64_t deadline_ns,
-                                const char* what, uint32_t obj, core::SrcLoc loc,
-                                bool poll_forever) {
-  SimThread* t = current_;
-  MakeNotRunnable(t);
-  t->state = ThreadState::kBlocked;
-  t->wake = WakeReason::kNone;
-  t->waiting_on.assign(lists, lists + n);
-  for (size_t i = 0; i < n; i++) lists[i]->push_back(t);
-  t->deadline_ns = deadline_ns;
-  if (deadline_ns >= 0) {
-    deadlines_++;
-    deadline_cached_ = false;
-  }
-  t->deadline_seq = deadline_seq_++;
-  t->blocked_what = what;
-  t->blocked_obj = obj;
-  t->blocked_loc = loc;
-  t->in_poll_forever = poll_forever;
-  t->hot.pending = PendingOp{OpKind::kYield, obj};
-  if (__builtin_expect(options_.record_trace, 0)) {
-    TraceEvent e;
-    e.kind = TraceKind::kBlock;
-    e.thread = t->id;
-    e.what = what;
-    e.obj = obj;
-    e.loc = loc;
-    RecordEvent(e);
-  }
-  Reschedule(/*current_runnable=*/false);
-  t->in_poll_forever = false;
-  return t->wake;
-}
-
-void Execution::Unwait(SimThread* t) {
-  for (WaitList* l : t->waiting_on) {
-    auto it = std::find(l->begin(), l->end(), t);
-    if (it != l->end()) l->erase(it);
-  }
-  t->waiting_on.clear();
-}
-
-void Execution::WakeAll(WaitList* list) {
-  if (list->empty()) return;
-  // Copy out and clear: `list` keeps its capacity for the next waiters.
-  waking_.assign(list->begin(), list->end());
-  list->clear();
-  for (SimThread* t : waking_) {
-    if (t->state == ThreadState::kBlocked) MakeRunnable(t, WakeReason::kSignaled);
-  }
-}
-
-bool Execution::WakeOne(WaitList* list) {
-  waking_.clear();
-  for (SimThread* t : *list) {
-    if (t->state == ThreadState::kBlocked) waking_.push_back(t);
-  }
-  if (waking_.empty()) {
-    list->clear();
-    return false;
-  }
-  SimThread* chosen = waking_.front();
-  if (waking_.size() > 1) {
-    // Which waiter a signal wakes is up to the OS: a recorded choice, FIFO first.
-    options_scratch_.clear();
-    for (SimThread* t : waking_) options_scratch_.push_back(Option::Thread(t->id));
-    ChoicePoint cp;
-    cp.kind = ChoiceKind::kWakeWaiter;
-    cp.n = static_cast<uint32_t>(waking_.size());
-    cp.options = options_scratch_.data();
-    Locate(&cp.at);
-    uint32_t quantum = 0;
-    const uint32_t v = Decide(&cp, &quantum);
-    HashStep(0xC1000000u | v, cp.n);
-    chosen = waking_[v];
-  }
-  MakeRunnable(chosen, WakeReason::kSignaled);  // Unwait removes it from `list` too
-  return true;
-}
-
-std::vector<std::string> Execution::DescribeThreads() const {
-  std::vector<std::string> out;
-  for (const auto& th : threads_) {
-    const char* state = th->state == ThreadState::kRunnable  ? "runnable"
-                        : th->state == ThreadState::kBlocked ? "blocked"
-                                                             : "finished";
-    std::string line = absl::StrFormat("thread %d (%s) %s", th->id, th->name, state);
-    if (th->state == ThreadState::kBlocked) {
-      absl::StrAppendFormat(&line, " in %s (object #%d) at %s", th->blocked_what,
-                            th->blocked_obj, Where(th->blocked_loc));
-      if (th->deadline_ns >= 0) {
-        absl::StrAppendFormat(&line, ", until %.3f ms", (th->deadline_ns - kStartNs) / 1e6);
-      }
-    }
-    out.push_back(line);
-  }
-  return out;
-}
-
-void Execution::Stuck() {
-  std::vector<std::string> waits;
-  std::vector<std::string> where;
-  std::vector<std::string> sleepers;  // asleep in poll without a timeout
-  bool sleeping_poller = false;
-  for (auto& th : threads_) {
-    if (th->state != ThreadState::kBlocked) continue;
-    sleeping_poller |= th->in_poll_forever;
-    if (th->in_poll_forever) sleepers.push_back(th->name);
-    const char* what = th->blocked_what ? th->blocked_what : "?";
-    waits.push_back(absl::StrFormat("thread %d (%s) waits in %s (object #%d) at %s", th->id,
-                                    th->name, what, th->blocked_obj, Where(th->blocked_loc)));
-    where.push_back(absl::StrCat(th->name, " in ", what, " at ", Where(th->blocked_loc)));
-  }
-  std::string pending;
-  if (sleeping_poller && pending_) {
-    inspecting_++;
-    fast_.fast_ok = false;
-    pending = pending_();
-    inspecting_--;
-  }
-  if (!pending.empty()) {
-    std::string message =
-        absl::StrCat("lost wakeup: a thread sleeps in poll with no timeout while ", pending);
-    waits.insert(waits.begin(), absl::StrCat("pending: ", pending));
-    // Its identity: who sleeps, and what is pending (not where the others wait).
-    Fail(FailureKind::kLostWakeup, std::move(message), std::move(waits),
-         absl::StrCat(absl::StrJoin(sleepers, ", "), " asleep in poll while ", pending));
-  }
-  std::string message =
-      absl::StrFormat("deadlock: no thread can run and no deadline is pending (%d blocked)",
-                      static_cast<int>(waits.size()));
-  Fail(FailureKind::kDeadlock, std::move(message), std::move(waits), absl::StrJoin(where, "; "));
-}
-
-void Execution::Join(int id, core::SrcLoc loc) {
-  SimThread* target = threads_[id].get();
-  Point(OpKind::kJoin, 0, loc);
-  while (target->state != ThreadState::kFinished) {
-    Block({&target->joiners}, -1, "join", 0, loc);
-  }
-  if (races_ != nullptr) races_->OnJoin(current_->id, id);
 }
 
 }  // namespace aiosim::sim

@@ -65,12 +65,12 @@ class Strategy;
 
 enum class FailureKind {
   kNone,
-  kAssertion,       // AIOSIM_ASSERT, a scenario's check, or an uncaught exception
-  kDeadlock,        // nothing can run, nothing pending, no thread sleeps in poll
-  kLostWakeup,      // nothing can run, a thread sleeps in poll, work is pending
-  kStepBound,       // more scheduling points than allowed (livelock)
-  kDataRace,        // conflicting accesses to a Shared/Atomic without happens-before
-  kUseAfterFree,    // an access to (or free of) memory already freed
+  kAssertion,     // AIOSIM_ASSERT, a scenario's check, or an uncaught exception
+  kDeadlock,      // nothing can run, nothing pending, no thread sleeps in poll
+  kLostWakeup,    // nothing can run, a thread sleeps in poll, work is pending
+  kStepBound,     // more scheduling points than allowed (livelock)
+  kDataRace,      // conflicting accesses to a Shared/Atomic without happens-before
+  kUseAfterFree,  // an access to (or free of) memory already freed
   kDoubleFree,
   kLeak,            // tracked objects still allocated when every thread finished
   kReplayDiverged,  // a recorded schedule no longer fits the program
@@ -159,7 +159,7 @@ struct ExecResult {
   std::vector<ChoiceRecord> choices;
   // The choices that differ from DefaultChoice, if record_deviations or record_trace.
   std::vector<Deviation> deviations;
-  std::vector<TraceEvent> trace;      // if record_trace
+  std::vector<TraceEvent> trace;        // if record_trace
   std::vector<Checkpoint> checkpoints;  // if record_trace
   std::vector<std::string> thread_names;
   size_t peak_heap_bytes = 0;
@@ -200,6 +200,9 @@ class SimThread {
 // tried). Registered once per process (e.g. by a property-test library).
 using ExceptionDescriber = std::string (*)(std::exception_ptr);
 void AddExceptionDescriber(ExceptionDescriber describer);
+// The message for an exception: the first describer's, else what() for a
+// std::exception, else a generic line.
+std::string DescribeException(std::exception_ptr e);
 
 class Execution {
  public:
@@ -218,8 +221,9 @@ class Execution {
   ExecResult Run(const std::function<void()>& body,
                  const std::function<std::string()>& pending = nullptr);
 
-  // ---- for the simulated primitives and platform ---------------------------------------
-  // REQUIRES (all below): called from a simulated thread of this execution.
+  // ---- for the simulated primitives and platform
+  // --------------------------------------- REQUIRES (all below): called from a simulated
+  // thread of this execution.
   SimThread* current() const { return current_; }
   uint64_t serial() const { return serial_; }
   int64_t NowNs() const { return now_ns_; }
@@ -290,7 +294,8 @@ class Execution {
   void SlowPoint(OpKind kind, uint32_t obj, core::SrcLoc loc);
   [[noreturn]] void TouchDead(ObjMeta* meta, OpKind kind, core::SrcLoc loc);
   WakeReason BlockImpl(WaitList* const* lists, size_t n, int64_t deadline_ns,
-                       const char* what, uint32_t obj, core::SrcLoc loc, bool poll_forever);
+                       const char* what, uint32_t obj, core::SrcLoc loc,
+                       bool poll_forever);
   // The only ways a thread's runnability changes: they keep invariants 1 and 2.
   void MakeRunnable(SimThread* t, WakeReason why);
   void MakeNotRunnable(SimThread* t);
@@ -343,7 +348,7 @@ class Execution {
   uint64_t trace_ops_ = 0;
   // Runnable thread ids, sorted (invariant 1).
   std::vector<int> runnable_;
-  int deadlines_ = 0;             // invariant 2
+  int deadlines_ = 0;  // invariant 2
   bool deadline_cached_ = false;
   bool has_deadline_ = false;
   int64_t next_deadline_ = 0;

@@ -51,12 +51,14 @@ double WallSeconds() {
 
 void SimContext::Check(bool ok, std::string_view what, core::SrcLoc loc) {
   if (ok) return;
-  execution_->Fail(FailureKind::kAssertion,
-                   absl::StrCat("check failed: ", std::string(what), " at ", Execution::Where(loc)),
-                   {}, Execution::Where(loc));
+  execution_->Fail(
+      FailureKind::kAssertion,
+      absl::StrCat("check failed: ", std::string(what), " at ", Execution::Where(loc)),
+      {}, Execution::Where(loc));
 }
 
-ExecResult RunExecution(const Body& body, const ExecOptions& options, Strategy* strategy) {
+ExecResult RunExecution(const Body& body, const ExecOptions& options,
+                        Strategy* strategy) {
   Execution ex(options, strategy, &Stacks(), ++t_serial);
   SimPlatform platform;
   SimContext ctx(&platform, &ex);
@@ -74,11 +76,12 @@ uint64_t MeasurePctSteps(const Body& body, const ExecOptions& options) {
 }
 
 absl::StatusOr<std::unique_ptr<Strategy>> MakeStrategy(const RunConfig& c) {
-  if (c.strategy == "random") return std::unique_ptr<Strategy>(new RandomStrategy(c.seed));
+  if (c.strategy == "random")
+    return std::unique_ptr<Strategy>(new RandomStrategy(c.seed));
   if (c.strategy == "pct") {
     if (c.pct_depth < 1 || static_cast<uint64_t>(c.pct_depth) > kPctDepthMax) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("pct depth %d is out of range (1..%d)", c.pct_depth, kPctDepthMax));
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "pct depth %d is out of range (1..%d)", c.pct_depth, kPctDepthMax));
     }
     return std::unique_ptr<Strategy>(new PctStrategy(c.seed, c.pct_depth, c.pct_steps));
   }
@@ -99,7 +102,8 @@ Report Explore(const Body& body, const RunConfig& config) {
   // PCT needs k, the number of steps: measure it once, and record it in the tokens
   // so that replaying "execution N" rebuilds the same strategy.
   RunConfig c = config;
-  if (c.strategy == "pct" && c.pct_steps == 0) c.pct_steps = MeasurePctSteps(body, c.exec);
+  if (c.strategy == "pct" && c.pct_steps == 0)
+    c.pct_steps = MeasurePctSteps(body, c.exec);
   absl::StatusOr<std::unique_ptr<Strategy>> made = MakeStrategy(c);
   if (!made.ok()) {
     report.figures.description = std::string(made.status().message());
@@ -120,8 +124,9 @@ Report Explore(const Body& body, const RunConfig& config) {
     report.executions = i + 1;
     report.last_trace_hash = r.trace_hash;
     for (const auto& [id, count] : r.suppressed_races) {
-      auto it = std::lower_bound(report.suppressed_races.begin(), report.suppressed_races.end(),
-                                 id, [](const auto& e, const std::string& k) { return e.first < k; });
+      auto it = std::lower_bound(
+          report.suppressed_races.begin(), report.suppressed_races.end(), id,
+          [](const auto& e, const std::string& k) { return e.first < k; });
       if (it == report.suppressed_races.end() || it->first != id) {
         it = report.suppressed_races.insert(it, {id, 0});
       }
@@ -184,7 +189,8 @@ std::vector<uint64_t> DeterminismCheck(const Body& body, const ExecOptions& opti
       }
       same = r[0].trace_hash == r[1].trace_hash && r[0].steps == r[1].steps &&
              r[0].choices.size() == r[1].choices.size() &&
-             r[0].failure.kind == r[1].failure.kind && r[0].failure.where == r[1].failure.where;
+             r[0].failure.kind == r[1].failure.kind &&
+             r[0].failure.where == r[1].failure.where;
       for (size_t k = 0; same && k < r[0].choices.size(); k++) {
         same = r[0].choices[k].option == r[1].choices[k].option &&
                r[0].choices[k].quantum == r[1].choices[k].quantum;

@@ -105,7 +105,8 @@ Stack StackPool::Get() {
     return s;
   }
   const size_t total = stack_size_ + PageSize();
-  void* mem = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* mem =
+      mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) {
     std::fprintf(stderr, "aiosim: cannot map a %zu-byte fiber stack\n", total);
     std::abort();

@@ -16,8 +16,8 @@
 namespace aiosim::sim {
 
 struct Stack {
-  void* base = nullptr;   // lowest usable address (above the guard page)
-  size_t size = 0;        // usable bytes
+  void* base = nullptr;  // lowest usable address (above the guard page)
+  size_t size = 0;       // usable bytes
 };
 
 // Stacks are reused across executions; only a pool's destructor unmaps them.

@@ -15,7 +15,9 @@ std::string FormatSchedule(const ExecResult& r) {
     return t >= 0 && t < static_cast<int>(r.thread_names.size()) ? r.thread_names[t]
                                                                  : std::string("?");
   };
-  auto indent = [](int t) { return std::string(static_cast<size_t>(2 * (t < 0 ? 0 : t) % 24), ' '); };
+  auto indent = [](int t) {
+    return std::string(static_cast<size_t>(2 * (t < 0 ? 0 : t) % 24), ' ');
+  };
   for (size_t i = 0; i < r.trace.size(); i++) {
     const TraceEvent& e = r.trace[i];
     if (r.trace.size() > kMaxLines && i == kMaxLines / 4) {
@@ -43,34 +45,39 @@ std::string FormatSchedule(const ExecResult& r) {
             absl::StrAppendFormat(
                 &out, "  >> preemption: thread %d (%s) could go on; %s\n", e.from,
                 name(e.from),
-                e.thread >= 0 ? absl::StrFormat("thread %d (%s) runs", e.thread, name(e.thread))
-                              : std::string("virtual time jumps first"));
+                e.thread >= 0
+                    ? absl::StrFormat("thread %d (%s) runs", e.thread, name(e.thread))
+                    : std::string("virtual time jumps first"));
           }
         } else if (e.choice == ChoiceKind::kWakeWaiter) {
           absl::StrAppendFormat(&out, "  >> the signal wakes thread %d (%s)\n", e.thread,
                                 name(e.thread));
         } else if (e.thread == 1) {
-          absl::StrAppendFormat(&out, "  >> %s\n", e.choice == ChoiceKind::kEintr
-                                                       ? "the poll fails with EINTR"
-                                                       : "the wait wakes spuriously");
+          absl::StrAppendFormat(&out, "  >> %s\n",
+                                e.choice == ChoiceKind::kEintr
+                                    ? "the poll fails with EINTR"
+                                    : "the wait wakes spuriously");
         }
         break;
       case TraceKind::kBlock:
-        absl::StrAppendFormat(&out, "  %s        blocks in %s%s at %s\n", indent(e.thread),
-                              e.what ? e.what : "?", e.obj ? absl::StrCat(" #", e.obj) : "",
+        absl::StrAppendFormat(&out, "  %s        blocks in %s%s at %s\n",
+                              indent(e.thread), e.what ? e.what : "?",
+                              e.obj ? absl::StrCat(" #", e.obj) : "",
                               Execution::Where(e.loc));
         break;
       case TraceKind::kWake:
-        absl::StrAppendFormat(&out, "  %s        thread %d (%s) wakes%s\n", indent(e.thread),
-                              e.thread, name(e.thread), e.timeout ? " (timeout)" : "");
+        absl::StrAppendFormat(&out, "  %s        thread %d (%s) wakes%s\n",
+                              indent(e.thread), e.thread, name(e.thread),
+                              e.timeout ? " (timeout)" : "");
         break;
       case TraceKind::kTimeJump:
         absl::StrAppendFormat(&out, "  == virtual time jumps to %.3f ms\n",
                               (e.time_ns - Execution::kStartNs) / 1e6);
         break;
       case TraceKind::kForcedSwitch:
-        absl::StrAppendFormat(&out, "  >> fairness: thread %d (%s) ran too long; switched away\n",
-                              e.thread, name(e.thread));
+        absl::StrAppendFormat(
+            &out, "  >> fairness: thread %d (%s) ran too long; switched away\n", e.thread,
+            name(e.thread));
         break;
     }
   }

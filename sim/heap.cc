@@ -12,12 +12,14 @@
 namespace aiosim::sim {
 
 std::string TypeFromPrettyFunction(const char* pretty) {
-  // GCC: "... [with T = aiosim::core::QEMUBH; ...]"; clang: "... [T = aiosim::core::QEMUBH]"
+  // GCC: "... [with T = aiosim::core::QEMUBH; ...]"; clang: "... [T =
+  // aiosim::core::QEMUBH]"
   std::string s(pretty);
   size_t at = s.find("T = ");
   if (at == std::string::npos) return s;
   size_t end = s.find_first_of(";]", at);
-  std::string type = s.substr(at + 4, end == std::string::npos ? std::string::npos : end - at - 4);
+  std::string type =
+      s.substr(at + 4, end == std::string::npos ? std::string::npos : end - at - 4);
   const std::string ns = "aiosim::core::";
   if (type.rfind(ns, 0) == 0) type = type.substr(ns.size());
   return type;
@@ -29,8 +31,9 @@ void* HeapTracker::Alloc(size_t size, const char* type, core::SrcLoc loc) {
   void* p = std::aligned_alloc(alignof(std::max_align_t),
                                (size + alignof(std::max_align_t) - 1) /
                                    alignof(std::max_align_t) * alignof(std::max_align_t));
-  blocks_.insert_or_assign(reinterpret_cast<uintptr_t>(p),
-                           Block{size, next_seq_++, TypeFromPrettyFunction(type), loc, loc, false});
+  blocks_.insert_or_assign(
+      reinterpret_cast<uintptr_t>(p),
+      Block{size, next_seq_++, TypeFromPrettyFunction(type), loc, loc, false});
   live_bytes_ += size;
   if (live_bytes_ > peak_bytes_) peak_bytes_ = live_bytes_;
   return p;
@@ -63,7 +66,8 @@ std::string HeapTracker::Free(void* p, core::SrcLoc loc) {
   b.freed = true;
   b.free_loc = loc;
   live_bytes_ -= b.size;
-  std::memset(p, 0xdd, b.size);  // poison: a dead liveness word for every primitive inside
+  std::memset(p, 0xdd,
+              b.size);  // poison: a dead liveness word for every primitive inside
   return "";
 }
 
@@ -82,7 +86,8 @@ std::vector<std::string> HeapTracker::LiveBlocks() const {
     if (!b.freed) live.push_back(&b);
   }
   // Report in allocation order, never address order.
-  std::sort(live.begin(), live.end(), [](const Block* x, const Block* y) { return x->seq < y->seq; });
+  std::sort(live.begin(), live.end(),
+            [](const Block* x, const Block* y) { return x->seq < y->seq; });
   std::vector<std::string> out;
   for (const Block* b : live) out.push_back("leaked: " + Describe(*b));
   return out;

@@ -54,7 +54,8 @@ class HeapTracker {
   };
   std::string Describe(const Block& b) const;
 
-  std::map<uintptr_t, Block> blocks_;  // by address: lookups only, never iterated for decisions
+  std::map<uintptr_t, Block>
+      blocks_;  // by address: lookups only, never iterated for decisions
   uint64_t next_seq_ = 1;
   size_t live_bytes_ = 0;
   size_t peak_bytes_ = 0;

@@ -10,8 +10,8 @@
 
 namespace aiosim::sim {
 
-inline constexpr uint64_t kPreemptionsMax = 64;          // dfs --preemptions
-inline constexpr uint64_t kPctDepthMax = 64;             // pct --pct-depth
+inline constexpr uint64_t kPreemptionsMax = 64;  // dfs --preemptions
+inline constexpr uint64_t kPctDepthMax = 64;     // pct --pct-depth
 inline constexpr uint64_t kPctStepsMax = uint64_t{1} << 40;
 inline constexpr uint64_t kMaxStepsMax = uint64_t{1} << 40;  // --max-steps
 inline constexpr uint64_t kTimeAdvancesMax = std::numeric_limits<int>::max();

@@ -46,10 +46,10 @@ ExecResult DeltaDebug(const Body& body, const RunConfig& c, const Failure& targe
     for (size_t start = 0; start < best.deviations.size() && !Stopped(c, *runs);) {
       std::vector<Deviation> candidate(best.deviations.begin(),
                                        best.deviations.begin() + start);
-      candidate.insert(candidate.end(),
-                       best.deviations.begin() +
-                           std::min(best.deviations.size(), start + chunk),
-                       best.deviations.end());
+      candidate.insert(
+          candidate.end(),
+          best.deviations.begin() + std::min(best.deviations.size(), start + chunk),
+          best.deviations.end());
       ++*runs;
       ExecResult r = RunDeviations(body, c.exec, candidate);
       if (SameFailure(r.failure, target) && Better(r, best)) {
@@ -70,7 +70,8 @@ ExecResult DeltaDebug(const Body& body, const RunConfig& c, const Failure& targe
 
 }  // namespace
 
-ExecResult WithTrace(const Body& body, const ExecOptions& options, const ExecResult& result) {
+ExecResult WithTrace(const Body& body, const ExecOptions& options,
+                     const ExecResult& result) {
   ExecOptions o = options;
   o.record_trace = true;
   ExecResult r = result.deviations.empty() && !result.choices.empty()

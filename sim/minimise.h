@@ -24,7 +24,8 @@ ExecResult Minimise(const Body& body, const RunConfig& config, const ExecResult&
 
 // Re-runs the schedule of `result` (its deviations) with the trace recorded. Returns
 // the traced run if it fails the same way, else `result` unchanged.
-ExecResult WithTrace(const Body& body, const ExecOptions& options, const ExecResult& result);
+ExecResult WithTrace(const Body& body, const ExecOptions& options,
+                     const ExecResult& result);
 
 }  // namespace aiosim::sim
 

@@ -36,11 +36,13 @@ absl::StatusOr<KnownRaces> KnownRaces::Parse(std::string_view text) {
       std::string_view rest = Trim(line.substr(1));
       const size_t colon = rest.find(':');
       // "# T3: description" starts a group: an id of a letter and digits.
-      if (colon != std::string_view::npos && colon >= 2 && colon <= 4 &&
-          rest[0] >= 'A' && rest[0] <= 'Z' &&
-          rest.substr(1, colon - 1).find_first_not_of("0123456789") == std::string_view::npos) {
-        out.groups_.push_back(
-            Group{std::string(rest.substr(0, colon)), std::string(Trim(rest.substr(colon + 1))), {}});
+      if (colon != std::string_view::npos && colon >= 2 && colon <= 4 && rest[0] >= 'A' &&
+          rest[0] <= 'Z' &&
+          rest.substr(1, colon - 1).find_first_not_of("0123456789") ==
+              std::string_view::npos) {
+        out.groups_.push_back(Group{std::string(rest.substr(0, colon)),
+                                    std::string(Trim(rest.substr(colon + 1))),
+                                    {}});
       } else if (!out.groups_.empty() && out.groups_.back().pairs.empty()) {
         // A description that goes on over several comment lines.
         out.groups_.back().description += " " + std::string(rest);
@@ -49,8 +51,8 @@ absl::StatusOr<KnownRaces> KnownRaces::Parse(std::string_view text) {
     }
     const size_t bar = line.find('|');
     if (bar == std::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("known races, line ", line_no, ": expected 'function | function'"));
+      return absl::InvalidArgumentError(absl::StrCat("known races, line ", line_no,
+                                                     ": expected 'function | function'"));
     }
     if (out.groups_.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -62,7 +64,8 @@ absl::StatusOr<KnownRaces> KnownRaces::Parse(std::string_view text) {
   return out;
 }
 
-const KnownRaces::Group* KnownRaces::Match(std::string_view f1, std::string_view f2) const {
+const KnownRaces::Group* KnownRaces::Match(std::string_view f1,
+                                           std::string_view f2) const {
   for (const Group& g : groups_) {
     for (const auto& [a, b] : g.pairs) {
       if ((a == f1 && b == f2) || (a == f2 && b == f1)) return &g;
@@ -136,7 +139,8 @@ void RecordIn(History* history, const RaceDetector::Access& now, const Before& b
   auto covered = [&](const RaceDetector::Access& e) {
     return before(e) && (!now.atomic || e.atomic);
   };
-  history->erase(std::remove_if(history->begin(), history->end(), covered), history->end());
+  history->erase(std::remove_if(history->begin(), history->end(), covered),
+                 history->end());
   for (RaceDetector::Access& e : *history) {
     if (e.tid == now.tid && e.atomic == now.atomic) {  // not covered: keep the newest
       e = now;

@@ -73,8 +73,9 @@ class VectorClock {
 class KnownRaces {
  public:
   struct Group {
-    std::string id;           // "T3"
-    std::string description;  // "ctx->notify_me read plainly in aio_notify (R12's pattern)."
+    std::string id;  // "T3"
+    std::string
+        description;  // "ctx->notify_me read plainly in aio_notify (R12's pattern)."
     std::vector<std::pair<std::string, std::string>> pairs;
   };
   // Errors: a pair line before any group, or a line that is neither.
@@ -114,8 +115,8 @@ class RaceDetector {
   void OnJoin(int parent, int child);
   // A memory access; returns true and fills *race if it races with an earlier one.
   // REQUIRES: `meta` is a Shared/Atomic location (not a synchronisation object).
-  bool OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder order, core::SrcLoc loc,
-                Race* race);
+  bool OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder order,
+                core::SrcLoc loc, Race* race);
   // The location is destroyed by `tid` (a plain write of kind kFree). Returns true and
   // fills *race if that races with an earlier access.
   bool OnDestroy(ObjMeta* meta, int tid, core::SrcLoc loc, Race* race);

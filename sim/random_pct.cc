@@ -17,7 +17,8 @@ uint32_t ThreadOptions(const ChoicePoint& p) {
   return p.n - (p.options[p.n - 1].kind == OptionKind::kAdvanceTime ? 1 : 0);
 }
 bool CanAdvance(const ChoicePoint& p) {
-  return p.kind == ChoiceKind::kSchedule && p.options[p.n - 1].kind == OptionKind::kAdvanceTime;
+  return p.kind == ChoiceKind::kSchedule &&
+         p.options[p.n - 1].kind == OptionKind::kAdvanceTime;
 }
 
 Rng ExecutionRng(uint64_t seed, uint64_t index) {
@@ -27,7 +28,8 @@ Rng ExecutionRng(uint64_t seed, uint64_t index) {
 
 }  // namespace
 
-// ---- random ----------------------------------------------------------------------------
+// ---- random
+// ----------------------------------------------------------------------------
 
 bool RandomStrategy::BeginExecution(uint64_t index) {
   rng_ = ExecutionRng(seed_, index);
@@ -59,10 +61,11 @@ Decision RandomStrategy::Choose(const ChoicePoint& p) {
 static_assert(2 * 64 <= kQuantumMax, "random quanta fit in a decision");
 
 std::string RandomStrategy::Describe() const {
-  return absl::StrFormat("random walk, seed %d; execution i is seeded SplitMix64(seed ^ "
-                         "i*golden) and chooses a thread every q points, q uniform with mean "
-                         "{1,4,16,64}[i%%4]",
-                         seed_);
+  return absl::StrFormat(
+      "random walk, seed %d; execution i is seeded SplitMix64(seed ^ "
+      "i*golden) and chooses a thread every q points, q uniform with mean "
+      "{1,4,16,64}[i%%4]",
+      seed_);
 }
 
 Strategy::Reproducer RandomStrategy::ReproduceCurrent(uint64_t index) const {
@@ -71,10 +74,14 @@ Strategy::Reproducer RandomStrategy::ReproduceCurrent(uint64_t index) const {
   return r;
 }
 
-// ---- PCT -------------------------------------------------------------------------------
+// ---- PCT
+// -------------------------------------------------------------------------------
 
 PctStrategy::PctStrategy(uint64_t seed, int depth, uint64_t steps)
-    : seed_(seed), depth_(std::max(depth, 1)), k_(std::max<uint64_t>(steps, 1)), rng_(seed) {}
+    : seed_(seed),
+      depth_(std::max(depth, 1)),
+      k_(std::max<uint64_t>(steps, 1)),
+      rng_(seed) {}
 
 bool PctStrategy::BeginExecution(uint64_t index) {
   rng_ = ExecutionRng(seed_, index);
@@ -126,7 +133,8 @@ Decision PctStrategy::Choose(const ChoicePoint& p) {
 
 uint64_t PctStrategy::CountSteps(const ExecResult& result) {
   uint64_t k = 0;
-  for (const ChoiceRecord& c : result.choices) k += c.kind == ChoiceKind::kSchedule && c.had_current;
+  for (const ChoiceRecord& c : result.choices)
+    k += c.kind == ChoiceKind::kSchedule && c.had_current;
   return k;
 }
 
@@ -135,16 +143,17 @@ void PctStrategy::EndExecution(const ExecResult& result) {
 }
 
 std::string PctStrategy::ProbabilityBound() const {
-  const double bound =
-      1.0 / (static_cast<double>(max_threads_) * std::pow(static_cast<double>(k_), depth_ - 1));
+  const double bound = 1.0 / (static_cast<double>(max_threads_) *
+                              std::pow(static_cast<double>(k_), depth_ - 1));
   return absl::StrFormat("1/(%d*%d^%d) = %.3g", max_threads_, static_cast<int64_t>(k_),
                          depth_ - 1, bound);
 }
 
 std::string PctStrategy::Describe() const {
-  return absl::StrFormat("PCT, seed %d, depth d=%d, k=%d steps; per-execution probability "
-                         "of a depth-%d bug >= %s",
-                         seed_, depth_, static_cast<int64_t>(k_), depth_, ProbabilityBound());
+  return absl::StrFormat(
+      "PCT, seed %d, depth d=%d, k=%d steps; per-execution probability "
+      "of a depth-%d bug >= %s",
+      seed_, depth_, static_cast<int64_t>(k_), depth_, ProbabilityBound());
 }
 
 StrategyFigures PctStrategy::Figures() const {
@@ -156,7 +165,8 @@ StrategyFigures PctStrategy::Figures() const {
 
 Strategy::Reproducer PctStrategy::ReproduceCurrent(uint64_t index) const {
   Reproducer r;
-  r.options = {{"execution", absl::StrCat(index)}, {"pct-steps", absl::StrCat(k_at_begin_)}};
+  r.options = {{"execution", absl::StrCat(index)},
+               {"pct-steps", absl::StrCat(k_at_begin_)}};
   return r;
 }
 

@@ -44,8 +44,9 @@ std::map<std::string, std::string> BaseOptions(const RunConfig& c) {
     o["fairness-steps"] = absl::StrCat(c.exec.fairness_steps);
   }
   if (c.strategy == "dfs") {
-    o["preemptions"] =
-        c.preemptions == kUnboundedPreemptions ? "unbounded" : absl::StrCat(c.preemptions);
+    o["preemptions"] = c.preemptions == kUnboundedPreemptions
+                           ? "unbounded"
+                           : absl::StrCat(c.preemptions);
   }
   if (c.strategy == "pct") {
     o["pct-depth"] = absl::StrCat(c.pct_depth);
@@ -54,7 +55,8 @@ std::map<std::string, std::string> BaseOptions(const RunConfig& c) {
   return o;
 }
 
-TokenData Skeleton(const RunConfig& c, const std::map<std::string, std::string>& options) {
+TokenData Skeleton(const RunConfig& c,
+                   const std::map<std::string, std::string>& options) {
   TokenData t;
   t.scenario = c.scenario;
   t.generation = c.generation;
@@ -135,19 +137,22 @@ std::string Localise(const TokenData& t, const ExecResult& r) {
     const uint64_t j = c.step / kCheckpointSteps;
     if (j == 0 || j > r.checkpoints.size()) {
       return absl::StrFormat(
-          "checkpoints: the steps up to %d match the recording; the replay ended at step %d, "
+          "checkpoints: the steps up to %d match the recording; the replay ended at step "
+          "%d, "
           "the recording went on to step %d at least",
           good, r.steps, c.step);
     }
     if (r.checkpoints[j - 1].fingerprint != c.fingerprint) {
       return absl::StrFormat(
-          "checkpoints: the replay matches the recording up to step %d and differs by step %d",
+          "checkpoints: the replay matches the recording up to step %d and differs by "
+          "step %d",
           good, c.step);
     }
     good = c.step;
   }
   return absl::StrFormat("checkpoints: the replay matches the recording up to step %d%s",
-                         good, t.checkpoints.empty() ? " (the token has no checkpoints)" : "");
+                         good,
+                         t.checkpoints.empty() ? " (the token has no checkpoints)" : "");
 }
 
 void Diverge(ReplayResult* out, const TokenData& t, std::string message) {
@@ -237,8 +242,8 @@ absl::Status ApplyTokenOptions(const TokenData& t, RunConfig* c) {
     }
   }
   if (c->strategy != "random" && c->strategy != "pct" && c->strategy != "dfs") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("token: unknown strategy '", c->strategy, "' (expected random, pct, dfs)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "token: unknown strategy '", c->strategy, "' (expected random, pct, dfs)"));
   }
   return absl::OkStatus();
 }
@@ -261,33 +266,39 @@ absl::StatusOr<ReplayResult> ReplayToken(
     uint64_t index = 0;
     (void)absl::SimpleAtoi(OptionOf(t, "execution"), &index);
     if (c.strategy == "dfs" && index > kDfsReplayIndexMax) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "token: execution %d of a dfs search would be replayed by running the search up "
-          "to it; at most %d is accepted",
-          index, kDfsReplayIndexMax));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("token: execution %d of a dfs search would be replayed by "
+                          "running the search up "
+                          "to it; at most %d is accepted",
+                          index, kDfsReplayIndexMax));
     }
-    if (c.strategy == "pct" && c.pct_steps == 0) c.pct_steps = MeasurePctSteps(body, c.exec);
+    if (c.strategy == "pct" && c.pct_steps == 0)
+      c.pct_steps = MeasurePctSteps(body, c.exec);
     absl::StatusOr<std::unique_ptr<Strategy>> strategy = MakeStrategy(c);
-    if (!strategy.ok()) return absl::InvalidArgumentError(absl::StrCat("token: ", strategy.status().message()));
+    if (!strategy.ok())
+      return absl::InvalidArgumentError(
+          absl::StrCat("token: ", strategy.status().message()));
     ExecOptions traced = c.exec;
     traced.record_trace = true;
     if (c.strategy != "dfs") {
       (*strategy)->BeginExecution(index);
       out.result = RunExecution(body, traced, strategy->get());
-      out.notes.push_back(absl::StrFormat("regenerated execution %d of the %s strategy directly",
-                                          index, c.strategy));
+      out.notes.push_back(absl::StrFormat(
+          "regenerated execution %d of the %s strategy directly", index, c.strategy));
       return out;
     }
     for (uint64_t i = 0; i <= index; i++) {
       if (!(*strategy)->BeginExecution(i)) {
         return absl::InvalidArgumentError(absl::StrFormat(
-            "token: the dfs search has no execution %d (it finished after %d)", index, i));
+            "token: the dfs search has no execution %d (it finished after %d)", index,
+            i));
       }
       out.result = RunExecution(body, i == index ? traced : c.exec, strategy->get());
       (*strategy)->EndExecution(out.result);
       if (progress && (i % 1024 == 0 || i == index)) progress(i + 1, index + 1);
     }
-    out.notes.push_back(absl::StrFormat("re-ran the dfs search up to execution %d", index));
+    out.notes.push_back(
+        absl::StrFormat("re-ran the dfs search up to execution %d", index));
     return out;
   }
 
@@ -312,17 +323,19 @@ absl::StatusOr<ReplayResult> ReplayToken(
   const std::string got_hash = absl::StrFormat("%016x", r.trace_hash);
   const std::string got_failure = FailureExpectation(r.failure);
   if (!expect_failure.empty() && expect_failure != got_failure) {
-    Diverge(&out, t,
-            absl::StrFormat("replay diverged: the recorded execution ended with %s, this one "
-                            "with %s",
-                            expect_failure, got_failure));
+    Diverge(
+        &out, t,
+        absl::StrFormat("replay diverged: the recorded execution ended with %s, this one "
+                        "with %s",
+                        expect_failure, got_failure));
   } else if (!expect_hash.empty() && expect_hash != got_hash) {
     Diverge(&out, t,
             absl::StrFormat("replay diverged: the schedule fits, but the trace differs "
                             "(trace hash %s, recorded %s): the program changed",
                             got_hash, expect_hash));
   } else if (expect_hash.empty()) {
-    out.notes.push_back("the token records no expectations: the replay cannot be checked");
+    out.notes.push_back(
+        "the token records no expectations: the replay cannot be checked");
   }
   return out;
 }

@@ -22,9 +22,30 @@ extern thread_local Execution* tls_execution;
 
 // What a scheduling point is about to do (for traces, DPOR independence, reports).
 enum class OpKind : uint8_t {
-  kLoad, kStore, kRmw, kPlainLoad, kPlainStore, kFence,
-  kLock, kUnlock, kSemPost, kSemWait, kCondWait, kCondSignal, kEventSet, kEventReset,
-  kEventWait, kSpawn, kJoin, kExit, kPoll, kFdSet, kFdClear, kSleep, kYield, kFree,
+  kLoad,
+  kStore,
+  kRmw,
+  kPlainLoad,
+  kPlainStore,
+  kFence,
+  kLock,
+  kUnlock,
+  kSemPost,
+  kSemWait,
+  kCondWait,
+  kCondSignal,
+  kEventSet,
+  kEventReset,
+  kEventWait,
+  kSpawn,
+  kJoin,
+  kExit,
+  kPoll,
+  kFdSet,
+  kFdClear,
+  kSleep,
+  kYield,
+  kFree,
 };
 const char* OpKindName(OpKind kind);
 
@@ -90,9 +111,9 @@ struct FastState {
     steps++;
     cur->pending = PendingOp{kind, obj};
     cur->points++;
-    trace_hash = HashWords(trace_hash,
-                           (static_cast<uint64_t>(cur->id) << 32) | static_cast<uint64_t>(kind),
-                           obj);
+    trace_hash = HashWords(
+        trace_hash, (static_cast<uint64_t>(cur->id) << 32) | static_cast<uint64_t>(kind),
+        obj);
   }
   // Whether the current thread may pass this point without a choice.
   bool InQuantum() const { return quantum_left > 0 && run_length < fairness_steps; }

@@ -27,7 +27,8 @@ int64_t SimClock::NowNs(core::QEMUClockType type) {
   return type == core::QEMU_CLOCK_HOST ? kHostEpochNs + now : now;
 }
 
-// ---- fds -------------------------------------------------------------------------------
+// ---- fds
+// -------------------------------------------------------------------------------
 
 int16_t SimFd::Revents(int16_t events) const {
   if (closed) return core::G_IO_NVAL;
@@ -140,7 +141,8 @@ int SimPoller::Poll(core::PollFd* fds, size_t nfds, int64_t timeout_ns) {
     }
     if (ready > 0) return ready;
     if (timeout_ns == 0 || (deadline >= 0 && ex->NowNs() >= deadline)) return 0;
-    if (ex->options().inject_eintr && ex->ChooseValue(ChoiceKind::kEintr, 2) == 1) return -EINTR;
+    if (ex->options().inject_eintr && ex->ChooseValue(ChoiceKind::kEintr, 2) == 1)
+      return -EINTR;
     lists.clear();
     for (size_t i = 0; i < nfds; i++) {
       if (SimFd* f = Find(fds[i].fd)) lists.push_back(&f->pollers);
@@ -149,7 +151,8 @@ int SimPoller::Poll(core::PollFd* fds, size_t nfds, int64_t timeout_ns) {
   }
 }
 
-// ---- threads ---------------------------------------------------------------------------
+// ---- threads
+// ---------------------------------------------------------------------------
 
 core::ThreadId SimThreads::Spawn(std::string name, std::function<void()> fn, int mode) {
   Execution* ex = Exec("Threads::Spawn");
@@ -167,6 +170,8 @@ void SimThreads::Join(core::ThreadId id) {
 
 core::ThreadId SimThreads::Current() { return Exec("Threads::Current")->current()->id; }
 
-std::string SimThreads::CurrentName() { return Exec("Threads::CurrentName")->current()->name; }
+std::string SimThreads::CurrentName() {
+  return Exec("Threads::CurrentName")->current()->name;
+}
 
 }  // namespace aiosim::sim

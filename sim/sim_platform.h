@@ -31,8 +31,8 @@ class SimClock final : public core::Clock {
 struct SimFd {
   int fd = -1;
   bool is_eventfd = false;
-  uint64_t counter = 0;    // eventfd
-  bool readable = false;   // scenario-controlled fds
+  uint64_t counter = 0;   // eventfd
+  bool readable = false;  // scenario-controlled fds
   bool writable = false;
   bool closed = false;
   ObjMeta meta;

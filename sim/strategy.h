@@ -25,13 +25,13 @@ namespace aiosim::sim {
 struct StrategyFigures {
   std::string description;  // Describe() at the end of the search
   // Bounded exhaustive search only (bound < 0: not such a search).
-  int bound = -1;           // the preemption bound (kUnbounded: none)
-  int round = -1;           // the preemption count of the round explored last
-  bool complete = false;    // every schedule within the bound ran (or was proven
-                            // equivalent to one that ran)
-  uint64_t pruned = 0;      // options skipped as equivalent (sleep sets)
+  int bound = -1;             // the preemption bound (kUnbounded: none)
+  int round = -1;             // the preemption count of the round explored last
+  bool complete = false;      // every schedule within the bound ran (or was proven
+                              // equivalent to one that ran)
+  uint64_t pruned = 0;        // options skipped as equivalent (sleep sets)
   uint64_t beyond_bound = 0;  // options not explored: they would exceed the bound
-  uint64_t deferred = 0;    // options saved for a later round
+  uint64_t deferred = 0;      // options saved for a later round
   // PCT only: the probability bound for the final parameters.
   std::string probability_bound;
 };

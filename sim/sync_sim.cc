@@ -27,16 +27,17 @@ namespace {
 
 std::string AccessLine(const RaceDetector::Access& a, Execution* ex) {
   return absl::StrFormat("thread %d (%s) %s%s at %s", a.tid, ex->ThreadName(a.tid),
-                         a.atomic ? "atomic " : "", OpKindName(a.kind), Execution::Where(a.loc));
+                         a.atomic ? "atomic " : "", OpKindName(a.kind),
+                         Execution::Where(a.loc));
 }
 
 // " (known race T3, ...)" when --races=all stops on a race QEMU 2.8 has by design.
 std::string KnownTag(const RaceDetector::Race& race) {
   const KnownRaces* known = GetKnownRaces();
   const KnownRaces::Group* g =
-      known == nullptr ? nullptr
-                       : known->Match(race.first.loc.function_name(),
-                                      race.second.loc.function_name());
+      known == nullptr
+          ? nullptr
+          : known->Match(race.first.loc.function_name(), race.second.loc.function_name());
   return g == nullptr ? std::string()
                       : absl::StrCat(" (known race ", g->id,
                                      " of docs/tsan-races.md, reported by --races=all)");
@@ -53,12 +54,14 @@ void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc
   if (RaceDetector* rd = ex->races()) {
     RaceDetector::Race race;
     if (rd->OnAccess(meta, ex->current()->id, kind, order, loc, &race) &&
-        !ex->SuppressRace(race.first.loc.function_name(), race.second.loc.function_name())) {
+        !ex->SuppressRace(race.first.loc.function_name(),
+                          race.second.loc.function_name())) {
       ex->Fail(FailureKind::kDataRace,
                absl::StrFormat("data race on object #%d: %s vs %s%s", race.obj,
                                AccessLine(race.first, ex), AccessLine(race.second, ex),
                                KnownTag(race)),
-               {"earlier: " + AccessLine(race.first, ex), "later:   " + AccessLine(race.second, ex)},
+               {"earlier: " + AccessLine(race.first, ex),
+                "later:   " + AccessLine(race.second, ex)},
                absl::StrCat(Execution::Where(race.first.loc), " vs ",
                             Execution::Where(race.second.loc)));
     }
@@ -83,9 +86,11 @@ void OnDestroy(ObjMeta* meta) {
                             race.second.loc.function_name())) {
         meta->magic = kMetaDead;
         ex->Fail(FailureKind::kDataRace,
-                 absl::StrFormat("data race on object #%d: %s vs %s (the object is freed)",
-                                 race.obj, AccessLine(race.first, ex), AccessLine(race.second, ex)),
-                 {"earlier: " + AccessLine(race.first, ex), "later:   " + AccessLine(race.second, ex)},
+                 absl::StrFormat(
+                     "data race on object #%d: %s vs %s (the object is freed)", race.obj,
+                     AccessLine(race.first, ex), AccessLine(race.second, ex)),
+                 {"earlier: " + AccessLine(race.first, ex),
+                  "later:   " + AccessLine(race.second, ex)},
                  absl::StrCat(Execution::Where(race.first.loc), " vs ",
                               Execution::Where(race.second.loc)));
       }
@@ -113,15 +118,15 @@ using sim::tls_execution;
 
 void CheckFailed(const char* what, SrcLoc loc) {
   if (tls_execution != nullptr) sim::OnCheckFailed(what, loc);
-  std::fprintf(stderr, "aiosim: assertion failed: %s at %s (outside a simulation)\n", what,
-               Execution::Where(loc).c_str());
+  std::fprintf(stderr, "aiosim: assertion failed: %s at %s (outside a simulation)\n",
+               what, Execution::Where(loc).c_str());
   std::abort();
 }
 
 void* SimAlloc(size_t size, const char* type, SrcLoc loc) {
   Execution* ex = tls_execution;
-  if (ex == nullptr) return std::aligned_alloc(alignof(std::max_align_t),
-                                               (size + 15) / 16 * 16);
+  if (ex == nullptr)
+    return std::aligned_alloc(alignof(std::max_align_t), (size + 15) / 16 * 16);
   return ex->heap()->Alloc(size, type, loc);
 }
 
@@ -132,7 +137,7 @@ void SimFreeBegin(void* p, SrcLoc loc) {
   std::string error = ex->heap()->CheckFree(p, loc);
   if (!error.empty()) {
     ex->Fail(error.rfind("double free", 0) == 0 ? sim::FailureKind::kDoubleFree
-                                                 : sim::FailureKind::kUseAfterFree,
+                                                : sim::FailureKind::kUseAfterFree,
              error, {}, Execution::Where(loc));
   }
   ex->BeginDestroy(loc);
@@ -172,7 +177,8 @@ void Acquire(Execution* ex, SimWaitable* w) {
 
 }  // namespace
 
-// ---- QemuMutex -------------------------------------------------------------------------
+// ---- QemuMutex
+// -------------------------------------------------------------------------
 
 void QemuMutex::Lock(SrcLoc loc) {
   bool fresh = false;
@@ -217,7 +223,8 @@ void QemuMutex::Unlock(SrcLoc loc) {
   ex->WakeAll(&w_.waiters);
 }
 
-// ---- QemuRecMutex ----------------------------------------------------------------------
+// ---- QemuRecMutex
+// ----------------------------------------------------------------------
 
 void QemuRecMutex::Lock(SrcLoc loc) {
   bool fresh = false;
@@ -242,10 +249,11 @@ void QemuRecMutex::Unlock(SrcLoc loc) {
   if (ex == nullptr) return;
   ex->Point(OpKind::kUnlock, w_.meta.id, loc);
   if (owner_ != ex->current()->id || depth_ <= 0) {
-    ex->Fail(sim::FailureKind::kAssertion,
-             absl::StrCat("qemu_rec_mutex_unlock of a mutex this thread does not hold at ",
-                          Execution::Where(loc)),
-             {}, Execution::Where(loc));
+    ex->Fail(
+        sim::FailureKind::kAssertion,
+        absl::StrCat("qemu_rec_mutex_unlock of a mutex this thread does not hold at ",
+                     Execution::Where(loc)),
+        {}, Execution::Where(loc));
   }
   Release(ex, &w_);
   if (--depth_ == 0) {
@@ -254,7 +262,8 @@ void QemuRecMutex::Unlock(SrcLoc loc) {
   }
 }
 
-// ---- QemuCond --------------------------------------------------------------------------
+// ---- QemuCond
+// --------------------------------------------------------------------------
 
 // Waits for a signal with `m` released; returns false on timeout (deadline >= 0).
 static bool CondWait(QemuCond* c, QemuMutex* m, int64_t deadline, SrcLoc loc) {
@@ -300,7 +309,8 @@ bool QemuCond::TimedWait(QemuMutex* m, int ms, SrcLoc loc) {
   return CondWait(this, m, tls_execution->NowNs() + int64_t{ms} * 1000000, loc);
 }
 
-// ---- QemuSemaphore ---------------------------------------------------------------------
+// ---- QemuSemaphore
+// ---------------------------------------------------------------------
 
 void QemuSemaphore::Post(SrcLoc loc) {
   Execution* ex = Enter(&w_, OpKind::kSemPost, loc);
@@ -337,7 +347,8 @@ int QemuSemaphore::TimedWait(int ms, SrcLoc loc) {
   return 0;
 }
 
-// ---- QemuEvent -------------------------------------------------------------------------
+// ---- QemuEvent
+// -------------------------------------------------------------------------
 
 void QemuEvent::Set(SrcLoc loc) {
   Execution* ex = Enter(&w_, OpKind::kEventSet, loc);

@@ -242,7 +242,8 @@ void ReadDeviations(Reader* reader, std::vector<TokenDeviation>* out) {
     const uint64_t kinds = reader->Varint();
     d.choice_kind = static_cast<uint32_t>(kinds >> 2);
     d.option_kind = static_cast<uint32_t>(kinds & 3);
-    if ((kinds >> 2) > kTokenChoiceKindMax) reader->Fail("deviation choice kind out of range");
+    if ((kinds >> 2) > kTokenChoiceKindMax)
+      reader->Fail("deviation choice kind out of range");
     d.option_arg = Read32(reader, "deviation option");
     if (!reader->status().ok()) {
       out->clear();
@@ -322,14 +323,16 @@ absl::Status ValidateTokenData(const TokenData& data) {
     if (d.fingerprint > kTokenFingerprintMax) {
       st = Bad(absl::StrFormat("deviation %d: fingerprint %d exceeds 16 bits", i + 1,
                                d.fingerprint));
-    } else if (d.choice_kind > kTokenChoiceKindMax || d.option_kind > kTokenOptionKindMax) {
-      st = Bad(absl::StrFormat("deviation %d: choice or option kind out of range", i + 1));
+    } else if (d.choice_kind > kTokenChoiceKindMax ||
+               d.option_kind > kTokenOptionKindMax) {
+      st =
+          Bad(absl::StrFormat("deviation %d: choice or option kind out of range", i + 1));
     } else if (i > 0) {
       const TokenDeviation& p = data.deviations[i - 1];
       if (!(p.step < d.step || (p.step == d.step && p.sub < d.sub))) {
         st = Bad(absl::StrFormat(
-            "deviation %d is not after deviation %d (they must increase in step, sub)", i + 1,
-            i));
+            "deviation %d is not after deviation %d (they must increase in step, sub)",
+            i + 1, i));
       }
     }
   }
@@ -342,7 +345,8 @@ absl::Status ValidateTokenData(const TokenData& data) {
       st = Bad(absl::StrFormat("checkpoint %d: fingerprint %d exceeds 16 bits", i + 1,
                                c.fingerprint));
     } else if (c.step == 0 || (i > 0 && data.checkpoints[i - 1].step >= c.step)) {
-      st = Bad(absl::StrFormat("checkpoint %d: steps must start at 1 and increase", i + 1));
+      st = Bad(
+          absl::StrFormat("checkpoint %d: steps must start at 1 and increase", i + 1));
     }
   }
   return st;
@@ -395,9 +399,10 @@ absl::StatusOr<TokenData> DecodeToken(std::string_view text) {
   const std::string_view head = token.substr(0, colon);
   if (head != kTokenPrefix) {
     if (head == "aiosim1") {
-      return Bad(Cat("version aiosim1 was written by an older aiosim; its raw schedules "
-                     "cannot be checked against this program (this build reads ",
-                     kTokenPrefix, "; re-run the search for a new token)"));
+      return Bad(
+          Cat("version aiosim1 was written by an older aiosim; its raw schedules "
+              "cannot be checked against this program (this build reads ",
+              kTokenPrefix, "; re-run the search for a new token)"));
     }
     if (LooksLikeToken(token)) {
       return Bad(Cat("unknown version ", Quote(head, 16), " (this build reads ",

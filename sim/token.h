@@ -56,9 +56,9 @@
 namespace aiosim::sim {
 
 inline constexpr std::string_view kTokenPrefix = "aiosim2";  // the version we write
-inline constexpr size_t kTokenNameMax = 64;             // scenario, generation, strategy
-inline constexpr size_t kTokenOptionMax = 256;          // option key or value
-inline constexpr size_t kTokenOptionsMax = 256;         // number of options
+inline constexpr size_t kTokenNameMax = 64;      // scenario, generation, strategy
+inline constexpr size_t kTokenOptionMax = 256;   // option key or value
+inline constexpr size_t kTokenOptionsMax = 256;  // number of options
 inline constexpr size_t kTokenDeviationsMax = 1'000'000;
 inline constexpr size_t kTokenCheckpointsMax = 1024;
 inline constexpr uint32_t kTokenFingerprintMax = 0xFFFF;
@@ -82,7 +82,7 @@ struct TokenDeviation {
 
 // The low 16 bits of the trace hash after `step` scheduling points.
 struct TokenCheckpoint {
-  uint64_t step = 0;  // >= 1
+  uint64_t step = 0;         // >= 1
   uint32_t fingerprint = 0;  // <= kTokenFingerprintMax
   friend bool operator==(const TokenCheckpoint&, const TokenCheckpoint&) = default;
 };

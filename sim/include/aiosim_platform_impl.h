@@ -51,34 +51,47 @@ class Atomic {
     v_ = v;
   }
   T Exchange(T v, SrcLoc loc = SrcLoc::current()) {
-    if (!sim::FastPoint(&meta_, K::kRmw)) sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
+    if (!sim::FastPoint(&meta_, K::kRmw))
+      sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
     T old = v_;
     v_ = v;
     return old;
   }
   T CompareExchange(T expected, T desired, SrcLoc loc = SrcLoc::current()) {
-    if (!sim::FastPoint(&meta_, K::kRmw)) sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
+    if (!sim::FastPoint(&meta_, K::kRmw))
+      sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
     T old = v_;
     if (old == expected) v_ = desired;
     return old;
   }
-  T FetchAdd(T v, SrcLoc loc = SrcLoc::current()) { return Rmw(loc, [v](T x) { return x + v; }); }
-  T FetchSub(T v, SrcLoc loc = SrcLoc::current()) { return Rmw(loc, [v](T x) { return x - v; }); }
-  T FetchAnd(T v, SrcLoc loc = SrcLoc::current()) { return Rmw(loc, [v](T x) { return x & v; }); }
-  T FetchOr(T v, SrcLoc loc = SrcLoc::current()) { return Rmw(loc, [v](T x) { return x | v; }); }
+  T FetchAdd(T v, SrcLoc loc = SrcLoc::current()) {
+    return Rmw(loc, [v](T x) { return x + v; });
+  }
+  T FetchSub(T v, SrcLoc loc = SrcLoc::current()) {
+    return Rmw(loc, [v](T x) { return x - v; });
+  }
+  T FetchAnd(T v, SrcLoc loc = SrcLoc::current()) {
+    return Rmw(loc, [v](T x) { return x & v; });
+  }
+  T FetchOr(T v, SrcLoc loc = SrcLoc::current()) {
+    return Rmw(loc, [v](T x) { return x | v; });
+  }
   T PlainLoad(SrcLoc loc = SrcLoc::current()) const {
-    if (!sim::FastPoint(&meta_, K::kPlainLoad)) sim::OnAccess(&meta_, K::kPlainLoad, MemOrder::kRelaxed, loc);
+    if (!sim::FastPoint(&meta_, K::kPlainLoad))
+      sim::OnAccess(&meta_, K::kPlainLoad, MemOrder::kRelaxed, loc);
     return v_;
   }
   void PlainStore(T v, SrcLoc loc = SrcLoc::current()) {
-    if (!sim::FastPoint(&meta_, K::kPlainStore)) sim::OnAccess(&meta_, K::kPlainStore, MemOrder::kRelaxed, loc);
+    if (!sim::FastPoint(&meta_, K::kPlainStore))
+      sim::OnAccess(&meta_, K::kPlainStore, MemOrder::kRelaxed, loc);
     v_ = v;
   }
 
  private:
   template <class F>
   T Rmw(SrcLoc loc, F f) {
-    if (!sim::FastPoint(&meta_, K::kRmw)) sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
+    if (!sim::FastPoint(&meta_, K::kRmw))
+      sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
     T old = v_;
     v_ = static_cast<T>(f(old));
     return old;
@@ -99,11 +112,13 @@ class Shared {
   Shared& operator=(const Shared&) = delete;
 
   T Load(SrcLoc loc = SrcLoc::current()) const {
-    if (!sim::FastPoint(&meta_, sim::OpKind::kPlainLoad)) sim::OnAccess(&meta_, sim::OpKind::kPlainLoad, MemOrder::kRelaxed, loc);
+    if (!sim::FastPoint(&meta_, sim::OpKind::kPlainLoad))
+      sim::OnAccess(&meta_, sim::OpKind::kPlainLoad, MemOrder::kRelaxed, loc);
     return v_;
   }
   void Store(T v, SrcLoc loc = SrcLoc::current()) {
-    if (!sim::FastPoint(&meta_, sim::OpKind::kPlainStore)) sim::OnAccess(&meta_, sim::OpKind::kPlainStore, MemOrder::kRelaxed, loc);
+    if (!sim::FastPoint(&meta_, sim::OpKind::kPlainStore))
+      sim::OnAccess(&meta_, sim::OpKind::kPlainStore, MemOrder::kRelaxed, loc);
     v_ = v;
   }
 
@@ -112,7 +127,9 @@ class Shared {
   T v_;
 };
 
-inline void Fence(FenceKind kind, SrcLoc loc = SrcLoc::current()) { sim::OnFence(kind, loc); }
+inline void Fence(FenceKind kind, SrcLoc loc = SrcLoc::current()) {
+  sim::OnFence(kind, loc);
+}
 
 [[noreturn]] void CheckFailed(const char* what, SrcLoc loc = SrcLoc::current());
 

@@ -76,7 +76,8 @@ TEST(CanaryTest, TheTokenReplaysTheSameTrace) {
   ASSERT_TRUE(token.ok()) << token.status();
   absl::StatusOr<ReplayResult> again = ReplayToken(LostUpdate, *token);
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(again->result.failure.kind, FailureKind::kAssertion) << again->result.failure.message;
+  EXPECT_EQ(again->result.failure.kind, FailureKind::kAssertion)
+      << again->result.failure.message;
   EXPECT_EQ(again->result.trace_hash, r.failing.trace_hash);
 }
 

@@ -45,15 +45,22 @@ TEST(RaceDetectorTest, AnEarlierUnorderedAtomicWriteIsNotForgotten) {
     QemuSemaphore handoff(0);
     Threads& t = c.platform().threads();
     // Under the default schedule: t1 stores, then t2 stores and posts, then t3 loads.
-    int t1 = t.Spawn("t1", [&] { atomic_set(&a, 1); }, QEMU_THREAD_JOINABLE);
-    int t2 = t.Spawn("t2", [&] {
-      atomic_set(&a, 2);
-      qemu_sem_post(&handoff);
-    }, QEMU_THREAD_JOINABLE);
-    int t3 = t.Spawn("t3", [&] {
-      qemu_sem_wait(&handoff);
-      (void)a.PlainLoad();
-    }, QEMU_THREAD_JOINABLE);
+    int t1 = t.Spawn(
+        "t1", [&] { atomic_set(&a, 1); }, QEMU_THREAD_JOINABLE);
+    int t2 = t.Spawn(
+        "t2",
+        [&] {
+          atomic_set(&a, 2);
+          qemu_sem_post(&handoff);
+        },
+        QEMU_THREAD_JOINABLE);
+    int t3 = t.Spawn(
+        "t3",
+        [&] {
+          qemu_sem_wait(&handoff);
+          (void)a.PlainLoad();
+        },
+        QEMU_THREAD_JOINABLE);
     t.Join(t1);
     t.Join(t2);
     t.Join(t3);
@@ -76,8 +83,10 @@ TEST(RaceDetectorTest, AFreeIsAWriteThatRacesWithAnUnorderedAccess) {
     Tracked* obj = platform_new<Tracked>();
     obj->value.Store(1);
     Threads& t = c.platform().threads();
-    int reader = t.Spawn("reader", [&] { (void)obj->value.Load(); }, QEMU_THREAD_JOINABLE);
-    int freer = t.Spawn("freer", [&] { platform_delete(obj); }, QEMU_THREAD_JOINABLE);
+    int reader = t.Spawn(
+        "reader", [&] { (void)obj->value.Load(); }, QEMU_THREAD_JOINABLE);
+    int freer = t.Spawn(
+        "freer", [&] { platform_delete(obj); }, QEMU_THREAD_JOINABLE);
     t.Join(reader);
     t.Join(freer);
   };
@@ -90,7 +99,8 @@ TEST(RaceDetectorTest, AFreeIsAWriteThatRacesWithAnUnorderedAccess) {
   auto ordered = [](SimContext& c) {
     Tracked* obj = platform_new<Tracked>();
     Threads& t = c.platform().threads();
-    int reader = t.Spawn("reader", [&] { (void)obj->value.Load(); }, QEMU_THREAD_JOINABLE);
+    int reader = t.Spawn(
+        "reader", [&] { (void)obj->value.Load(); }, QEMU_THREAD_JOINABLE);
     t.Join(reader);
     platform_delete(obj);
   };
@@ -111,8 +121,9 @@ TEST(HeapTest, ADoubleDeleteOfAnObjectWithMembersIsReportedNotACrash) {
 TEST(ExecutionTest, AnExceptionInASimulatedThreadIsARecordedFailure) {
   auto body = [](SimContext& c) {
     Threads& t = c.platform().threads();
-    int id = t.Spawn("thrower", [] { throw std::runtime_error("property broke: x == 3"); },
-                     QEMU_THREAD_JOINABLE);
+    int id = t.Spawn(
+        "thrower", [] { throw std::runtime_error("property broke: x == 3"); },
+        QEMU_THREAD_JOINABLE);
     t.Join(id);
   };
   ExecResult r = RunDefault(body);
@@ -151,10 +162,12 @@ TEST(ExecutionTest, WhichWaiterASignalWakesIsAChoice) {
         qemu_mutex_lock(&m);
       }
     };
-    int a = t.Spawn("a", [&] { waiter(0); }, QEMU_THREAD_JOINABLE);
+    int a = t.Spawn(
+        "a", [&] { waiter(0); }, QEMU_THREAD_JOINABLE);
     until_waiting(1);
     qemu_mutex_unlock(&m);
-    int b = t.Spawn("b", [&] { waiter(1); }, QEMU_THREAD_JOINABLE);
+    int b = t.Spawn(
+        "b", [&] { waiter(1); }, QEMU_THREAD_JOINABLE);
     until_waiting(2);
     woken.Store(-2);
     qemu_cond_signal(&cond);  // one of the two: FIFO would always say a
@@ -188,14 +201,20 @@ void SpinWait(SimContext& c) {
   Atomic<int> flag{0};
   Shared<int> count{0};
   Threads& t = c.platform().threads();
-  int spinner = t.Spawn("spinner", [&] {
-    while (atomic_read(&flag) == 0) {
-    }
-  }, QEMU_THREAD_JOINABLE);
-  int worker = t.Spawn("worker", [&] {
-    for (int i = 0; i < 300; i++) count.Store(count.Load() + 1);
-    atomic_set(&flag, 1);
-  }, QEMU_THREAD_JOINABLE);
+  int spinner = t.Spawn(
+      "spinner",
+      [&] {
+        while (atomic_read(&flag) == 0) {
+        }
+      },
+      QEMU_THREAD_JOINABLE);
+  int worker = t.Spawn(
+      "worker",
+      [&] {
+        for (int i = 0; i < 300; i++) count.Store(count.Load() + 1);
+        atomic_set(&flag, 1);
+      },
+      QEMU_THREAD_JOINABLE);
   t.Join(spinner);
   t.Join(worker);
 }
@@ -210,7 +229,8 @@ TEST(FairnessTest, ACorrectSpinWaitNeverFailsUnderAnyStrategy) {
       config.executions_max = std::string(strategy) == "dfs" ? 200 : 20;
       Report r = Explore(SpinWait, config);
       EXPECT_FALSE(r.found) << strategy << " seed " << seed << ": "
-                            << FailureKindName(r.failure.kind) << " " << r.failure.message;
+                            << FailureKindName(r.failure.kind) << " "
+                            << r.failure.message;
       if (std::string(strategy) == "dfs") break;  // no seed
     }
   }
@@ -221,17 +241,23 @@ TEST(MinimiseTest, KeepsToTheFailureItWasGiven) {
   auto body = [](SimContext& c) {
     Shared<int> x{0};
     Threads& t = c.platform().threads();
-    int writer = t.Spawn("writer", [&] {
-      x.Store(1);
-      x.Store(2);
-      x.Store(3);
-    }, QEMU_THREAD_JOINABLE);
-    int reader = t.Spawn("reader", [&] {
-      int v1 = x.Load();
-      int v2 = x.Load();
-      c.Check(!(v1 == 1 && v2 == 2), "A: read 1 then 2");
-      c.Check(!(v1 == 1 && v2 != 2), "B: read 1 first");
-    }, QEMU_THREAD_JOINABLE);
+    int writer = t.Spawn(
+        "writer",
+        [&] {
+          x.Store(1);
+          x.Store(2);
+          x.Store(3);
+        },
+        QEMU_THREAD_JOINABLE);
+    int reader = t.Spawn(
+        "reader",
+        [&] {
+          int v1 = x.Load();
+          int v2 = x.Load();
+          c.Check(!(v1 == 1 && v2 == 2), "A: read 1 then 2");
+          c.Check(!(v1 == 1 && v2 != 2), "B: read 1 first");
+        },
+        QEMU_THREAD_JOINABLE);
     t.Join(writer);
     t.Join(reader);
   };
@@ -275,7 +301,8 @@ TEST(TraceTest, TheListingShowsEveryPreemptionItCounts) {
     ASSERT_TRUE(r.found) << strategy;
     const std::string listing = FormatSchedule(r.failing);
     int shown = 0;
-    for (size_t at = 0; (at = listing.find(">> preemption", at)) != std::string::npos; at++) {
+    for (size_t at = 0; (at = listing.find(">> preemption", at)) != std::string::npos;
+         at++) {
       shown++;
     }
     EXPECT_EQ(shown, r.failing.preemptions) << strategy << "\n" << listing;

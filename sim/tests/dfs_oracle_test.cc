@@ -34,19 +34,28 @@ void ParkedPair(SimContext& c) {
   QemuEvent ea(false), eb(false);
   Shared<int> y{0}, seen{0};
   core::Threads& t = c.platform().threads();
-  int a = t.Spawn("a", [&] {
-    core::qemu_event_wait(&ea);
-    y.Store(2);
-  }, core::QEMU_THREAD_JOINABLE);
-  int b = t.Spawn("b", [&] {
-    core::qemu_event_wait(&eb);
-    y.Store(1);
-    seen.Store(y.Load());
-  }, core::QEMU_THREAD_JOINABLE);
-  int r = t.Spawn("release", [&] {
-    core::qemu_event_set(&ea);
-    core::qemu_event_set(&eb);
-  }, core::QEMU_THREAD_JOINABLE);
+  int a = t.Spawn(
+      "a",
+      [&] {
+        core::qemu_event_wait(&ea);
+        y.Store(2);
+      },
+      core::QEMU_THREAD_JOINABLE);
+  int b = t.Spawn(
+      "b",
+      [&] {
+        core::qemu_event_wait(&eb);
+        y.Store(1);
+        seen.Store(y.Load());
+      },
+      core::QEMU_THREAD_JOINABLE);
+  int r = t.Spawn(
+      "release",
+      [&] {
+        core::qemu_event_set(&ea);
+        core::qemu_event_set(&eb);
+      },
+      core::QEMU_THREAD_JOINABLE);
   t.Join(a);
   t.Join(b);
   t.Join(r);
@@ -59,20 +68,29 @@ void ParkedChain(SimContext& c) {
   QemuEvent ea(false), eb(false);
   Shared<int> y{0}, seen{0}, observed{0};
   core::Threads& t = c.platform().threads();
-  int a = t.Spawn("a", [&] {
-    core::qemu_event_wait(&ea);
-    y.Store(2);
-    observed.Store(seen.Load());
-  }, core::QEMU_THREAD_JOINABLE);
-  int b = t.Spawn("b", [&] {
-    core::qemu_event_wait(&eb);
-    y.Store(1);
-    seen.Store(y.Load());
-  }, core::QEMU_THREAD_JOINABLE);
-  int r = t.Spawn("release", [&] {
-    core::qemu_event_set(&ea);
-    core::qemu_event_set(&eb);
-  }, core::QEMU_THREAD_JOINABLE);
+  int a = t.Spawn(
+      "a",
+      [&] {
+        core::qemu_event_wait(&ea);
+        y.Store(2);
+        observed.Store(seen.Load());
+      },
+      core::QEMU_THREAD_JOINABLE);
+  int b = t.Spawn(
+      "b",
+      [&] {
+        core::qemu_event_wait(&eb);
+        y.Store(1);
+        seen.Store(y.Load());
+      },
+      core::QEMU_THREAD_JOINABLE);
+  int r = t.Spawn(
+      "release",
+      [&] {
+        core::qemu_event_set(&ea);
+        core::qemu_event_set(&eb);
+      },
+      core::QEMU_THREAD_JOINABLE);
   t.Join(a);
   t.Join(b);
   t.Join(r);
@@ -103,7 +121,8 @@ TEST(DfsOracleTest, CounterexamplesAreFoundAtTheBoundTheOracleNeeds) {
     Body body;
     int needs;
   };
-  for (const Case& k : {Case{"parked pair", ParkedPair, 1}, Case{"parked chain", ParkedChain, 2}}) {
+  for (const Case& k :
+       {Case{"parked pair", ParkedPair, 1}, Case{"parked chain", ParkedChain, 2}}) {
     // (The whole space is too large for the oracle; up to the bound it is not.)
     const Outcomes oracle = Oracle(k.body, k.needs, &none);
     ASSERT_TRUE(oracle.complete);
@@ -133,7 +152,8 @@ TEST(DfsOracleTest, CounterexamplesAreFoundAtTheBoundTheOracleNeeds) {
   }
 }
 
-// ---- generated programs ----------------------------------------------------------------
+// ---- generated programs
+// ----------------------------------------------------------------
 
 // A small program: 2 or 3 threads, each 2..4 operations over two atomics, one plain
 // variable and one mutex. Every value a thread reads is recorded; the outcome is the
@@ -148,7 +168,8 @@ struct Program {
 };
 
 std::string ProgramText(const Program& p) {
-  static const char* kNames[] = {"load", "store", "rmw", "fence", "locked", "pload", "pstore"};
+  static const char* kNames[] = {"load",   "store", "rmw",   "fence",
+                                 "locked", "pload", "pstore"};
   std::string out;
   for (size_t t = 0; t < p.threads.size(); t++) {
     absl::StrAppend(&out, "T", t, ":");
@@ -171,8 +192,7 @@ Program Generate(Rng* rng, bool small) {
       // Small programs leave out the critical section (five points).
       Op::Kind kind = static_cast<Op::Kind>(rng->Below(small ? 6 : 7));
       if (small && kind == Op::kLocked) kind = Op::kPlainStore;
-      Op op{kind, static_cast<int>(rng->Below(2)),
-            1 + static_cast<int>(rng->Below(3))};
+      Op op{kind, static_cast<int>(rng->Below(2)), 1 + static_cast<int>(rng->Below(3))};
       ops.push_back(op);
     }
     p.threads.push_back(ops);
@@ -190,26 +210,41 @@ Body MakeBody(const Program& program, std::string* observed) {
     core::Threads& threads = c.platform().threads();
     std::vector<int> ids;
     for (size_t t = 0; t < program.threads.size(); t++) {
-      ids.push_back(threads.Spawn("t", [&, t] {
-        Atomic<int>* atomics[2] = {&a0, &a1};
-        for (const Op& op : program.threads[t]) {
-          Atomic<int>* a = atomics[op.var];
-          switch (op.kind) {
-            case Op::kLoad: reads[t].push_back(core::atomic_read(a)); break;
-            case Op::kStore: core::atomic_set(a, op.value); break;
-            case Op::kRmw: reads[t].push_back(core::atomic_fetch_add(a, 1)); break;
-            case Op::kFence: core::smp_mb(); break;
-            case Op::kLocked:
-              core::qemu_mutex_lock(&m);
-              x.Store(x.Load() + 1);
-              reads[t].push_back(x.Load());
-              core::qemu_mutex_unlock(&m);
-              break;
-            case Op::kPlainLoad: reads[t].push_back(x.Load()); break;
-            case Op::kPlainStore: x.Store(op.value); break;
-          }
-        }
-      }, core::QEMU_THREAD_JOINABLE));
+      ids.push_back(threads.Spawn(
+          "t",
+          [&, t] {
+            Atomic<int>* atomics[2] = {&a0, &a1};
+            for (const Op& op : program.threads[t]) {
+              Atomic<int>* a = atomics[op.var];
+              switch (op.kind) {
+                case Op::kLoad:
+                  reads[t].push_back(core::atomic_read(a));
+                  break;
+                case Op::kStore:
+                  core::atomic_set(a, op.value);
+                  break;
+                case Op::kRmw:
+                  reads[t].push_back(core::atomic_fetch_add(a, 1));
+                  break;
+                case Op::kFence:
+                  core::smp_mb();
+                  break;
+                case Op::kLocked:
+                  core::qemu_mutex_lock(&m);
+                  x.Store(x.Load() + 1);
+                  reads[t].push_back(x.Load());
+                  core::qemu_mutex_unlock(&m);
+                  break;
+                case Op::kPlainLoad:
+                  reads[t].push_back(x.Load());
+                  break;
+                case Op::kPlainStore:
+                  x.Store(op.value);
+                  break;
+              }
+            }
+          },
+          core::QEMU_THREAD_JOINABLE));
     }
     for (int id : ids) threads.Join(id);
     std::string out = absl::StrFormat("a0=%d a1=%d x=%d", core::atomic_read(&a0),
@@ -269,9 +304,10 @@ TEST(DfsOracleTest, GeneratedProgramsHaveTheOraclesOutcomesUnbounded) {
   }
   EXPECT_GE(compared, 35) << "the oracle finished too few programs";
   EXPECT_GT(pruned, 0u) << "sleep sets never pruned anything";
-  std::printf("unbounded: %d programs, oracle %llu executions, dfs with sleep sets %llu\n",
-              compared, static_cast<unsigned long long>(oracle_executions),
-              static_cast<unsigned long long>(dfs_executions));
+  std::printf(
+      "unbounded: %d programs, oracle %llu executions, dfs with sleep sets %llu\n",
+      compared, static_cast<unsigned long long>(oracle_executions),
+      static_cast<unsigned long long>(dfs_executions));
 }
 
 }  // namespace

@@ -30,7 +30,8 @@ void Standard(SimContext& c) {
   int ids[3];
   for (int& id : ids) id = t.Spawn("worker", work, core::QEMU_THREAD_JOINABLE);
   for (int id : ids) t.Join(id);
-  c.Check(value.Load() == 75 && core::atomic_read(&counter) == 75, "all increments counted");
+  c.Check(value.Load() == 75 && core::atomic_read(&counter) == 75,
+          "all increments counted");
 }
 
 TEST(ExplorerTest, ACorrectProgramHasNoFailureUnderEveryStrategy) {
@@ -79,8 +80,20 @@ TEST(ExplorerTest, ExhaustiveSearchOfTwoThreadsFinishesAndPrunesOnlyWhenUnbounde
   auto body = [](SimContext& c) {
     Shared<int> x{0}, y{0}, z{0}, w{0};
     core::Threads& t = c.platform().threads();
-    int a = t.Spawn("a", [&] { x.Store(1); y.Store(1); }, core::QEMU_THREAD_JOINABLE);
-    int b = t.Spawn("b", [&] { z.Store(1); w.Store(1); }, core::QEMU_THREAD_JOINABLE);
+    int a = t.Spawn(
+        "a",
+        [&] {
+          x.Store(1);
+          y.Store(1);
+        },
+        core::QEMU_THREAD_JOINABLE);
+    int b = t.Spawn(
+        "b",
+        [&] {
+          z.Store(1);
+          w.Store(1);
+        },
+        core::QEMU_THREAD_JOINABLE);
     t.Join(a);
     t.Join(b);
   };
@@ -104,18 +117,24 @@ TEST(ExplorerTest, DeadlockIsReportedWithWhatEachThreadWaitsFor) {
   auto body = [](SimContext& c) {
     QemuMutex a, b;
     core::Threads& t = c.platform().threads();
-    int x = t.Spawn("x", [&] {
-      core::qemu_mutex_lock(&a);
-      core::qemu_mutex_lock(&b);
-      core::qemu_mutex_unlock(&b);
-      core::qemu_mutex_unlock(&a);
-    }, core::QEMU_THREAD_JOINABLE);
-    int y = t.Spawn("y", [&] {
-      core::qemu_mutex_lock(&b);
-      core::qemu_mutex_lock(&a);
-      core::qemu_mutex_unlock(&a);
-      core::qemu_mutex_unlock(&b);
-    }, core::QEMU_THREAD_JOINABLE);
+    int x = t.Spawn(
+        "x",
+        [&] {
+          core::qemu_mutex_lock(&a);
+          core::qemu_mutex_lock(&b);
+          core::qemu_mutex_unlock(&b);
+          core::qemu_mutex_unlock(&a);
+        },
+        core::QEMU_THREAD_JOINABLE);
+    int y = t.Spawn(
+        "y",
+        [&] {
+          core::qemu_mutex_lock(&b);
+          core::qemu_mutex_lock(&a);
+          core::qemu_mutex_unlock(&a);
+          core::qemu_mutex_unlock(&b);
+        },
+        core::QEMU_THREAD_JOINABLE);
     t.Join(x);
     t.Join(y);
   };

@@ -87,10 +87,10 @@ inline Outcomes RunAll(const Body& body, const ExecOptions& options, Strategy* s
     ExecResult r = RunExecution(body, options, strategy);
     strategy->EndExecution(r);
     out.executions++;
-    std::string name = r.failure.kind == FailureKind::kNone
-                           ? *observed
-                           : std::string(FailureKindName(r.failure.kind)) + ": " +
-                                 r.failure.message;
+    std::string name =
+        r.failure.kind == FailureKind::kNone
+            ? *observed
+            : std::string(FailureKindName(r.failure.kind)) + ": " + r.failure.message;
     auto [it, fresh] = out.min_preemptions.emplace(name, r.preemptions);
     if (!fresh && r.preemptions < it->second) it->second = r.preemptions;
   }

@@ -49,9 +49,12 @@ TEST(PrimitivesTest, TimeJumpsToTheEarliestDeadlineWithTiesInOrder) {
       qemu_sem_timedwait(&never, ms);
       order.push_back(id);
     };
-    int a = t.Spawn("a", [&] { sleeper(30, 3); }, QEMU_THREAD_JOINABLE);
-    int b = t.Spawn("b", [&] { sleeper(10, 1); }, QEMU_THREAD_JOINABLE);
-    int d = t.Spawn("d", [&] { sleeper(20, 2); }, QEMU_THREAD_JOINABLE);
+    int a = t.Spawn(
+        "a", [&] { sleeper(30, 3); }, QEMU_THREAD_JOINABLE);
+    int b = t.Spawn(
+        "b", [&] { sleeper(10, 1); }, QEMU_THREAD_JOINABLE);
+    int d = t.Spawn(
+        "d", [&] { sleeper(20, 2); }, QEMU_THREAD_JOINABLE);
     t.Join(a);
     t.Join(b);
     t.Join(d);
@@ -62,24 +65,26 @@ TEST(PrimitivesTest, TimeJumpsToTheEarliestDeadlineWithTiesInOrder) {
 
 TEST(PrimitivesTest, MutexExcludesUnderEverySchedule) {
   for (uint64_t seed = 1; seed <= 50; seed++) {
-    ExecResult r = RunOnce([&](SimContext& c) {
-      QemuMutex m;
-      Shared<int> inside{0};
-      auto work = [&] {
-        for (int i = 0; i < 5; i++) {
-          qemu_mutex_lock(&m);
-          c.Check(inside.Load() == 0, "one thread inside");
-          inside.Store(1);
-          inside.Store(0);
-          qemu_mutex_unlock(&m);
-        }
-      };
-      Threads& t = c.platform().threads();
-      int a = t.Spawn("a", work, QEMU_THREAD_JOINABLE);
-      int b = t.Spawn("b", work, QEMU_THREAD_JOINABLE);
-      t.Join(a);
-      t.Join(b);
-    }, seed);
+    ExecResult r = RunOnce(
+        [&](SimContext& c) {
+          QemuMutex m;
+          Shared<int> inside{0};
+          auto work = [&] {
+            for (int i = 0; i < 5; i++) {
+              qemu_mutex_lock(&m);
+              c.Check(inside.Load() == 0, "one thread inside");
+              inside.Store(1);
+              inside.Store(0);
+              qemu_mutex_unlock(&m);
+            }
+          };
+          Threads& t = c.platform().threads();
+          int a = t.Spawn("a", work, QEMU_THREAD_JOINABLE);
+          int b = t.Spawn("b", work, QEMU_THREAD_JOINABLE);
+          t.Join(a);
+          t.Join(b);
+        },
+        seed);
     ASSERT_EQ(r.failure.kind, FailureKind::kNone) << r.failure.message;
   }
 }
@@ -92,12 +97,15 @@ TEST(PrimitivesTest, ConditionVariableWakesAndTimesOut) {
     qemu_mutex_lock(&m);
     EXPECT_FALSE(qemu_cond_timedwait(&cond, &m, 5));
     Threads& t = c.platform().threads();
-    int s = t.Spawn("signaller", [&] {
-      qemu_mutex_lock(&m);
-      ready = true;
-      qemu_cond_signal(&cond);
-      qemu_mutex_unlock(&m);
-    }, QEMU_THREAD_JOINABLE);
+    int s = t.Spawn(
+        "signaller",
+        [&] {
+          qemu_mutex_lock(&m);
+          ready = true;
+          qemu_cond_signal(&cond);
+          qemu_mutex_unlock(&m);
+        },
+        QEMU_THREAD_JOINABLE);
     while (!ready) qemu_cond_wait(&cond, &m);
     qemu_mutex_unlock(&m);
     t.Join(s);
@@ -115,7 +123,8 @@ TEST(PrimitivesTest, EventNotifierHasEventfdSemanticsAndPollBlocksInVirtualTime)
     EXPECT_EQ(poller.Poll(&pfd, 1, 7 * SCALE_MS), 0);
     EXPECT_EQ(c.platform().clock().NowNs(QEMU_CLOCK_REALTIME) - start, 7 * SCALE_MS);
     Threads& t = c.platform().threads();
-    int s = t.Spawn("setter", [&] { event_notifier_set(e.get()); }, QEMU_THREAD_JOINABLE);
+    int s = t.Spawn(
+        "setter", [&] { event_notifier_set(e.get()); }, QEMU_THREAD_JOINABLE);
     EXPECT_EQ(poller.Poll(&pfd, 1, -1), 1);
     EXPECT_TRUE(pfd.revents & G_IO_IN);
     EXPECT_EQ(event_notifier_test_and_clear(e.get()), 1);
@@ -149,11 +158,14 @@ TEST(PrimitivesTest, EintrIsAnInjectedRecordedChoice) {
     s.BeginExecution(0);
     ExecOptions o;
     o.inject_eintr = true;
-    ExecResult r = RunExecution([&](SimContext& c) {
-      auto e = c.platform().poller().NewEventNotifier(false);
-      PollFd pfd{event_notifier_get_fd(e.get()), G_IO_IN, 0};
-      if (c.platform().poller().Poll(&pfd, 1, 5 * SCALE_MS) == -EINTR) saw_eintr = true;
-    }, o, &s);
+    ExecResult r = RunExecution(
+        [&](SimContext& c) {
+          auto e = c.platform().poller().NewEventNotifier(false);
+          PollFd pfd{event_notifier_get_fd(e.get()), G_IO_IN, 0};
+          if (c.platform().poller().Poll(&pfd, 1, 5 * SCALE_MS) == -EINTR)
+            saw_eintr = true;
+        },
+        o, &s);
     ASSERT_EQ(r.failure.kind, FailureKind::kNone);
   }
   EXPECT_TRUE(saw_eintr);

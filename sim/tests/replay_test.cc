@@ -54,7 +54,8 @@ TEST(ReplayTest, TheTokenReplaysItsExecutionAndSaysNothingDiverged) {
   const TokenData token = FoundToken();
   absl::StatusOr<ReplayResult> again = ReplayToken(LostUpdate, token);
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(again->result.failure.kind, FailureKind::kAssertion) << again->result.failure.message;
+  EXPECT_EQ(again->result.failure.kind, FailureKind::kAssertion)
+      << again->result.failure.message;
 }
 
 TEST(ReplayTest, AChangedProgramIsReplayDivergedWithWhere) {

@@ -49,7 +49,8 @@ std::string TokenFor(uint64_t seed, size_t choices = 0) {
   data.strategy = "random";
   data.seed = seed;
   for (size_t i = 0; i < choices; i++) {
-    data.deviations.push_back(TokenDeviation{1, i, 0, i, static_cast<uint32_t>(i & 0xFFFF), 0, 0, 2});
+    data.deviations.push_back(
+        TokenDeviation{1, i, 0, i, static_cast<uint32_t>(i & 0xFFFF), 0, 0, 2});
   }
   return EncodeToken(data);
 }

@@ -56,11 +56,10 @@ TokenData Sample() {
       {"preemptions", "2"}, {"revert", "aio_notify-barrier"}, {"steps", "5000"}};
   data.strategy = "pct";
   data.seed = 0xDEADBEEFCAFEF00Dull;
-  data.deviations = {
-      {1, 7, 0, 40, 0xBEEF, 0, 0, 2},               // thread 1 at point 7: run thread 2
-      {2, 19, 0, 133, 0x0001, 0, 1, 0},             // advance time
-      {2, 19, 1, 133, 0xFFFF, 2, 2, 1},             // a spurious wakeup
-      {0, UINT64_MAX, UINT32_MAX, UINT64_MAX, 0, 1, 0, UINT32_MAX}};
+  data.deviations = {{1, 7, 0, 40, 0xBEEF, 0, 0, 2},  // thread 1 at point 7: run thread 2
+                     {2, 19, 0, 133, 0x0001, 0, 1, 0},  // advance time
+                     {2, 19, 1, 133, 0xFFFF, 2, 2, 1},  // a spurious wakeup
+                     {0, UINT64_MAX, UINT32_MAX, UINT64_MAX, 0, 1, 0, UINT32_MAX}};
   data.checkpoints = {{64, 0x1234}, {128, 0}, {UINT64_MAX, 0xFFFF}};
   return data;
 }
@@ -214,17 +213,21 @@ TEST(TokenTest, ScheduleFieldRules) {
     return d;
   };
   const std::pair<std::string_view, TokenData> cases[] = {
-      {"fingerprint over 16 bits", bad([](TokenData& d) { d.deviations[0].fingerprint = 0x10000; })},
+      {"fingerprint over 16 bits",
+       bad([](TokenData& d) { d.deviations[0].fingerprint = 0x10000; })},
       {"choice kind", bad([](TokenData& d) { d.deviations[0].choice_kind = 4; })},
       {"option kind", bad([](TokenData& d) { d.deviations[0].option_kind = 3; })},
       {"same step and sub", bad([](TokenData& d) { d.deviations[2].sub = 0; })},
-      {"steps decrease", bad([](TokenData& d) { std::swap(d.deviations[0], d.deviations[1]); })},
+      {"steps decrease",
+       bad([](TokenData& d) { std::swap(d.deviations[0], d.deviations[1]); })},
       {"checkpoint step 0", bad([](TokenData& d) { d.checkpoints[0].step = 0; })},
       {"checkpoint steps equal", bad([](TokenData& d) { d.checkpoints[1].step = 64; })},
-      {"checkpoint fingerprint", bad([](TokenData& d) { d.checkpoints[0].fingerprint = 1 << 16; })},
+      {"checkpoint fingerprint",
+       bad([](TokenData& d) { d.checkpoints[0].fingerprint = 1 << 16; })},
       {"too many checkpoints", bad([](TokenData& d) {
          d.checkpoints.clear();
-         for (uint64_t i = 1; i <= kTokenCheckpointsMax + 1; i++) d.checkpoints.push_back({i, 0});
+         for (uint64_t i = 1; i <= kTokenCheckpointsMax + 1; i++)
+           d.checkpoints.push_back({i, 0});
        })},
   };
   for (const auto& [name, data] : cases) {
@@ -264,8 +267,9 @@ TEST(TokenTest, VersionMismatch) {
   EXPECT_EQ(result.status().message(),
             "token: unknown version 'aiosim7' (this build reads aiosim2)");
   ExpectBad(DecodeToken("aiosim1" + token.substr(7)), "aiosim1");
-  EXPECT_NE(DecodeToken("aiosim1" + token.substr(7)).status().message().find("older aiosim"),
-            std::string_view::npos);
+  EXPECT_NE(
+      DecodeToken("aiosim1" + token.substr(7)).status().message().find("older aiosim"),
+      std::string_view::npos);
   ExpectBad(DecodeToken("aiosim12" + token.substr(7)), "aiosim12");
   EXPECT_NE(
       DecodeToken("aiosim12" + token.substr(7)).status().message().find("'aiosim12'"),

@@ -1,0 +1,237 @@
+// sim/blocking.cc — the execution's blocking and waking: wait lists, deadlines and
+// virtual time, stuck detection (execution.h).
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "sim/execution.h"
+#include "sim/race.h"
+#include "sim/strategy.h"
+
+namespace aiosim::sim {
+
+bool Execution::NextDeadline(int64_t* t) {
+  if (deadlines_ == 0) return false;
+  if (!deadline_cached_) {
+    has_deadline_ = false;
+    for (const auto& th : threads_) {
+      if (th->state == ThreadState::kBlocked && th->deadline_ns >= 0 &&
+          (!has_deadline_ || th->deadline_ns < next_deadline_)) {
+        next_deadline_ = th->deadline_ns;
+        has_deadline_ = true;
+      }
+    }
+    deadline_cached_ = true;
+  }
+  *t = next_deadline_;
+  return has_deadline_;
+}
+
+void Execution::MakeRunnable(SimThread* t, WakeReason why) {
+  Unwait(t);
+  t->wake = why;
+  if (t->deadline_ns >= 0) {
+    deadlines_--;
+    deadline_cached_ = false;
+    t->deadline_ns = -1;
+  }
+  t->state = ThreadState::kRunnable;
+  runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t->id), t->id);
+  if (__builtin_expect(options_.record_trace, 0)) {
+    TraceEvent e;
+    e.kind = TraceKind::kWake;
+    e.thread = t->id;
+    e.timeout = why == WakeReason::kTimeout;
+    RecordEvent(e);
+  }
+}
+
+void Execution::MakeNotRunnable(SimThread* t) {
+  auto it = std::lower_bound(runnable_.begin(), runnable_.end(), t->id);
+  if (it != runnable_.end() && *it == t->id) runnable_.erase(it);
+}
+
+void Execution::AdvanceTimeTo(int64_t t) {
+  if (t > now_ns_) now_ns_ = t;
+  HashStep(0xA0000000u, static_cast<uint64_t>(now_ns_));
+  if (__builtin_expect(options_.record_trace, 0)) {
+    TraceEvent e;
+    e.kind = TraceKind::kTimeJump;
+    e.time_ns = now_ns_;
+    RecordEvent(e);
+  }
+  // Wake, in (deadline, sequence) order, every thread whose deadline has come.
+  std::vector<SimThread*> due;
+  for (auto& th : threads_) {
+    if (th->state == ThreadState::kBlocked && th->deadline_ns >= 0 &&
+        th->deadline_ns <= now_ns_) {
+      due.push_back(th.get());
+    }
+  }
+  std::sort(due.begin(), due.end(), [](const SimThread* a, const SimThread* b) {
+    return a->deadline_ns != b->deadline_ns ? a->deadline_ns < b->deadline_ns
+                                            : a->deadline_seq < b->deadline_seq;
+  });
+  for (SimThread* th : due) MakeRunnable(th, WakeReason::kTimeout);
+}
+
+WakeReason Execution::Block(std::initializer_list<WaitList*> lists, int64_t deadline_ns,
+                            const char* what, uint32_t obj, core::SrcLoc loc) {
+  return BlockImpl(lists.begin(), lists.size(), deadline_ns, what, obj, loc, false);
+}
+
+WakeReason Execution::BlockOn(const std::vector<WaitList*>& lists, int64_t deadline_ns,
+                              const char* what, uint32_t obj, core::SrcLoc loc,
+                              bool poll_forever) {
+  return BlockImpl(lists.data(), lists.size(), deadline_ns, what, obj, loc, poll_forever);
+}
+
+WakeReason Execution::BlockImpl(WaitList* const* lists, size_t n, int64_t deadline_ns,
+                                const char* what, uint32_t obj, core::SrcLoc loc,
+                                bool poll_forever) {
+  SimThread* t = current_;
+  MakeNotRunnable(t);
+  t->state = ThreadState::kBlocked;
+  t->wake = WakeReason::kNone;
+  t->waiting_on.assign(lists, lists + n);
+  for (size_t i = 0; i < n; i++) lists[i]->push_back(t);
+  t->deadline_ns = deadline_ns;
+  if (deadline_ns >= 0) {
+    deadlines_++;
+    deadline_cached_ = false;
+  }
+  t->deadline_seq = deadline_seq_++;
+  t->blocked_what = what;
+  t->blocked_obj = obj;
+  t->blocked_loc = loc;
+  t->in_poll_forever = poll_forever;
+  t->hot.pending = PendingOp{OpKind::kYield, obj};
+  if (__builtin_expect(options_.record_trace, 0)) {
+    TraceEvent e;
+    e.kind = TraceKind::kBlock;
+    e.thread = t->id;
+    e.what = what;
+    e.obj = obj;
+    e.loc = loc;
+    RecordEvent(e);
+  }
+  Reschedule(/*current_runnable=*/false);
+  t->in_poll_forever = false;
+  return t->wake;
+}
+
+void Execution::Unwait(SimThread* t) {
+  for (WaitList* l : t->waiting_on) {
+    auto it = std::find(l->begin(), l->end(), t);
+    if (it != l->end()) l->erase(it);
+  }
+  t->waiting_on.clear();
+}
+
+void Execution::WakeAll(WaitList* list) {
+  if (list->empty()) return;
+  // Copy out and clear: `list` keeps its capacity for the next waiters.
+  waking_.assign(list->begin(), list->end());
+  list->clear();
+  for (SimThread* t : waking_) {
+    if (t->state == ThreadState::kBlocked) MakeRunnable(t, WakeReason::kSignaled);
+  }
+}
+
+bool Execution::WakeOne(WaitList* list) {
+  waking_.clear();
+  for (SimThread* t : *list) {
+    if (t->state == ThreadState::kBlocked) waking_.push_back(t);
+  }
+  if (waking_.empty()) {
+    list->clear();
+    return false;
+  }
+  SimThread* chosen = waking_.front();
+  if (waking_.size() > 1) {
+    // Which waiter a signal wakes is up to the OS: a recorded choice, FIFO first.
+    options_scratch_.clear();
+    for (SimThread* t : waking_) options_scratch_.push_back(Option::Thread(t->id));
+    ChoicePoint cp;
+    cp.kind = ChoiceKind::kWakeWaiter;
+    cp.n = static_cast<uint32_t>(waking_.size());
+    cp.options = options_scratch_.data();
+    Locate(&cp.at);
+    uint32_t quantum = 0;
+    const uint32_t v = Decide(&cp, &quantum);
+    HashStep(0xC1000000u | v, cp.n);
+    chosen = waking_[v];
+  }
+  MakeRunnable(chosen, WakeReason::kSignaled);  // Unwait removes it from `list` too
+  return true;
+}
+
+std::vector<std::string> Execution::DescribeThreads() const {
+  std::vector<std::string> out;
+  for (const auto& th : threads_) {
+    const char* state = th->state == ThreadState::kRunnable  ? "runnable"
+                        : th->state == ThreadState::kBlocked ? "blocked"
+                                                             : "finished";
+    std::string line = absl::StrFormat("thread %d (%s) %s", th->id, th->name, state);
+    if (th->state == ThreadState::kBlocked) {
+      absl::StrAppendFormat(&line, " in %s (object #%d) at %s", th->blocked_what,
+                            th->blocked_obj, Where(th->blocked_loc));
+      if (th->deadline_ns >= 0) {
+        absl::StrAppendFormat(&line, ", until %.3f ms",
+                              (th->deadline_ns - kStartNs) / 1e6);
+      }
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+void Execution::Stuck() {
+  std::vector<std::string> waits;
+  std::vector<std::string> where;
+  std::vector<std::string> sleepers;  // asleep in poll without a timeout
+  bool sleeping_poller = false;
+  for (auto& th : threads_) {
+    if (th->state != ThreadState::kBlocked) continue;
+    sleeping_poller |= th->in_poll_forever;
+    if (th->in_poll_forever) sleepers.push_back(th->name);
+    const char* what = th->blocked_what ? th->blocked_what : "?";
+    waits.push_back(absl::StrFormat("thread %d (%s) waits in %s (object #%d) at %s",
+                                    th->id, th->name, what, th->blocked_obj,
+                                    Where(th->blocked_loc)));
+    where.push_back(absl::StrCat(th->name, " in ", what, " at ", Where(th->blocked_loc)));
+  }
+  std::string pending;
+  if (sleeping_poller && pending_) {
+    inspecting_++;
+    fast_.fast_ok = false;
+    pending = pending_();
+    inspecting_--;
+  }
+  if (!pending.empty()) {
+    std::string message = absl::StrCat(
+        "lost wakeup: a thread sleeps in poll with no timeout while ", pending);
+    waits.insert(waits.begin(), absl::StrCat("pending: ", pending));
+    // Its identity: who sleeps, and what is pending (not where the others wait).
+    Fail(FailureKind::kLostWakeup, std::move(message), std::move(waits),
+         absl::StrCat(absl::StrJoin(sleepers, ", "), " asleep in poll while ", pending));
+  }
+  std::string message = absl::StrFormat(
+      "deadlock: no thread can run and no deadline is pending (%d blocked)",
+      static_cast<int>(waits.size()));
+  Fail(FailureKind::kDeadlock, std::move(message), std::move(waits),
+       absl::StrJoin(where, "; "));
+}
+
+void Execution::Join(int id, core::SrcLoc loc) {
+  SimThread* target = threads_[id].get();
+  Point(OpKind::kJoin, 0, loc);
+  while (target->state != ThreadState::kFinished) {
+    Block({&target->joiners}, -1, "join", 0, loc);
+  }
+  if (races_ != nullptr) races_->OnJoin(current_->id, id);
+}
+
+}  // namespace aiosim::sim

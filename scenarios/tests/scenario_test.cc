@@ -8,6 +8,7 @@
 #include "core/aio/aio.h"
 #include "scenarios/catalog.h"
 #include "sim/race.h"
+#include "sim/tests/scale.h"
 
 namespace aiosim::scenarios {
 namespace {
@@ -48,7 +49,10 @@ TEST_P(ScenarioTest, ProducesItsDeclaredOutcome) {
   config.options = *options;
   config.strategy = k.strategy;
   config.seed = 1;
-  config.executions_max = 10000;
+  // Searches that find their failure stop there; "nothing found" runs the whole budget
+  // (a fifth of it under a sanitizer, sim/tests/scale.h).
+  config.executions_max =
+      expected == sim::FailureKind::kNone ? aiosim::testing::Scaled(10000) : 10000;
   config.preemptions = 2;
   config.exec.race_detection = k.races;
   sim::Body body = s->make(*options);
@@ -118,7 +122,8 @@ TEST(DeterminismTest, ThousandSeedsRunTwiceGiveIdenticalTraces) {
       absl::StatusOr<Options> options = ResolveOptions(s, given);
       ASSERT_TRUE(options.ok());
       sim::ExecOptions exec;
-      std::vector<uint64_t> bad = sim::DeterminismCheck(s.make(*options), exec, 1, 1000);
+      std::vector<uint64_t> bad =
+          sim::DeterminismCheck(s.make(*options), exec, 1, aiosim::testing::Scaled(1000));
       EXPECT_TRUE(bad.empty()) << s.id << ": " << bad.size() << " seeds differ, first "
                                << (bad.empty() ? 0 : bad.front());
     }

@@ -15,6 +15,7 @@
 #include "sim/dfs.h"
 #include "sim/rng.h"
 #include "sim/tests/oracle.h"
+#include "sim/tests/scale.h"
 
 namespace aiosim::sim {
 namespace {
@@ -259,7 +260,7 @@ Body MakeBody(const Program& program, std::string* observed) {
 
 TEST(DfsOracleTest, GeneratedProgramsHaveTheOraclesOutcomesAtBoundsOneAndTwo) {
   Rng rng(20261201);
-  for (int i = 0; i < 40; i++) {
+  for (uint64_t i = 0; i < aiosim::testing::Scaled(40); i++) {
     const Program program = Generate(&rng, /*small=*/false);
     std::string observed;
     const Body body = MakeBody(program, &observed);
@@ -282,7 +283,8 @@ TEST(DfsOracleTest, GeneratedProgramsHaveTheOraclesOutcomesUnbounded) {
   Rng rng(20261202);
   int compared = 0;
   uint64_t pruned = 0, oracle_executions = 0, dfs_executions = 0;
-  for (int i = 0; i < 40; i++) {
+  const uint64_t programs = aiosim::testing::Scaled(40);
+  for (uint64_t i = 0; i < programs; i++) {
     const Program program = Generate(&rng, /*small=*/true);
     std::string observed;
     const Body body = MakeBody(program, &observed);
@@ -302,7 +304,8 @@ TEST(DfsOracleTest, GeneratedProgramsHaveTheOraclesOutcomesUnbounded) {
     dfs_executions += reduced.executions;
     compared++;
   }
-  EXPECT_GE(compared, 35) << "the oracle finished too few programs";
+  EXPECT_GE(compared, static_cast<int>(programs * 7 / 8))
+      << "the oracle finished too few programs";
   EXPECT_GT(pruned, 0u) << "sleep sets never pruned anything";
   std::printf(
       "unbounded: %d programs, oracle %llu executions, dfs with sleep sets %llu\n",

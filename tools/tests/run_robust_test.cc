@@ -67,7 +67,7 @@ std::vector<std::string> Problems(const Result& r) {
 // Issue 6, item 8: the second run truncated the first's mapped token file (SIGBUS).
 TEST(RunRobustTest, TwoRunsOfOneScenarioAtOnceNeverDisturbEachOther) {
   // Default token files: each run gets its own.
-  Child first({"run", "R4", "--seconds", "60", "--seed", "1"});
+  Child first({"run", "R4", "--seconds", "3600", "--seed", "1"});
   ASSERT_TRUE(first.WaitForStderrLine(kProgress)) << "the first run never started";
   const Result second = Cli({"run", "R4", "--executions", "500", "--seed", "2"});
   EXPECT_EQ(second.exit, 0) << second.err;
@@ -79,7 +79,7 @@ TEST(RunRobustTest, TwoRunsOfOneScenarioAtOnceNeverDisturbEachOther) {
 
   // An explicit --token-file: a second run with the same path is refused.
   const std::string shared = TestDir() + "/shared.token";
-  Child third({"run", "R4", "--seconds", "60", "--seed", "3", "--token-file", shared});
+  Child third({"run", "R4", "--seconds", "3600", "--seed", "3", "--token-file", shared});
   ASSERT_TRUE(third.WaitForStderrLine(kProgress)) << "the third run never started";
   const Result refused =
       Cli({"run", "R4", "--executions", "10", "--seed", "4", "--token-file", shared});
@@ -164,7 +164,7 @@ TEST(RunRobustTest, ATokenFileThatIsNotARegularFileIsRefused) {
 
 // Issue 6, item 10: Ctrl-C lost the summary and the reproduce line.
 TEST(RunRobustTest, CtrlCPrintsTheSummaryAndAReproduceLineThatReplays) {
-  Child run({"run", "R4", "--seconds", "60"});
+  Child run({"run", "R4", "--seconds", "3600"});
   ASSERT_TRUE(run.WaitForStderrLine(kProgress)) << "the run never started";
   run.Signal(SIGINT);
   const Result r = run.Wait();
@@ -181,7 +181,7 @@ TEST(RunRobustTest, CtrlCPrintsTheSummaryAndAReproduceLineThatReplays) {
 }
 
 TEST(RunRobustTest, SigtermWithJsonPrintsOneJsonObjectThatSaysInterrupted) {
-  Child run({"run", "R4", "--seconds", "60", "--json"});
+  Child run({"run", "R4", "--seconds", "3600", "--json"});
   ASSERT_TRUE(run.WaitForStderrLine(kProgress)) << "the run never started";
   run.Signal(SIGTERM);
   const Result r = run.Wait();

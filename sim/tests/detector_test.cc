@@ -281,6 +281,48 @@ TEST(MinimiseTest, KeepsToTheFailureItWasGiven) {
   EXPECT_NE(m.failure.message.find("A: read"), std::string::npos) << m.failure.message;
 }
 
+// Minimisation never returns a worse schedule: fewer preemptions, or as many and no
+// more steps (issue 6: "minimised" schedules used to be longer than the original).
+TEST(MinimiseTest, NeverWorseThanTheScheduleFound) {
+  auto body = [](SimContext& c) {
+    Shared<int> x{0}, y{0};
+    Threads& t = c.platform().threads();
+    auto worker = [&](int me) {
+      for (int i = 0; i < 3; i++) {
+        const int v = x.Load();
+        y.Store(y.Load() + me);
+        x.Store(v + 1);
+      }
+    };
+    int a = t.Spawn(
+        "a", [&] { worker(1); }, QEMU_THREAD_JOINABLE);
+    int b = t.Spawn(
+        "b", [&] { worker(2); }, QEMU_THREAD_JOINABLE);
+    t.Join(a);
+    t.Join(b);
+    c.Check(x.Load() == 6, "no increment lost");
+  };
+  int minimised = 0;
+  for (const char* strategy : {"random", "pct"}) {
+    for (uint64_t seed = 1; seed <= 10; seed++) {
+      RunConfig config;
+      config.strategy = strategy;
+      config.seed = seed;
+      Report r = Explore(body, config);
+      ASSERT_TRUE(r.found) << strategy << " " << seed;
+      const bool not_worse = r.failing.preemptions < r.original_preemptions ||
+                             (r.failing.preemptions == r.original_preemptions &&
+                              r.failing.steps <= r.original_steps);
+      EXPECT_TRUE(not_worse) << strategy << " seed " << seed << ": preemptions "
+                             << r.original_preemptions << " -> " << r.failing.preemptions
+                             << ", steps " << r.original_steps << " -> "
+                             << r.failing.steps;
+      minimised += r.failing.preemptions < r.original_preemptions;
+    }
+  }
+  EXPECT_GT(minimised, 0);
+}
+
 TEST(TraceTest, TheListingShowsEveryPreemptionItCounts) {
   auto lost_update = [](SimContext& c) {
     Shared<int> counter{0};

@@ -2,13 +2,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "scenarios/catalog.h"
 
-#include "scenarios/known_races.h"
-
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "scenarios/known_races.h"
 
 namespace aiosim::scenarios {
 
@@ -33,13 +32,30 @@ std::string OptionValue(const Options& options, const std::string& key) {
   return "";
 }
 
+std::vector<Options> OptionVariants(const Scenario& s) {
+  std::vector<Options> given;
+  for (const ScenarioOption& o : s.options) {
+    for (const std::string& v : o.values) given.push_back({{o.key, v}});
+  }
+  if (given.empty()) given.push_back({});
+  std::vector<Options> out;
+  for (const Options& g : given) {
+    absl::StatusOr<Options> resolved = ResolveOptions(s, g);
+    if (resolved.ok() && std::find(out.begin(), out.end(), *resolved) == out.end()) {
+      out.push_back(*std::move(resolved));
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<std::pair<std::string, std::string>> ParseOption(std::string_view text) {
   size_t eq = text.find('=');
   if (eq == std::string_view::npos || eq == 0 || eq + 1 == text.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat("option '", std::string(text), "' is not of the form key=value"));
   }
-  return std::make_pair(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
+  return std::make_pair(std::string(text.substr(0, eq)),
+                        std::string(text.substr(eq + 1)));
 }
 
 absl::StatusOr<Options> ResolveOptions(const Scenario& s, const Options& given) {
@@ -57,9 +73,9 @@ absl::StatusOr<Options> ResolveOptions(const Scenario& s, const Options& given) 
           keys.empty() ? std::string("none") : absl::StrJoin(keys, ", "), ")"));
     }
     if (std::find(it->values.begin(), it->values.end(), v) == it->values.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("scenario ", s.id, ": ", k, "=", v,
-                                                     " is not accepted (expected one of: ",
-                                                     absl::StrJoin(it->values, ", "), ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "scenario ", s.id, ": ", k, "=", v,
+          " is not accepted (expected one of: ", absl::StrJoin(it->values, ", "), ")"));
     }
     if (!OptionValue(out, k).empty()) {
       return absl::InvalidArgumentError(absl::StrCat("option '", k, "' given twice"));

@@ -49,6 +49,10 @@ absl::StatusOr<Options> ResolveOptions(const Scenario& s, const Options& given);
 // "key=value" -> pair, with a one-line error otherwise.
 absl::StatusOr<std::pair<std::string, std::string>> ParseOption(std::string_view text);
 std::string OptionValue(const Options& options, const std::string& key);
+// The scenario's option sets to test: each value of each option, the others at their
+// defaults (one set, all defaults, for a scenario without options); complete and
+// sorted, as ResolveOptions returns them.
+std::vector<Options> OptionVariants(const Scenario& s);
 
 // Scenario registration (one call per scenario file).
 Scenario MakeS3();

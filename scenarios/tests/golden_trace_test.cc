@@ -8,7 +8,8 @@
 //
 // The hashes change whenever the core or a scenario changes what it does; then, after
 // checking that the change is intended, regenerate the file with
-//   AIOSIM_UPDATE_GOLDEN=1 build/dev/scenarios/scenario_test --gtest_filter='GoldenTrace*'
+//   AIOSIM_UPDATE_GOLDEN=1 build/dev/scenarios/scenario_test
+//   --gtest_filter='GoldenTrace*'
 // and check that the clang presets agree.
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <cstdlib>
@@ -34,14 +35,8 @@ namespace {
 std::vector<std::string> Measure() {
   std::vector<std::string> lines;
   for (const Scenario& s : Catalog()) {
-    std::vector<Options> variants = {{}};
-    for (const ScenarioOption& o : s.options) {
-      variants.clear();
-      for (const std::string& v : o.values) variants.push_back({{o.key, v}});
-    }
-    for (const Options& given : variants) {
-      absl::StatusOr<Options> options = ResolveOptions(s, given);
-      if (!options.ok()) continue;
+    for (const Options& resolved : OptionVariants(s)) {
+      const Options* options = &resolved;
       std::string opts;
       for (const auto& [k, v] : *options) opts += k + "=" + v + ",";
       if (opts.empty()) opts = "-";
@@ -57,8 +52,8 @@ std::vector<std::string> Measure() {
       for (uint64_t i = 0; i < 4 && dfs.BeginExecution(i); i++) {
         sim::ExecResult r = sim::RunExecution(body, sim::ExecOptions{}, &dfs);
         dfs.EndExecution(r);
-        lines.push_back(
-            absl::StrFormat("%s %s dfs %d %016x %d", s.id, opts, i, r.trace_hash, r.steps));
+        lines.push_back(absl::StrFormat("%s %s dfs %d %016x %d", s.id, opts, i,
+                                        r.trace_hash, r.steps));
       }
     }
   }
@@ -66,11 +61,14 @@ std::vector<std::string> Measure() {
 }
 
 TEST(GoldenTraceTest, EveryCompilerExploresTheSameExecutions) {
-  const std::string path = std::string(AIOSIM_SOURCE_DIR) + "/scenarios/tests/golden_traces.txt";
+  const std::string path =
+      std::string(AIOSIM_SOURCE_DIR) + "/scenarios/tests/golden_traces.txt";
   const std::vector<std::string> got = Measure();
-  if (const char* update = std::getenv("AIOSIM_UPDATE_GOLDEN"); update && *update == '1') {
+  if (const char* update = std::getenv("AIOSIM_UPDATE_GOLDEN");
+      update && *update == '1') {
     std::ofstream out(path);
-    out << "# scenario options strategy execution trace-hash steps (golden_trace_test.cc)\n";
+    out << "# scenario options strategy execution trace-hash steps "
+           "(golden_trace_test.cc)\n";
     for (const std::string& line : got) out << line << "\n";
     GTEST_SKIP() << "wrote " << path;
   }

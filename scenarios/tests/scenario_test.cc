@@ -4,8 +4,8 @@
 // with a token that replays the identical trace; or, where no failure is expected,
 // none under the same budgets.
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "gtest/gtest.h"
 #include "core/aio/aio.h"
+#include "gtest/gtest.h"
 #include "scenarios/catalog.h"
 #include "sim/race.h"
 #include "sim/tests/scale.h"
@@ -26,7 +26,8 @@ void PrintTo(const Case& c, std::ostream* os) {
 }
 
 std::string Name(const ::testing::TestParamInfo<Case>& info) {
-  std::string n = info.param.id + "_" + info.param.strategy + (info.param.races ? "_races" : "");
+  std::string n =
+      info.param.id + "_" + info.param.strategy + (info.param.races ? "_races" : "");
   for (const auto& [k, v] : info.param.options) n += "_" + k + "_" + v;
   for (char& ch : n) {
     if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
@@ -59,8 +60,9 @@ TEST_P(ScenarioTest, ProducesItsDeclaredOutcome) {
   sim::Report r = sim::Explore(body, config);
 
   if (expected == sim::FailureKind::kNone) {
-    EXPECT_FALSE(r.found) << sim::FailureKindName(r.failure.kind) << ": " << r.failure.message
-                          << "\n" << sim::FormatSchedule(r.failing) << r.token;
+    EXPECT_FALSE(r.found) << sim::FailureKindName(r.failure.kind) << ": "
+                          << r.failure.message << "\n"
+                          << sim::FormatSchedule(r.failing) << r.token;
     return;
   }
   ASSERT_TRUE(r.found) << "not found in " << r.executions << " executions ("
@@ -80,13 +82,14 @@ TEST_P(ScenarioTest, ProducesItsDeclaredOutcome) {
   EXPECT_EQ(again->result.failure.kind, expected) << again->result.failure.message;
   EXPECT_EQ(again->result.trace_hash, r.failing.trace_hash);
   RecordProperty("executions", static_cast<int>(r.executions));
-  std::printf("%s %s: %s after %llu executions (%.0f/s), minimised %d->%d preemptions, "
-              "%llu->%llu steps\n",
-              k.id.c_str(), k.strategy.c_str(), sim::FailureKindName(r.failure.kind),
-              static_cast<unsigned long long>(r.executions), r.executions_per_second,
-              r.original_preemptions, r.failing.preemptions,
-              static_cast<unsigned long long>(r.original_steps),
-              static_cast<unsigned long long>(r.failing.steps));
+  std::printf(
+      "%s %s: %s after %llu executions (%.0f/s), minimised %d->%d preemptions, "
+      "%llu->%llu steps\n",
+      k.id.c_str(), k.strategy.c_str(), sim::FailureKindName(r.failure.kind),
+      static_cast<unsigned long long>(r.executions), r.executions_per_second,
+      r.original_preemptions, r.failing.preemptions,
+      static_cast<unsigned long long>(r.original_steps),
+      static_cast<unsigned long long>(r.failing.steps));
 }
 
 std::vector<Case> AllCases() {
@@ -113,14 +116,8 @@ INSTANTIATE_TEST_SUITE_P(Catalog, ScenarioTest, ::testing::ValuesIn(AllCases()),
 // choices and the same trace hash — for every scenario and option value.
 TEST(DeterminismTest, ThousandSeedsRunTwiceGiveIdenticalTraces) {
   for (const Scenario& s : Catalog()) {
-    std::vector<Options> variants = {{}};
-    for (const ScenarioOption& o : s.options) {
-      variants.clear();
-      for (const std::string& v : o.values) variants.push_back({{o.key, v}});
-    }
-    for (const Options& given : variants) {
-      absl::StatusOr<Options> options = ResolveOptions(s, given);
-      ASSERT_TRUE(options.ok());
+    for (const Options& resolved : OptionVariants(s)) {
+      const Options* options = &resolved;
       sim::ExecOptions exec;
       std::vector<uint64_t> bad =
           sim::DeterminismCheck(s.make(*options), exec, 1, aiosim::testing::Scaled(1000));
@@ -166,7 +163,8 @@ TEST(TokenTest, ATokenReplayedAgainstAChangedCoreIsReplayDiverged) {
     }
     absl::StatusOr<sim::ReplayResult> same = sim::ReplayToken(body, *token);
     ASSERT_TRUE(same.ok());
-    EXPECT_EQ(same->result.failure.kind, s->expected(*options)) << same->result.failure.message;
+    EXPECT_EQ(same->result.failure.kind, s->expected(*options))
+        << same->result.failure.message;
     EXPECT_EQ(same->result.trace_hash, r.failing.trace_hash);
   }
 }
@@ -181,7 +179,8 @@ TEST(KnownRacesTest, TheTsanListIsTheSimulatorsList) {
     EXPECT_FALSE(g.pairs.empty()) << g.id;
     EXPECT_FALSE(g.description.empty()) << g.id;
   }
-  EXPECT_EQ(ids, (std::vector<std::string>{"T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9"}));
+  EXPECT_EQ(ids, (std::vector<std::string>{"T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8",
+                                           "T9"}));
   const sim::KnownRaces::Group* g = known->Match("aio_poll", "aio_notify");
   ASSERT_NE(g, nullptr);
   EXPECT_EQ(g->id, "T3");

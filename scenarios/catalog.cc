@@ -7,6 +7,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "core/aio/aio.h"
 #include "scenarios/known_races.h"
 
 namespace aiosim::scenarios {
@@ -25,6 +27,39 @@ const Scenario* FindScenario(std::string_view id) {
   return nullptr;
 }
 
+const std::vector<Switch>& Switches() {
+  static const std::vector<Switch>* switches = new std::vector<Switch>{
+      {"R4", true, core::AIO_REVERT_R4, "21a03d17f2, 05e514b1d4 (QEMU 2.4)",
+       "no aio_notify_accept: the eventfd is cleared by the notifier's own fd handler "
+       "during dispatch instead of after poll and before dispatch"},
+  };
+  return *switches;
+}
+
+const Switch* FindSwitch(std::string_view id, bool revert) {
+  for (const Switch& sw : Switches()) {
+    if (sw.revert == revert && absl::AsciiStrToUpper(std::string(id)) ==
+                                   absl::AsciiStrToUpper(sw.id)) {
+      return &sw;
+    }
+  }
+  return nullptr;
+}
+
+uint32_t SwitchBits(const Options& options) {
+  uint32_t bits = 0;
+  for (const char* key : {"revert", "fix"}) {
+    const std::string value = OptionValue(options, key);
+    if (value.empty() || value == "none") continue;
+    for (absl::string_view id : absl::StrSplit(value, ',')) {
+      if (const Switch* sw = FindSwitch(std::string(id), std::string(key) == "revert")) {
+        bits |= sw->bit;
+      }
+    }
+  }
+  return bits;
+}
+
 std::string OptionValue(const Options& options, const std::string& key) {
   for (const auto& [k, v] : options) {
     if (k == key) return v;
@@ -33,11 +68,12 @@ std::string OptionValue(const Options& options, const std::string& key) {
 }
 
 std::vector<Options> OptionVariants(const Scenario& s) {
-  std::vector<Options> given;
+  std::vector<Options> given = {{}};  // every default
   for (const ScenarioOption& o : s.options) {
     for (const std::string& v : o.values) given.push_back({{o.key, v}});
   }
-  if (given.empty()) given.push_back({});
+  for (const std::string& id : s.reverts) given.push_back({{"revert", id}});
+  for (const std::string& id : s.fixes) given.push_back({{"fix", id}});
   std::vector<Options> out;
   for (const Options& g : given) {
     absl::StatusOr<Options> resolved = ResolveOptions(s, g);
@@ -58,11 +94,58 @@ absl::StatusOr<std::pair<std::string, std::string>> ParseOption(std::string_view
                         std::string(text.substr(eq + 1)));
 }
 
+namespace {
+
+// A "revert" or "fix" value: "none", or ids of `accepted`, comma-separated; returns the
+// canonical form (sorted, unique, catalog spelling).
+absl::StatusOr<std::string> ResolveSwitches(const Scenario& s, const std::string& key,
+                                            const std::string& value,
+                                            const std::vector<std::string>& accepted) {
+  const std::string what = key == "revert" ? "fix to revert" : "later fix to apply";
+  if (accepted.empty()) {
+    std::vector<std::string> with;
+    for (const Scenario& other : Catalog()) {
+      if (!(key == "revert" ? other.reverts : other.fixes).empty()) with.push_back(other.id);
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "scenario ", s.id, " has no ", what, " (scenarios with one: ",
+        with.empty() ? std::string("none") : absl::StrJoin(with, ", "), ")"));
+  }
+  if (value == "none") return value;
+  std::vector<std::string> ids;
+  for (absl::string_view part : absl::StrSplit(value, ',')) {
+    auto it = std::find_if(accepted.begin(), accepted.end(), [&](const std::string& a) {
+      return absl::AsciiStrToUpper(a) == absl::AsciiStrToUpper(std::string(part));
+    });
+    if (it == accepted.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "scenario ", s.id, ": --", key, " ", std::string(part), " is not a ", what,
+          " here (expected: none, or some of ", absl::StrJoin(accepted, ", "), ")"));
+    }
+    ids.push_back(*it);
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return absl::StrJoin(ids, ",");
+}
+
+}  // namespace
+
 absl::StatusOr<Options> ResolveOptions(const Scenario& s, const Options& given) {
   Options out;
   for (const auto& kv : given) {
     const std::string& k = kv.first;
     const std::string& v = kv.second;
+    if (k == "revert" || k == "fix") {
+      absl::StatusOr<std::string> value =
+          ResolveSwitches(s, k, v, k == "revert" ? s.reverts : s.fixes);
+      if (!value.ok()) return value.status();
+      if (!OptionValue(out, k).empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("option '", k, "' given twice"));
+      }
+      out.emplace_back(k, *value);
+      continue;
+    }
     auto it = std::find_if(s.options.begin(), s.options.end(),
                            [&](const ScenarioOption& o) { return o.key == k; });
     if (it == s.options.end()) {
@@ -85,6 +168,8 @@ absl::StatusOr<Options> ResolveOptions(const Scenario& s, const Options& given) 
   for (const ScenarioOption& o : s.options) {
     if (OptionValue(out, o.key).empty()) out.emplace_back(o.key, o.values.front());
   }
+  if (!s.reverts.empty() && OptionValue(out, "revert").empty()) out.emplace_back("revert", "none");
+  if (!s.fixes.empty() && OptionValue(out, "fix").empty()) out.emplace_back("fix", "none");
   std::sort(out.begin(), out.end());
   return out;
 }

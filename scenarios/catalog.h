@@ -29,12 +29,30 @@ struct ScenarioOption {
   std::string help;
 };
 
+// A switch of the legacy core (core/aio/aio.h AioSwitch; docs/switches.md): a fix that
+// QEMU 2.8.1 has, reverted (`--revert R4`), or a later fix applied (`--fix R8`).
+struct Switch {
+  std::string id;      // the catalog id it belongs to: "R4", "R9-accept"
+  bool revert = true;  // true: --revert takes out a fix 2.8.1 has; false: --fix adds one
+  uint32_t bit = 0;    // AioSwitch
+  std::string commit;  // QEMU commit(s)
+  std::string change;  // the exact change, in one sentence
+};
+const std::vector<Switch>& Switches();
+const Switch* FindSwitch(std::string_view id, bool revert);
+// The AioSwitch bits named by resolved options' "revert" and "fix" values.
+uint32_t SwitchBits(const Options& options);
+
 struct Scenario {
   std::string id;
   std::string title;
   std::string summary;  // what happens, in a few sentences
   std::string source;   // SEED-CLAIMS.md / QEMU-SEMANTICS.md section
   std::vector<ScenarioOption> options;
+  // The switches whose code this scenario runs: --revert / --fix accept these (as the
+  // options revert=ID,... and fix=ID,..., "none" by default).
+  std::vector<std::string> reverts;
+  std::vector<std::string> fixes;
   // The failure kind expected with these (complete, validated) options under the
   // standard budgets, or sim::FailureKind::kNone if none may be found.
   std::function<sim::FailureKind(const Options&)> expected;
@@ -44,7 +62,9 @@ struct Scenario {
 const std::vector<Scenario>& Catalog();
 const Scenario* FindScenario(std::string_view id);
 // Fills in defaults and checks every key and value. Returns the complete options,
-// sorted by key.
+// sorted by key. "revert" and "fix" (for a scenario with switches) take "none" or a
+// comma-separated list of the scenario's switch ids; they come back sorted, without
+// duplicates.
 absl::StatusOr<Options> ResolveOptions(const Scenario& s, const Options& given);
 // "key=value" -> pair, with a one-line error otherwise.
 absl::StatusOr<std::pair<std::string, std::string>> ParseOption(std::string_view text);

@@ -1,7 +1,7 @@
 // scenarios/r4_eventfd_cleared_after_dispatch.cc — catalog R4 (21a03d17f2 and
 // 05e514b1d4, QEMU 2.4): with the eventfd cleared by the notifier's own fd handler
 // after dispatch, a nested aio_poll eats a wakeup meant for the main loop. Follows
-// QEMU 2.8.1 async.c / aio-posix.c with AIO_FIX_R4 reverted on request.
+// QEMU 2.8.1 async.c / aio-posix.c, with AIO_REVERT_R4 on request (--revert R4).
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // Threads: an "iothread" drives the context through the GSource path (main_loop_wait:
@@ -46,12 +46,10 @@ void WorkCallback(void* opaque) {
 void KickCallback(void*) {}
 
 sim::Body MakeBody(const Options& options) {
-  const bool reverted = OptionValue(options, "revert") == "R4";
-  return [reverted](sim::SimContext& c) {
-    AioRuntime rt(&c.platform());
-    AioContextOptions o;
-    o.reverted_fixes = reverted ? uint32_t{AIO_FIX_R4} : 0u;
-    AioContext* ctx = aio_context_new(&rt, o);
+  const uint32_t switches = SwitchBits(options);
+  return [switches](sim::SimContext& c) {
+    AioRuntime rt(&c.platform(), switches);
+    AioContext* ctx = aio_context_new(&rt);
     R4State s;
     QEMUBH* work = aio_bh_new(ctx, WorkCallback, &s);
     QEMUBH* kick = aio_bh_new(ctx, KickCallback, nullptr);
@@ -106,9 +104,9 @@ Scenario MakeR4() {
       "it, and the iothread sleeps with the BH scheduled (a lost wakeup). The fix "
       "(aio_notify_accept before dispatch) makes the second set survive.";
   s.source = "QEMU-SEMANTICS.md 3, R4; 4, aio_notify_bug.promela";
-  s.options = {{"revert", {"none", "R4"}, "revert the fix (R4) or keep it (none)"}};
+  s.reverts = {"R4"};
   s.expected = [](const Options& o) {
-    return OptionValue(o, "revert") == "R4" ? sim::FailureKind::kLostWakeup
+    return (SwitchBits(o) & AIO_REVERT_R4) != 0 ? sim::FailureKind::kLostWakeup
                                             : sim::FailureKind::kNone;
   };
   s.make = MakeBody;

@@ -37,7 +37,8 @@ const char kCheckDeterminismUsage[] =
     "  --seeds N           how many seeds (default 1000)\n"
     "  --seed N            the first seed (default 1)\n"
     "  --option KEY=VALUE  a scenario option (repeatable)\n"
-    "  --revert ID         same as --option revert=ID\n"
+    "  --revert ID,...     same as --option revert=ID,...\n"
+    "  --fix ID,...        same as --option fix=ID,...\n"
     "  --races[=all], --max-steps N, --time-advances N, --spurious, --eintr\n"
     "                      simulator options, as for 'aiosim run'\n"
     "  --json              print one JSON object instead of text\n"
@@ -60,7 +61,17 @@ struct Outcome {
 // kCombinationsMax, in catalog order with the first option varying slowest).
 std::vector<Outcome> Outcomes(const scenarios::Scenario& s) {
   std::vector<scenarios::Options> combos = {{}};
-  for (const scenarios::ScenarioOption& o : s.options) {
+  std::vector<scenarios::ScenarioOption> keys = s.options;
+  // Switches vary one at a time (none, or one of them).
+  if (!s.reverts.empty()) {
+    keys.push_back({"revert", {"none"}, ""});
+    keys.back().values.insert(keys.back().values.end(), s.reverts.begin(), s.reverts.end());
+  }
+  if (!s.fixes.empty()) {
+    keys.push_back({"fix", {"none"}, ""});
+    keys.back().values.insert(keys.back().values.end(), s.fixes.begin(), s.fixes.end());
+  }
+  for (const scenarios::ScenarioOption& o : keys) {
     std::vector<scenarios::Options> next;
     for (const scenarios::Options& prefix : combos) {
       for (const std::string& v : o.values) {
@@ -90,6 +101,8 @@ std::string ListLine(const scenarios::Scenario& s) {
   for (const scenarios::ScenarioOption& o : s.options) {
     options.push_back(o.key + "=" + absl::StrJoin(o.values, "|"));
   }
+  if (!s.reverts.empty()) options.push_back("--revert " + absl::StrJoin(s.reverts, ","));
+  if (!s.fixes.empty()) options.push_back("--fix " + absl::StrJoin(s.fixes, ","));
   std::vector<std::string> outcomes;
   for (const Outcome& o : Outcomes(s)) {
     outcomes.push_back(o.options.empty()
@@ -123,6 +136,7 @@ std::string ScenarioJson(const scenarios::Scenario& s) {
       .Str("summary", s.summary)
       .Str("source", s.source);
   j.Raw("options", options.empty() ? "[]" : "[" + absl::StrJoin(options, ", ") + "]");
+  j.Raw("reverts", JsonArray(s.reverts)).Raw("fixes", JsonArray(s.fixes));
   j.Raw("expected", "[" + absl::StrJoin(outcomes, ", ") + "]");
   return j.Close();
 }

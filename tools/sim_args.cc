@@ -21,17 +21,6 @@ using sim::kTimeAdvancesMax;
 
 const char* OnOff(bool on) { return on ? "on" : "off"; }
 
-// The ids of the scenarios that take option `key`, or "none".
-std::string ScenariosWithOption(std::string_view key) {
-  std::vector<std::string> ids;
-  for (const scenarios::Scenario& s : scenarios::Catalog()) {
-    for (const scenarios::ScenarioOption& o : s.options) {
-      if (o.key == key) ids.push_back(s.id);
-    }
-  }
-  return ids.empty() ? std::string("none") : absl::StrJoin(ids, ", ");
-}
-
 }  // namespace
 
 absl::StatusOr<bool> ApplyExecFlag(const ParsedFlag& flag, sim::ExecOptions* exec) {
@@ -98,18 +87,9 @@ absl::StatusOr<ScenarioChoice> ChooseScenario(
             "--option: %s (e.g. --option revert=R4)", kv.status().message()));
       }
       given.push_back(*std::move(kv));
-    } else if (flag.name == "revert") {
-      bool has_revert = false;
-      for (const scenarios::ScenarioOption& o : choice.scenario->options) {
-        has_revert = has_revert || o.key == "revert";
-      }
-      if (!has_revert) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "--revert: scenario %s has no fix to revert (no 'revert' option; scenarios "
-            "with one: %s)",
-            choice.scenario->id, ScenariosWithOption("revert")));
-      }
-      given.emplace_back("revert", std::string(flag.value));
+    } else if (flag.name == "revert" || flag.name == "fix") {
+      // ResolveOptions checks the ids against the scenario's switches.
+      given.emplace_back(std::string(flag.name), std::string(flag.value));
     }
   }
   absl::StatusOr<scenarios::Options> resolved =

@@ -32,10 +32,11 @@ inline constexpr FlagSpec kExecFlags[] = {
 absl::StatusOr<bool> ApplyExecFlag(const ParsedFlag& flag, sim::ExecOptions* exec);
 
 // The flags that choose scenario options: --option key=value (repeatable) and
-// --revert ID (shorthand for --option revert=ID).
+// --revert ID,... and --fix ID,... (shorthands for --option revert=... / fix=...).
 inline constexpr FlagSpec kScenarioFlags[] = {
     {"option", "KEY=VALUE", /*repeatable=*/true},
-    {"revert", "ID"},
+    {"revert", "ID,..."},
+    {"fix", "ID,..."},
 };
 
 struct ScenarioChoice {
@@ -47,7 +48,7 @@ struct ScenarioChoice {
 // options from the --option and --revert flags among `flags` (other flags are
 // ignored). Errors: a missing or unknown scenario (the message lists the catalog's
 // ids), extra arguments, an option that is not key=value, an unknown key or value,
-// --revert for a scenario without a `revert` option (the message lists those with
+// --revert / --fix of a switch the scenario does not have (the message lists those with
 // one).
 absl::StatusOr<ScenarioChoice> ChooseScenario(
     const std::vector<std::string_view>& positional,

@@ -53,7 +53,9 @@ const char* AioGenerationName(AioGeneration generation);
 // What QEMU keeps in globals, for one world. Not copyable. Outlives its contexts.
 class AioRuntime {
  public:
-  explicit AioRuntime(Platform* platform);
+  // `switches`: AioSwitch bits for every context, timer list and pool of this world
+  // (0: QEMU 2.8.1 as shipped).
+  explicit AioRuntime(Platform* platform, uint32_t switches = 0);
   ~AioRuntime();
   AioRuntime(const AioRuntime&) = delete;
   AioRuntime& operator=(const AioRuntime&) = delete;
@@ -61,25 +63,31 @@ class AioRuntime {
   Platform* platform() const { return platform_; }
   QEMUClock* clock(QEMUClockType type) { return &clocks_[type]; }
   QemuMutex* timerlists_lock() { return &timerlists_lock_; }
+  uint32_t switches() const { return switches_; }
 
  private:
   Platform* platform_;
+  uint32_t switches_;
   QEMUClock clocks_[QEMU_CLOCK_MAX];
   QemuMutex timerlists_lock_;
 };
 
-// Historical fixes that can be reverted, to watch their bug come back (the race
-// catalog in QEMU-SEMANTICS.md §3). A bit set in AioContextOptions::reverted_fixes.
-enum AioFix : uint32_t {
+// Switches of the legacy core, to compare QEMU's code with and without a fix (the
+// race catalog in QEMU-SEMANTICS.md §3; docs/switches.md gives each one's commit and
+// exact change): AIO_REVERT_* takes out a fix that 2.8.1 has, so its bug comes back;
+// AIO_FIX_* applies a later fix to 2.8.1. A set of bits in AioRuntime (every object
+// of that world) or AioContextOptions (one context). 0 is QEMU 2.8.1 as shipped.
+enum AioSwitch : uint32_t {
   // R4 (21a03d17f2, 05e514b1d4; QEMU 2.4): the eventfd is cleared by
   // aio_notify_accept after poll and before dispatch. Reverted: no accept; the
   // notifier's own fd handler clears the eventfd during dispatch.
-  AIO_FIX_R4 = 1u << 0,
+  AIO_REVERT_R4 = 1u << 2,
 };
 
 struct AioContextOptions {
   AioGeneration generation = AioGeneration::kLegacy;
-  uint32_t reverted_fixes = 0;  // AioFix bits
+  // AioSwitch bits of this context, added to its runtime's.
+  uint32_t switches = 0;
   // Shown in logs and reports.
   std::string name = "ctx";
 };
@@ -88,7 +96,7 @@ struct AioContextOptions {
 struct AioContext {
   AioRuntime* runtime = nullptr;
   AioGeneration generation = AioGeneration::kLegacy;
-  uint32_t reverted_fixes = 0;
+  uint32_t switches = 0;  // AioSwitch bits (the runtime's and the options')
   std::string name;
 
   // The GSource reference count (aio_context_ref/unref).

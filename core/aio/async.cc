@@ -26,7 +26,8 @@ const char* AioGenerationName(AioGeneration generation) {
 // QEMU_CLOCK_VIRTUAL, which QEMU enables when the VM starts (resume_all_vcpus). Until
 // qemu_clock_enable(rt, QEMU_CLOCK_VIRTUAL, true), its timers neither run nor count
 // in any deadline.
-AioRuntime::AioRuntime(Platform* platform) : platform_(platform) {
+AioRuntime::AioRuntime(Platform* platform, uint32_t switches)
+    : platform_(platform), switches_(switches) {
   for (int i = 0; i < QEMU_CLOCK_MAX; i++) {
     clocks_[i].type = static_cast<QEMUClockType>(i);
     clocks_[i].enabled.Store(i != QEMU_CLOCK_VIRTUAL);
@@ -217,7 +218,7 @@ void aio_notify(AioContext* ctx) {
 }
 
 void aio_notify_accept(AioContext* ctx) {
-  if (ctx->reverted_fixes & AIO_FIX_R4) return;  // before 2.4: no accept step
+  if (ctx->switches & AIO_REVERT_R4) return;  // before 2.4: no accept step
   if (atomic_xchg(&ctx->notified, false)) {
     event_notifier_test_and_clear(ctx->notifier.get());
   }
@@ -240,7 +241,7 @@ AioContext* aio_context_new(AioRuntime* rt, const AioContextOptions& options,
   auto* ctx = platform_new<AioContext>();
   ctx->runtime = rt;
   ctx->generation = options.generation;
-  ctx->reverted_fixes = options.reverted_fixes;
+  ctx->switches = options.switches | rt->switches();
   ctx->name = options.name;
   ctx->notifier = rt->platform()->poller().NewEventNotifier(false);
   if (ctx->notifier == nullptr) {
@@ -249,8 +250,8 @@ AioContext* aio_context_new(AioRuntime* rt, const AioContextOptions& options,
     return nullptr;
   }
   aio_set_event_notifier(ctx, ctx->notifier.get(), false,
-                         (ctx->reverted_fixes & AIO_FIX_R4) ? event_notifier_clear_cb
-                                                            : event_notifier_dummy_cb);
+                         (ctx->switches & AIO_REVERT_R4) ? event_notifier_clear_cb
+                                                         : event_notifier_dummy_cb);
   timerlistgroup_init(rt, &ctx->tlg, aio_timerlist_notify, ctx);
   return ctx;
 }

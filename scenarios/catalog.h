@@ -53,6 +53,9 @@ struct Scenario {
   // options revert=ID,... and fix=ID,..., "none" by default).
   std::vector<std::string> reverts;
   std::vector<std::string> fixes;
+  // The catalog races (races.h, "R4") and seed claims ("S3") this scenario gives
+  // evidence for.
+  std::vector<std::string> catalog;
   // The failure kind expected with these (complete, validated) options under the
   // standard budgets, or sim::FailureKind::kNone if none may be found.
   std::function<sim::FailureKind(const Options&)> expected;

@@ -109,6 +109,7 @@ Scenario MakeR4() {
     return (SwitchBits(o) & AIO_REVERT_R4) != 0 ? sim::FailureKind::kLostWakeup
                                             : sim::FailureKind::kNone;
   };
+  s.catalog = {"R4"};
   s.make = MakeBody;
   return s;
 }

@@ -61,6 +61,7 @@ Scenario MakeR9() {
       "only in blocking ones.";
   s.source = "QEMU-SEMANTICS.md 3, R9";
   s.expected = [](const Options&) { return sim::FailureKind::kLostWakeup; };
+  s.catalog = {"R9"};
   s.make = MakeBody;
   return s;
 }

@@ -81,6 +81,7 @@ Scenario MakeS3() {
     return OptionValue(o, "canceller") == "foreign" ? sim::FailureKind::kAssertion
                                                     : sim::FailureKind::kNone;
   };
+  s.catalog = {"S3", "R8"};
   s.make = MakeBody;
   return s;
 }

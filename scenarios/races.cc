@@ -1,0 +1,83 @@
+// scenarios/races.cc — see races.h. Statuses follow QEMU-SEMANTICS.md §0 and §3 against
+// QEMU 2.8.1 (0x88888888/qemu-2.8.1).
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "scenarios/races.h"
+
+#include "absl/strings/ascii.h"
+
+namespace aiosim::scenarios {
+
+const char* RaceStatusName(RaceStatus status) {
+  switch (status) {
+    case RaceStatus::kPresent:
+      return "present";
+    case RaceStatus::kFixed:
+      return "fixed";
+    case RaceStatus::kWeakMemory:
+      return "needs weak memory";
+    case RaceStatus::kNotApplicable:
+      return "n/a";
+  }
+  return "invalid";
+}
+
+const std::vector<RaceEntry>& Races() {
+  using S = RaceStatus;
+  static const std::vector<RaceEntry>* races = new std::vector<RaceEntry>{
+      {"R1", "qemu_bh_schedule reads bh->ctx after publishing", "924fe1293c (2.1)",
+       S::kFixed, "--revert R1 loads ctx after the exchange"},
+      {"R2", "BH barriers too weak (stale state / scheduled)", "e8d3b1a25f (2.3)",
+       S::kWeakMemory,
+       "a store seen late by another CPU; no effect under sequential consistency"},
+      {"R3", "the ctx->dispatching optimisation skips a needed notify",
+       "eabc977973 (2.4)", S::kFixed, "--revert R3 brings back ctx->dispatching"},
+      {"R4", "the eventfd cleared after dispatch", "21a03d17f2, 05e514b1d4 (2.4)",
+       S::kFixed, "--revert R4: no aio_notify_accept"},
+      {"R5", "AioContext lock contention versus notify_me", "ca96ac44dc (2.4)",
+       S::kNotApplicable, "needs the RFifoLock era (before 2.8)"},
+      {"R6", "thread pool: nested aio_poll inside a completion callback",
+       "3c80ca158c (2.1)", S::kFixed,
+       "--revert R6: the completion BH does not reschedule itself"},
+      {"R7", "a callback after a synchronous cancel returned",
+       "271c0f68b4, 3391f5e51c (2.1, 2.2)", S::kFixed,
+       "--revert R7: synchronous cancel returns before the completion ran"},
+      {"R8", "qemu_bh_cancel as a plain store erases a concurrent schedule",
+       "ef6dada8b4 (2.11)", S::kWeakMemory,
+       "the restart scan's stale read of req->state needs reordering; --fix R8 is the "
+       "atomic_mb_set cancel"},
+      {"R9", "a non-blocking aio_poll in another thread steals a wakeup",
+       "b37548fcd1 (3.1), 0dc165c1bd (4.0)", S::kPresent,
+       "--fix R9-accept accepts only in blocking polls; --fix R9-home asserts the home "
+       "thread"},
+      {"R10", "aio_enable_external does not notify", "321d1dba8b (2.10)", S::kPresent,
+       "--fix R10: aio_enable_external calls aio_notify"},
+      {"R11", "concurrent aio_poll and aio_set_fd_handler (in-place rewrite)",
+       "fef1660132 (4.0)", S::kPresent,
+       "present when aio_set_fd_handler is called from a foreign thread; the fix "
+       "(copy-on-write nodes) is not a small change of 2.8.1"},
+      {"R12", "seq-cst RMW versus relaxed loads (lost wakeup on ARM)", "5710a3e09f (5.0)",
+       S::kWeakMemory,
+       "--fix R12 adds the explicit barriers; visible only with reordering"},
+      {"R13", "aio_wait_kick missing barrier", "7455ff1aa015 (7.1)", S::kNotApplicable,
+       "AIO_WAIT_WHILE does not exist in 2.8.1"},
+      {"R16", "a nested BH poll frees BHs still in the outer walk",
+       "7887f6201f, 648fb0ea5e (1.0)", S::kFixed,
+       "--revert R16: every aio_bh_poll frees deleted BHs"},
+      {"R18",
+       "smaller races: timers_done_ev, expired '<', poll_disable_cnt, epoll free order",
+       "e4efd8a488 (2.4), 33bef0b994 (2.9), d7be5dd19c (3.1), 0ed39f3df2 (2.5)",
+       S::kFixed,
+       "--revert R18-done-ev; --fix R18-expired; poll_disable_cnt and epoll do not exist "
+       "here"},
+  };
+  return *races;
+}
+
+const RaceEntry* FindRace(std::string_view id) {
+  for (const RaceEntry& r : Races()) {
+    if (absl::AsciiStrToUpper(std::string(id)) == absl::AsciiStrToUpper(r.id)) return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace aiosim::scenarios

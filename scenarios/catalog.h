@@ -56,6 +56,10 @@ struct Scenario {
   // The catalog races (races.h, "R4") and seed claims ("S3") this scenario gives
   // evidence for.
   std::vector<std::string> catalog;
+  // The evidence for an option set that declares no failure (scenarios/check.h): the
+  // preemption bound at which the exhaustive search is complete without one; -1 when
+  // no bound is affordable (then a long random budget is the evidence).
+  int exhaust_bound = 1;
   // The failure kind expected with these (complete, validated) options under the
   // standard budgets, or sim::FailureKind::kNone if none may be found.
   std::function<sim::FailureKind(const Options&)> expected;

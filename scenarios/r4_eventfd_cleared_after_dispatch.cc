@@ -110,6 +110,7 @@ Scenario MakeR4() {
                                             : sim::FailureKind::kNone;
   };
   s.catalog = {"R4"};
+  s.exhaust_bound = 1;  // the none variants: DFS complete at 1 (docs/catalog.md)
   s.make = MakeBody;
   return s;
 }

@@ -82,6 +82,7 @@ Scenario MakeS3() {
                                                     : sim::FailureKind::kNone;
   };
   s.catalog = {"S3", "R8"};
+  s.exhaust_bound = 2;  // the none variants: DFS complete at 2 (docs/catalog.md)
   s.make = MakeBody;
   return s;
 }

@@ -47,6 +47,16 @@ int ReplayMain(Args args);
 extern const char kCheckDeterminismUsage[];
 int CheckDeterminismMain(Args args);
 
+// `aiosim check [scenario...]`: every scenario and option against its declared
+// outcome, with the evidence (check.cc).
+extern const char kCheckUsage[];
+int CheckMain(Args args);
+
+// `aiosim explore <scenario> --preemptions K`: the bounded exhaustive search to its
+// end (check.cc).
+extern const char kExploreUsage[];
+int ExploreMain(Args args);
+
 }  // namespace aiosim::tools
 
 #endif  // AIOSIM_TOOLS_RUN_H_

@@ -74,6 +74,8 @@ int ExecDemo(Args args) {
 }
 
 const Command kCommands[] = {
+    {"claims", "the seed's claims S1-S8, each with its verdict and evidence", kClaimsUsage,
+     ClaimsMain},
     {"list", "the scenario catalog: ids, options, declared outcomes", kListUsage,
      ListMain},
     {"run", "explore a scenario; print the failure, its minimal schedule, a token",

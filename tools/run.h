@@ -57,6 +57,11 @@ int CheckMain(Args args);
 extern const char kExploreUsage[];
 int ExploreMain(Args args);
 
+// `aiosim claims [S1...]`: the seed's claims with their verdicts and evidence
+// (claims.cc).
+extern const char kClaimsUsage[];
+int ClaimsMain(Args args);
+
 }  // namespace aiosim::tools
 
 #endif  // AIOSIM_TOOLS_RUN_H_

@@ -30,6 +30,7 @@
 #include "tools/demo.h"
 #include "tools/flags.h"
 #include "tools/run.h"
+#include "tools/sweep.h"
 #include "tools/version.h"
 
 namespace aiosim::tools {
@@ -86,6 +87,10 @@ const Command kCommands[] = {
      ReplayMain},
     {"check", "every scenario and option against its declared outcome (CI's job)",
      kCheckUsage, CheckMain},
+    {"sweep", "many seeds of many scenarios, in parallel processes and shards", kSweepUsage,
+     SweepMain},
+    {"merge", "merge the shards of one sweep into the unsharded result", kMergeUsage,
+     MergeMain},
     {"check-determinism", "run seeds twice and compare their traces",
      kCheckDeterminismUsage, CheckDeterminismMain},
     {"demo", "run a real AioContext on the host; show what runs, in which thread, when",

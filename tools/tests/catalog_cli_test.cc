@@ -1,0 +1,127 @@
+// tools/tests/catalog_cli_test.cc — the catalog's commands as a user runs them: check,
+// explore, claims, sweep and merge (issue 8), bad input included.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "tools/tests/cli_util.h"
+
+namespace aiosim::tools::testing {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(CatalogCliTest, CheckHoldsForS3AndR9WithTheirEvidence) {
+  // A smaller random/PCT budget than the default: enough for these two.
+  const Result r = Cli({"check", "S3", "R9", "--executions", "2000"});
+  EXPECT_EQ(r.exit, 0) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "ok   S3 canceller=foreign: found assertion"))
+      << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "S3 canceller=home: not found"));
+  EXPECT_TRUE(absl::StrContains(r.out, "DFS exhausted at 2 preemptions")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "check: 3 cases, 3 ok, 0 failed")) << r.out;
+  const Result json = Cli({"check", "R9", "--json", "--executions", "2000"});
+  EXPECT_EQ(json.exit, 0);
+  EXPECT_TRUE(absl::StrContains(json.out, "\"ok\": true")) << json.out;
+}
+
+TEST(CatalogCliTest, ExploreRunsTheBoundedSearchToItsEnd) {
+  const Result r = Cli({"explore", "S3", "--preemptions", "1", "--token-file", ""});
+  EXPECT_EQ(r.exit, 0) << r.out << r.err;  // S3 needs two preemptions
+  EXPECT_TRUE(absl::StrContains(r.out, "space exhausted")) << r.out;
+  const Result found = Cli({"explore", "S3", "--preemptions", "2", "--token-file", ""});
+  EXPECT_EQ(found.exit, 1) << found.out << found.err;
+  EXPECT_TRUE(absl::StrContains(found.out, "reproduce: aiosim replay aiosim2:"));
+}
+
+TEST(CatalogCliTest, ClaimsPrintAVerdictWithEvidence) {
+  const Result md =
+      Cli({"claims", "S3", "--format", "md", "--quiet", "--executions", "2000"});
+  EXPECT_EQ(md.exit, 0) << md.out << md.err;
+  EXPECT_TRUE(absl::StrContains(md.out, "| S3 |")) << md.out;
+  EXPECT_TRUE(absl::StrContains(md.out, "**documented race**")) << md.out;
+  EXPECT_TRUE(absl::StrContains(md.out, "DFS exhausted at 2 preemptions")) << md.out;
+  const Result text = Cli({"claims", "S1", "--quiet", "--executions", "2000"});
+  EXPECT_TRUE(absl::StrContains(text.out, "S1  ")) << text.out;
+}
+
+TEST(CatalogCliTest, TwoShardsMergedEqualOneUnshardedSweepByteForByte) {
+  const std::string dir = TestDir();
+  const std::vector<std::string> sweep = {"sweep", "R9",           "S3", "--seeds",
+                                          "1..7",  "--executions", "150"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = sweep;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Cli(args);
+  };
+  const Result whole = with({"--out", dir + "/whole.json"});
+  EXPECT_EQ(whole.exit, 1) << whole.err;  // R9 and S3 foreign fail: found
+  const Result a = with({"--shard", "1/2", "--out", dir + "/a.json"});
+  const Result b = with({"--shard", "2/2", "--jobs", "2", "--out", dir + "/b.json"});
+  ASSERT_NE(a.exit, 2) << a.err;
+  ASSERT_NE(b.exit, 2) << b.err;
+  const Result merged =
+      Cli({"merge", dir + "/b.json", dir + "/a.json", "--out", dir + "/merged.json"});
+  EXPECT_EQ(merged.exit, 1) << merged.err;
+  const std::string want = Slurp(dir + "/whole.json");
+  ASSERT_FALSE(want.empty());
+  EXPECT_EQ(Slurp(dir + "/merged.json"), want);
+  EXPECT_NE(Slurp(dir + "/a.json"), want);
+  // Parallel workers give the same bytes as one.
+  const Result jobs = with({"--jobs", "3", "--out", dir + "/jobs.json"});
+  EXPECT_EQ(Slurp(dir + "/jobs.json"), want) << jobs.err;
+
+  // Refused: a missing shard, a shard twice, shards of another sweep.
+  for (const auto& [args, message] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"merge", dir + "/a.json", "--out", dir + "/x.json"}, "shard 2/2 is missing"},
+           {{"merge", dir + "/a.json", dir + "/a.json", "--out", dir + "/x.json"},
+            "given twice"},
+           {{"merge", dir + "/a.json", dir + "/whole.json", "--out", dir + "/x.json"},
+            "another sweep"},
+       }) {
+    const Result r = Cli(args);
+    EXPECT_EQ(r.exit, 2) << r.err;
+    EXPECT_TRUE(absl::StrContains(r.err, message)) << r.err;
+    EXPECT_EQ(r.ErrLines().size(), 1u) << r.err;
+  }
+}
+
+TEST(CatalogCliTest, BadInputIsOneLineAndExitTwo) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"check", "S99"}, "aiosim check: unknown scenario 'S99'"},
+      {{"check", "--executions", "0"}, "aiosim check: --executions:"},
+      {{"claims", "S9"}, "aiosim claims: unknown claim 'S9'"},
+      {{"claims", "--format", "html"}, "aiosim claims: --format:"},
+      {{"explore", "S3", "--strategy", "pct"},
+       "aiosim explore: --strategy is always dfs"},
+      {{"sweep", "R9", "--out", "x.json"}, "aiosim sweep: --seeds A..B is required"},
+      {{"sweep", "R9", "--seeds", "5..1", "--out", "x.json"}, "aiosim sweep: --seeds:"},
+      {{"sweep", "R9", "--seeds", "1..2", "--shard", "3/2", "--out", "x.json"},
+       "aiosim sweep: --shard:"},
+      {{"sweep", "R9", "--seeds", "1..2", "--strategy", "dfs", "--out", "x.json"},
+       "aiosim sweep: --strategy:"},
+      {{"sweep", "--seeds", "1..2", "--out", "x.json"},
+       "aiosim sweep: name the scenarios"},
+      {{"merge", "--out", "x.json"}, "aiosim merge: no input files"},
+      {{"merge", "/nonexistent.json", "--out", "x.json"}, "aiosim merge: cannot read"},
+  };
+  for (const auto& [args, start] : cases) {
+    const Result r = Cli(args);
+    EXPECT_EQ(r.exit, 2) << args[0] << "\n" << r.err;
+    EXPECT_EQ(r.ErrLines().size(), 1u) << args[0] << "\n" << r.err;
+    EXPECT_TRUE(absl::StartsWith(r.err, start)) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace aiosim::tools::testing

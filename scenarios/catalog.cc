@@ -32,6 +32,43 @@ const std::vector<Switch>& Switches() {
       {"R4", true, core::AIO_REVERT_R4, "21a03d17f2, 05e514b1d4 (QEMU 2.4)",
        "no aio_notify_accept: the eventfd is cleared by the notifier's own fd handler "
        "during dispatch instead of after poll and before dispatch"},
+      {"R1", true, core::AIO_REVERT_R1, "924fe1293c (QEMU 2.1)",
+       "qemu_bh_schedule loads bh->ctx after the atomic_xchg that publishes scheduled, "
+       "instead of before it"},
+      {"R3", true, core::AIO_REVERT_R3, "eabc977973 (QEMU 2.4)",
+       "notify_me is replaced by 2.1-2.3's ctx->dispatching: aio_poll sets it to "
+       "!blocking before polling and to true around aio_dispatch, restoring the outer "
+       "value after; aio_notify writes the eventfd only when it is false; the GSource "
+       "prepare/check do not touch it"},
+      {"R6", true, core::AIO_REVERT_R6, "3c80ca158c (QEMU 2.1)",
+       "thread_pool_completion_bh no longer calls qemu_bh_schedule(completion_bh) "
+       "before each callback (nor b7a745dc33's qemu_bh_cancel after it)"},
+      {"R7", true, core::AIO_REVERT_R7, "271c0f68b4, 3391f5e51c (QEMU 2.1, 2.2)",
+       "bdrv_aio_cancel calls 2.0's synchronous pool cancel (steal a queued request, "
+       "else wait on check_cancel until the worker set THREAD_DONE) and returns "
+       "before the completion callback ran, instead of cancel_async plus aio_poll "
+       "until the ACB is released"},
+      {"R16", true, core::AIO_REVERT_R16, "7887f6201f, 648fb0ea5e (QEMU 0.15, 1.0)",
+       "every aio_bh_poll, nested or not, frees deleted BHs, instead of only the "
+       "outermost (walking_bh == 0)"},
+      {"R18-done-ev", true, core::AIO_REVERT_R18_DONE_EV, "e4efd8a488 (QEMU 2.4)",
+       "a timer list's timers_done_ev starts unset instead of set"},
+      {"R8", false, core::AIO_FIX_R8, "ef6dada8b4 (QEMU 2.11)",
+       "qemu_bh_cancel is atomic_mb_set(&bh->scheduled, 0) instead of a plain store"},
+      {"R9-accept", false, core::AIO_FIX_R9_ACCEPT, "b37548fcd1 (QEMU 3.1)",
+       "aio_poll calls aio_notify_accept only when blocking (after notify_me -= 2), "
+       "and a blocking aio_poll asserts in_aio_context_home_thread"},
+      {"R9-home", false, core::AIO_FIX_R9_HOME, "0dc165c1bd (QEMU 4.0)",
+       "every aio_poll, blocking or not, asserts in_aio_context_home_thread first"},
+      {"R10", false, core::AIO_FIX_R10, "321d1dba8b (QEMU 2.10)",
+       "aio_enable_external decrements with atomic_fetch_dec, asserts the old count "
+       "was positive and calls aio_notify when it was 1"},
+      {"R12", false, core::AIO_FIX_R12, "5710a3e09f (QEMU 5.0)",
+       "notify_me is written as atomic_set(atomic_read() + 2 or | 1) followed by "
+       "smp_mb, and lowered with atomic_store_release(atomic_read() - 2 or & ~1); "
+       "aio_notify reads it with atomic_read"},
+      {"R18-expired", false, core::AIO_FIX_R18_EXPIRED, "33bef0b994 (QEMU 2.9)",
+       "timerlist_expired compares expire_time <= now instead of <"},
   };
   return *switches;
 }

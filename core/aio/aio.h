@@ -77,11 +77,57 @@ class AioRuntime {
 // exact change): AIO_REVERT_* takes out a fix that 2.8.1 has, so its bug comes back;
 // AIO_FIX_* applies a later fix to 2.8.1. A set of bits in AioRuntime (every object
 // of that world) or AioContextOptions (one context). 0 is QEMU 2.8.1 as shipped.
+// Reverts use bits 0..15, later fixes bits 16..31.
 enum AioSwitch : uint32_t {
+  // R1 (924fe1293c; QEMU 2.1): qemu_bh_schedule loads bh->ctx before the exchange
+  // that publishes `scheduled`. Reverted: it loads bh->ctx after the exchange, when
+  // the BH may already have run, been deleted and been freed.
+  AIO_REVERT_R1 = 1u << 0,
+  // R3 (eabc977973; QEMU 2.4): aio_notify writes the eventfd when notify_me counts a
+  // poller in its prepare or poll phase. Reverted: 2.1-2.3's ctx->dispatching, set
+  // by aio_poll around its dispatch phase; aio_notify skips the eventfd while it is
+  // set, whoever else sleeps in poll (the GSource path does not touch it).
+  AIO_REVERT_R3 = 1u << 1,
   // R4 (21a03d17f2, 05e514b1d4; QEMU 2.4): the eventfd is cleared by
   // aio_notify_accept after poll and before dispatch. Reverted: no accept; the
   // notifier's own fd handler clears the eventfd during dispatch.
   AIO_REVERT_R4 = 1u << 2,
+  // R6 (3c80ca158c; QEMU 2.1): the pool's completion BH schedules itself before each
+  // callback (and cancels that after it, b7a745dc33). Reverted: neither.
+  AIO_REVERT_R6 = 1u << 3,
+  // R7 (271c0f68b4, 3391f5e51c; QEMU 2.1, 2.2): bdrv_aio_cancel is cancel_async plus
+  // aio_poll until the callback released the ACB. Reverted: 2.0's synchronous pool
+  // cancel, which waits on a condition until the worker is done and returns before
+  // the completion callback ran.
+  AIO_REVERT_R7 = 1u << 4,
+  // R16 (7887f6201f, 648fb0ea5e; QEMU 0.15, 1.0): only the outermost aio_bh_poll
+  // frees deleted BHs. Reverted: every aio_bh_poll, nested or not, frees them.
+  AIO_REVERT_R16 = 1u << 5,
+  // R18 (e4efd8a488; QEMU 2.4): a timer list's timers_done_ev starts set. Reverted:
+  // it starts unset (a runtime switch: timer lists know their runtime only).
+  AIO_REVERT_R18_DONE_EV = 1u << 6,
+
+  // R8 (ef6dada8b4; QEMU 2.11): qemu_bh_cancel is atomic_mb_set(&scheduled, 0)
+  // instead of a plain store. Observable only with a weak memory model.
+  AIO_FIX_R8 = 1u << 16,
+  // R9 (b37548fcd1; QEMU 3.1): aio_notify_accept only in a blocking aio_poll, and a
+  // blocking aio_poll asserts that it runs in the context's home thread.
+  AIO_FIX_R9_ACCEPT = 1u << 17,
+  // R9 (0dc165c1bd; QEMU 4.0): every aio_poll, blocking or not, asserts that it runs
+  // in the context's home thread.
+  AIO_FIX_R9_HOME = 1u << 18,
+  // R10 (321d1dba8b; QEMU 2.10): aio_enable_external decrements with
+  // atomic_fetch_dec and calls aio_notify when the count reaches zero.
+  AIO_FIX_R10 = 1u << 19,
+  // R12 (5710a3e09f; QEMU 5.0): notify_me is written by a plain read and an atomic
+  // store followed by smp_mb (increments) or a store-release (decrements), and
+  // aio_notify reads it with atomic_read. Observable only with a weak memory model
+  // (and, under sequential consistency, as lost updates where two threads poll one
+  // context, which 5.0 forbids: docs/switches.md).
+  AIO_FIX_R12 = 1u << 20,
+  // R18 (33bef0b994; QEMU 2.9): timerlist_expired compares with <= (as the deadline
+  // does) instead of <. A runtime switch.
+  AIO_FIX_R18_EXPIRED = 1u << 21,
 };
 
 struct AioContextOptions {
@@ -131,6 +177,18 @@ struct AioContext {
 
   // aio_disable_external / aio_enable_external.
   Atomic<int> external_disable_cnt{0};
+
+  // With AIO_REVERT_R3 only (QEMU 2.1-2.3): whether an aio_poll is in its dispatch
+  // phase (or in a non-blocking poll). Plain in QEMU: written by aio_poll, read by
+  // aio_notify in any thread.
+  Shared<bool> dispatching{false};
+
+  // The thread whose aio_poll calls AIO_FIX_R9_ACCEPT / AIO_FIX_R9_HOME accept (QEMU
+  // 3.1/4.0's in_aio_context_home_thread): the thread that created the context until
+  // aio_context_set_home_thread names another, as an IOThread adopts its context.
+  // Plain: QEMU compares with the calling thread's own thread-local (my_iothread), so
+  // there is no shared write to preempt or to race on.
+  ThreadId home_thread = 0;
 };
 
 // ---- lifecycle -------------------------------------------------------------------------
@@ -144,6 +202,11 @@ void aio_context_ref(AioContext* ctx);
 void aio_context_unref(AioContext* ctx);
 void aio_context_acquire(AioContext* ctx);
 void aio_context_release(AioContext* ctx);
+// Makes `thread` the context's home thread (see AioContext::home_thread): called by
+// a thread that takes over running the context, before its first aio_poll.
+void aio_context_set_home_thread(AioContext* ctx, ThreadId thread);
+// Whether the calling thread is the context's home thread.
+bool in_aio_context_home_thread(AioContext* ctx);
 ThreadPool* aio_get_thread_pool(AioContext* ctx);
 
 // ---- bottom halves ---------------------------------------------------------------------

@@ -21,6 +21,11 @@ struct QEMUBH {
   Atomic<bool> scheduled{false};
   Shared<bool> idle{false};
   Shared<bool> deleted{false};
+  // With AIO_REVERT_R1 only: `ctx` again, for the read that 2.0 makes after the
+  // exchange. QEMU reads the plain field; here that read must be a scheduling point
+  // that can find the BH freed (a plain field of a freed block is just poison), so it
+  // goes through a Shared copy, written in bh_alloc under the switch only.
+  Shared<AioContext*> ctx_late{nullptr};
 };
 
 // QEMU 2.8.1 aio-posix.c's struct AioHandler. `pfd.fd` never changes; the rest is
@@ -40,6 +45,11 @@ struct AioHandler {
   Shared<bool> is_external{false};
   Shared<AioHandler*> next{nullptr};
 };
+
+// With AIO_REVERT_R3 (QEMU 2.1-2.3 async.c): sets ctx->dispatching; entering a
+// phase that may block (false) is followed by a full barrier, so that the flag is
+// visible before e.g. bh->scheduled is read.
+void aio_set_dispatching(AioContext* ctx, bool dispatching);
 
 // For the main-loop driver (glib's g_source_add_poll set): every registered,
 // undeleted node of `ctx`, newest first.

@@ -93,6 +93,14 @@ void aio_disable_external(AioContext* ctx) { atomic_inc(&ctx->external_disable_c
 // external fds were disabled stays blocked (R10, fixed in 2.10). The assertion reads
 // the counter plainly, as QEMU's does.
 void aio_enable_external(AioContext* ctx) {
+  if (ctx->switches & AIO_FIX_R10) {
+    // 2.10: the decrement returns the old count; the last enable wakes the loop so
+    // that it rebuilds its poll set with the external fds.
+    int old = atomic_fetch_dec(&ctx->external_disable_cnt);
+    AIOSIM_ASSERT(old > 0);
+    if (old == 1) aio_notify(ctx);
+    return;
+  }
   AIOSIM_ASSERT(ctx->external_disable_cnt.PlainLoad() > 0);
   atomic_dec(&ctx->external_disable_cnt);
 }
@@ -177,11 +185,34 @@ bool aio_dispatch(AioContext* ctx) {
 }
 
 bool aio_poll(AioContext* ctx, bool blocking) {
+  const uint32_t sw = ctx->switches;
+  // 4.0: only the home thread may poll, blocking or not; 3.1 checked blocking polls.
+  if (sw & AIO_FIX_R9_HOME) AIOSIM_ASSERT(in_aio_context_home_thread(ctx));
+
   aio_context_acquire(ctx);
 
-  // A blocking poll cannot see new events until its poll step returns, so from here
-  // on aio_notify must write the eventfd.
-  if (blocking) atomic_add(&ctx->notify_me, 2u);
+  // 3.1: a blocking poll, which may sleep, only in the home thread.
+  if (blocking && (sw & AIO_FIX_R9_ACCEPT)) AIOSIM_ASSERT(in_aio_context_home_thread(ctx));
+
+  bool was_dispatching = false;
+  if (sw & AIO_REVERT_R3) {
+    // 2.1-2.3: a non-blocking poll counts as dispatching (it will not sleep); a
+    // blocking one clears the flag, also for an outer poll it is nested in.
+    was_dispatching = ctx->dispatching.Load();
+    aio_set_dispatching(ctx, !blocking);
+  } else if (blocking) {
+    // A blocking poll cannot see new events until its poll step returns, so from
+    // here on aio_notify must write the eventfd. (Written here, not in a helper: the
+    // race detector's known races name the function of each access.)
+    if (sw & AIO_FIX_R12) {
+      // 5.0: a plain read-modify-write, valid with one writer only, then a full
+      // barrier before the BH flags are read for the timeout.
+      atomic_set(&ctx->notify_me, atomic_read(&ctx->notify_me) + 2u);
+      smp_mb();
+    } else {
+      atomic_add(&ctx->notify_me, 2u);
+    }
+  }
 
   ctx->walking_handlers.Store(ctx->walking_handlers.Load() + 1);
 
@@ -204,12 +235,23 @@ bool aio_poll(AioContext* ctx, bool blocking) {
   // Do not hold the context while waiting (2.8).
   if (timeout != 0) aio_context_release(ctx);
   int ret = ctx->runtime->platform()->poller().Poll(pollfds.data(), pollfds.size(), timeout);
-  if (blocking) atomic_sub(&ctx->notify_me, 2u);
+  if (blocking) {
+    if ((sw & AIO_REVERT_R3) == 0) {
+      if (sw & AIO_FIX_R12) {
+        // 5.0: the poll completes before the count drops (a store-release).
+        atomic_store_release(&ctx->notify_me, atomic_read(&ctx->notify_me) - 2u);
+      } else {
+        atomic_sub(&ctx->notify_me, 2u);
+      }
+    }
+    // 3.1: only a blocking poll, which notify_me announced, accepts the wakeup.
+    if (sw & AIO_FIX_R9_ACCEPT) aio_notify_accept(ctx);
+  }
   if (timeout != 0) aio_context_acquire(ctx);
 
   // Every poll clears the eventfd, non-blocking ones too: in 2.4–3.0 that lets a
   // non-blocking aio_poll in another thread eat a blocking poll's wakeup (R9).
-  aio_notify_accept(ctx);
+  if ((sw & AIO_FIX_R9_ACCEPT) == 0) aio_notify_accept(ctx);
 
   if (ret > 0) {
     for (size_t i = 0; i < pollfds.size(); i++) nodes[i]->revents.Store(pollfds[i].revents);
@@ -218,7 +260,9 @@ bool aio_poll(AioContext* ctx, bool blocking) {
   ctx->walking_handlers.Store(ctx->walking_handlers.Load() - 1);
 
   // Dispatch even when no fd is ready, to run BHs and timers.
+  if (sw & AIO_REVERT_R3) aio_set_dispatching(ctx, true);
   bool progress = aio_dispatch(ctx);
+  if (sw & AIO_REVERT_R3) aio_set_dispatching(ctx, was_dispatching);
 
   aio_context_release(ctx);
   return progress;

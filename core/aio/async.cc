@@ -47,6 +47,7 @@ static QEMUBH* bh_alloc(AioContext* ctx, QEMUBHFunc* cb, void* opaque) {
   bh->ctx = ctx;
   bh->cb = cb;
   bh->opaque = opaque;
+  if (ctx->switches & AIO_REVERT_R1) bh->ctx_late.Store(ctx);
   return bh;
 }
 
@@ -98,8 +99,10 @@ int aio_bh_poll(AioContext* ctx) {
 
   // Only the outermost walker frees: a nested poll must not free a BH the outer
   // walk still holds as `next` (R16). A deleted BH that is still scheduled (a oneshot
-  // that has not run) survives until it has.
-  if (ctx->walking_bh.Load() == 0) {
+  // that has not run) survives until it has. With R16 reverted (before 1.0) every
+  // walk frees; 2.8's "and not scheduled" is kept, or a oneshot would be freed
+  // before it ran.
+  if ((ctx->switches & AIO_REVERT_R16) != 0 || ctx->walking_bh.Load() == 0) {
     qemu_mutex_lock(&ctx->bh_lock);
     Shared<QEMUBH*>* bhp = &ctx->first_bh;
     while (QEMUBH* bh = bhp->Load()) {
@@ -124,6 +127,14 @@ void qemu_bh_schedule_idle(QEMUBH* bh) {
 bool aio_test_extra_bh_read = false;
 
 void qemu_bh_schedule(QEMUBH* bh) {
+  // (Reading the switch is not QEMU: ctx and its switches never change.)
+  if (bh->ctx->switches & AIO_REVERT_R1) {
+    // As before 2.1: ctx is loaded after `scheduled` is published, from a BH that
+    // aio_bh_poll may have run, deleted and freed in the meantime.
+    bh->idle.Store(false);
+    if (!atomic_xchg(&bh->scheduled, true)) aio_notify(bh->ctx_late.Load());
+    return;
+  }
   // Load ctx first: once `scheduled` is set the BH may run, be deleted and be freed
   // before this function returns (R1).
   AioContext* ctx = bh->ctx;
@@ -136,8 +147,15 @@ void qemu_bh_schedule(QEMUBH* bh) {
 
 // A plain store, as in QEMU up to 2.10: not atomic with respect to a concurrent
 // aio_bh_poll, so from a foreign thread the callback may still run (S3), and it can
-// erase a concurrent qemu_bh_schedule (R8).
-void qemu_bh_cancel(QEMUBH* bh) { bh->scheduled.PlainStore(false); }
+// erase a concurrent qemu_bh_schedule (R8). With R8's fix (2.11), atomic_mb_set: the
+// cancel is then ordered before the completion BH's re-read of a request's state.
+void qemu_bh_cancel(QEMUBH* bh) {
+  if (bh->ctx->switches & AIO_FIX_R8) {
+    atomic_mb_set(&bh->scheduled, false);
+    return;
+  }
+  bh->scheduled.PlainStore(false);
+}
 
 void qemu_bh_delete(QEMUBH* bh) {
   bh->scheduled.PlainStore(false);
@@ -162,14 +180,32 @@ int64_t aio_compute_timeout(AioContext* ctx) {
 // ---- the GSource face ------------------------------------------------------------------
 
 bool aio_ctx_prepare(AioContext* ctx, int* timeout_ms) {
-  atomic_or(&ctx->notify_me, 1u);  // from here to check, the loop may block in poll
+  // From here to check, the loop may block in poll. (With R3 reverted there is no
+  // notify_me: 2.3's GSource path did not tell aio_notify anything.)
+  if ((ctx->switches & AIO_REVERT_R3) == 0) {
+    if (ctx->switches & AIO_FIX_R12) {
+      // 5.0: a plain read-modify-write (one writer), then a full barrier before the
+      // BH flags are read for the timeout.
+      atomic_set(&ctx->notify_me, atomic_read(&ctx->notify_me) | 1u);
+      smp_mb();
+    } else {
+      atomic_or(&ctx->notify_me, 1u);
+    }
+  }
   *timeout_ms = qemu_timeout_ns_to_ms(aio_compute_timeout(ctx));
   if (aio_prepare(ctx)) *timeout_ms = 0;
   return *timeout_ms == 0;
 }
 
 bool aio_ctx_check(AioContext* ctx) {
-  atomic_and(&ctx->notify_me, ~1u);
+  if ((ctx->switches & AIO_REVERT_R3) == 0) {
+    if (ctx->switches & AIO_FIX_R12) {
+      // 5.0: the timeout's reads complete before the flag is cleared.
+      atomic_store_release(&ctx->notify_me, atomic_read(&ctx->notify_me) & ~1u);
+    } else {
+      atomic_and(&ctx->notify_me, ~1u);
+    }
+  }
   aio_notify_accept(ctx);
   for (QEMUBH* bh = ctx->first_bh.Load(); bh != nullptr; bh = bh->next.Load()) {
     if (bh->scheduled.PlainLoad()) return true;
@@ -211,10 +247,26 @@ void aio_notify(AioContext* ctx) {
   // in aio_ctx_prepare and the atomic_add in aio_poll. The read itself is plain in
   // QEMU 2.8 (R12 is about why that is not enough on weakly ordered hosts).
   smp_mb();
-  if (ctx->notify_me.PlainLoad()) {
+  bool wake;
+  if (ctx->switches & AIO_REVERT_R3) {
+    // 2.1-2.3: skip the eventfd while some aio_poll is dispatching, which says
+    // nothing about another thread that sleeps in poll (R3).
+    wake = !ctx->dispatching.Load();
+  } else if (ctx->switches & AIO_FIX_R12) {
+    wake = atomic_read(&ctx->notify_me) != 0;  // 5.0: an atomic read
+  } else {
+    wake = ctx->notify_me.PlainLoad() != 0;
+  }
+  if (wake) {
     event_notifier_set(ctx->notifier.get());
     atomic_mb_set(&ctx->notified, true);
   }
+}
+
+void aio_set_dispatching(AioContext* ctx, bool dispatching) {
+  ctx->dispatching.Store(dispatching);
+  // Leaving dispatch: the flag before any read of e.g. bh->scheduled.
+  if (!dispatching) smp_mb();
 }
 
 void aio_notify_accept(AioContext* ctx) {
@@ -243,6 +295,7 @@ AioContext* aio_context_new(AioRuntime* rt, const AioContextOptions& options,
   ctx->generation = options.generation;
   ctx->switches = options.switches | rt->switches();
   ctx->name = options.name;
+  ctx->home_thread = rt->platform()->threads().Current();
   ctx->notifier = rt->platform()->poller().NewEventNotifier(false);
   if (ctx->notifier == nullptr) {
     if (error != nullptr) *error = "Failed to initialize event notifier";
@@ -267,6 +320,14 @@ void aio_context_unref(AioContext* ctx) {
 
 void aio_context_acquire(AioContext* ctx) { qemu_rec_mutex_lock(&ctx->lock); }
 void aio_context_release(AioContext* ctx) { qemu_rec_mutex_unlock(&ctx->lock); }
+
+void aio_context_set_home_thread(AioContext* ctx, ThreadId thread) {
+  ctx->home_thread = thread;
+}
+
+bool in_aio_context_home_thread(AioContext* ctx) {
+  return ctx->runtime->platform()->threads().Current() == ctx->home_thread;
+}
 
 ThreadPool* aio_get_thread_pool(AioContext* ctx) {
   if (ctx->thread_pool.Load() == nullptr) ctx->thread_pool.Store(thread_pool_new(ctx));

@@ -81,6 +81,9 @@ int qemu_timeout_ns_to_ms(int64_t ns) {
 QEMUTimerList* timerlist_new(AioRuntime* rt, QEMUClockType type, QEMUTimerListNotifyCB* cb,
                              void* opaque) {
   auto* tl = platform_new<QEMUTimerList>();
+  // Before 2.4 (e4efd8a488 reverted) the event started unset: qemu_clock_enable(false)
+  // then waits until this list's timers have run at least once.
+  if (rt->switches() & AIO_REVERT_R18_DONE_EV) qemu_event_reset(&tl->timers_done_ev);
   tl->runtime = rt;
   tl->clock = rt->clock(type);
   tl->notify_cb = cb;
@@ -121,8 +124,11 @@ bool timerlist_expired(QEMUTimerList* timer_list) {
   }
   int64_t expire_time = head->expire_time.Load();
   qemu_mutex_unlock(&timer_list->active_timers_lock);
-  // '<' up to 2.8, while the deadline is already 0 at equality (33bef0b994).
-  return expire_time < qemu_clock_get_ns(timer_list->runtime, timer_list->clock->type);
+  // '<' up to 2.8, while the deadline is already 0 at equality; 2.9 compares with
+  // '<=' (33bef0b994).
+  const int64_t now = qemu_clock_get_ns(timer_list->runtime, timer_list->clock->type);
+  if (timer_list->runtime->switches() & AIO_FIX_R18_EXPIRED) return expire_time <= now;
+  return expire_time < now;
 }
 
 int64_t timerlist_deadline_ns(QEMUTimerList* timer_list) {

@@ -61,7 +61,8 @@ struct QEMUTimerList {
   Shared<QEMUTimerList*> clock_next{nullptr};  // in clock->timerlists, as timerlists
   QEMUTimerListNotifyCB* notify_cb = nullptr;
   void* notify_opaque = nullptr;
-  // Set whenever no callback of this list is running (starts set: e4efd8a488).
+  // Set whenever no callback of this list is running (starts set: e4efd8a488;
+  // unset with AIO_REVERT_R18_DONE_EV).
   QemuEvent timers_done_ev{true};
   AioRuntime* runtime = nullptr;
 };

@@ -59,6 +59,11 @@ struct ThreadPool {
   Shared<int> new_threads{0};
   Shared<int> pending_threads{0};
   Shared<bool> stopping{false};
+
+  // With AIO_REVERT_R7 only (QEMU 2.0): synchronous cancels waiting for a worker,
+  // under lock, and the condition the worker broadcasts when one is done.
+  QemuCond check_cancel;
+  Shared<int> pending_cancellations{0};
 };
 
 const char* ThreadStateName(ThreadState state) {
@@ -86,6 +91,12 @@ void bdrv_aio_cancel_async(BlockAIOCB* acb) {
 }
 
 void bdrv_aio_cancel(BlockAIOCB* acb) {
+  const AIOCBInfo* info = acb->aiocb_info;
+  if (info->cancel != nullptr && info->get_aio_context != nullptr &&
+      (info->get_aio_context(acb)->switches & AIO_REVERT_R7)) {
+    info->cancel(acb);  // 2.0: the callback is still to come
+    return;
+  }
   qemu_aio_ref(acb);
   bdrv_aio_cancel_async(acb);
   // The callback drops the request's own reference; ours keeps the ACB alive.
@@ -157,6 +168,10 @@ static void worker_thread(ThreadPool* pool) {
     req->state.Store(THREAD_DONE);
 
     qemu_mutex_lock(&pool->lock);
+    // 2.0: wake the synchronous cancels, which return before the completion ran.
+    if ((pool->ctx->switches & AIO_REVERT_R7) && pool->pending_cancellations.Load() > 0) {
+      qemu_cond_broadcast(&pool->check_cancel);
+    }
     qemu_bh_schedule(pool->completion_bh);  // while holding pool->lock, as 2.8
   }
 
@@ -209,13 +224,14 @@ restart:
     if (elem->cb != nullptr) {
       smp_rmb();  // state before ret
       // If the callback runs a nested aio_poll to wait for another request that is
-      // already done, this BH must run again inside it (R6).
-      qemu_bh_schedule(pool->completion_bh);
+      // already done, this BH must run again inside it (R6; reverted: as 2.0, not).
+      const bool reschedule = (pool->ctx->switches & AIO_REVERT_R6) == 0;
+      if (reschedule) qemu_bh_schedule(pool->completion_bh);
       elem->cb(elem->opaque, elem->ret.Load());
       // We restart the scan anyway, so the schedule above is no longer needed
       // (b7a745dc33). In 2.8.1 this cancel is a plain store, which can also erase a
       // worker's schedule that raced with it (R8).
-      qemu_bh_cancel(pool->completion_bh);
+      if (reschedule) qemu_bh_cancel(pool->completion_bh);
       qemu_aio_unref(elem);
       goto restart;
     }
@@ -238,6 +254,30 @@ static void thread_pool_cancel(BlockAIOCB* acb) {
   qemu_mutex_unlock(&pool->lock);
 }
 
+// With R7 reverted: QEMU 2.0's synchronous cancel. A queued request is stolen as
+// cancel_async does (here it still completes with -ECANCELED through the completion
+// BH; 2.0 dropped it without a callback); otherwise wait until the worker has
+// finished it. Either way the completion callback runs later, in some aio_poll after
+// this returns: that is the bug.
+static void thread_pool_cancel_sync(BlockAIOCB* acb) {
+  auto* elem = static_cast<ThreadPoolElement*>(acb);
+  ThreadPool* pool = elem->pool;
+  qemu_mutex_lock(&pool->lock);
+  if (elem->state.Load() == THREAD_QUEUED && qemu_sem_timedwait(&pool->sem, 0) == 0) {
+    request_list_remove(pool, elem);
+    qemu_bh_schedule(pool->completion_bh);
+    elem->state.Store(THREAD_DONE);
+    elem->ret.Store(-ECANCELED);
+  } else {
+    pool->pending_cancellations.Store(pool->pending_cancellations.Load() + 1);
+    while (elem->state.Load() != THREAD_DONE) {
+      qemu_cond_wait(&pool->check_cancel, &pool->lock);
+    }
+    pool->pending_cancellations.Store(pool->pending_cancellations.Load() - 1);
+  }
+  qemu_mutex_unlock(&pool->lock);
+}
+
 static AioContext* thread_pool_get_aio_context(BlockAIOCB* acb) {
   return static_cast<ThreadPoolElement*>(acb)->pool->ctx;
 }
@@ -248,6 +288,7 @@ static void thread_pool_release(BlockAIOCB* acb) {
 
 static const AIOCBInfo thread_pool_aiocb_info = {
     .cancel_async = thread_pool_cancel,
+    .cancel = thread_pool_cancel_sync,
     .get_aio_context = thread_pool_get_aio_context,
     .release = thread_pool_release,
 };

@@ -25,6 +25,9 @@ using BlockCompletionFunc = void(void* opaque, int ret);
 
 struct AIOCBInfo {
   void (*cancel_async)(BlockAIOCB* acb) = nullptr;
+  // Only with AIO_REVERT_R7: QEMU 2.0's synchronous `cancel` (3391f5e51c removed it),
+  // which bdrv_aio_cancel then calls instead of cancel_async plus aio_poll.
+  void (*cancel)(BlockAIOCB* acb) = nullptr;
   AioContext* (*get_aio_context)(BlockAIOCB* acb) = nullptr;
   // Frees the ACB when its last reference goes (QEMU: g_free of aiocb_size bytes).
   void (*release)(BlockAIOCB* acb) = nullptr;
@@ -43,6 +46,8 @@ void qemu_aio_unref(BlockAIOCB* acb);
 // Asks for cancellation and returns at once. The callback still runs exactly once.
 void bdrv_aio_cancel_async(BlockAIOCB* acb);
 // Cancels and waits (aio_poll on the ACB's context) until the callback has run.
+// With AIO_REVERT_R7, as QEMU 2.0: returns once the request is no longer running,
+// before its callback ran.
 void bdrv_aio_cancel(BlockAIOCB* acb);
 
 enum ThreadState { THREAD_QUEUED, THREAD_ACTIVE, THREAD_DONE };

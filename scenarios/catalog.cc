@@ -16,7 +16,7 @@ namespace aiosim::scenarios {
 const std::vector<Scenario>& Catalog() {
   (void)LegacyKnownRaces();  // the simulator lets QEMU 2.8's races by design through
   static const std::vector<Scenario>* catalog =
-      new std::vector<Scenario>{MakeS3(), MakeR4(), MakeR9()};
+      new std::vector<Scenario>{MakeS1(), MakeS2(), MakeS3(), MakeR4(), MakeR9()};
   return *catalog;
 }
 
@@ -32,6 +32,10 @@ const std::vector<Switch>& Switches() {
       {"R4", true, core::AIO_REVERT_R4, "21a03d17f2, 05e514b1d4 (QEMU 2.4)",
        "no aio_notify_accept: the eventfd is cleared by the notifier's own fd handler "
        "during dispatch instead of after poll and before dispatch"},
+      {"S1-no-lock", true, core::AIO_ABLATE_S1_NO_LOCK,
+       "none: not QEMU, an ablation for claim S1 (every version takes bh_lock)",
+       "bh_publish (aio_bh_new, aio_bh_schedule_oneshot) inserts at the head of "
+       "ctx->first_bh without taking bh_lock"},
   };
   return *switches;
 }

@@ -82,6 +82,15 @@ enum AioSwitch : uint32_t {
   // aio_notify_accept after poll and before dispatch. Reverted: no accept; the
   // notifier's own fd handler clears the eventfd during dispatch.
   AIO_REVERT_R4 = 1u << 2,
+
+  // Ablations (bits 24 and up) are NOT QEMU, in no version: they take out a lock or
+  // barrier that QEMU has always had, to show what it is for (a seed claim's "what
+  // breaks if it is removed"). Never set outside scenarios.
+  //
+  // Not QEMU: an ablation for claim S1. bh_publish (aio_bh_new and
+  // aio_bh_schedule_oneshot) inserts at the head of ctx->first_bh without taking
+  // bh_lock (the smp_wmb stays).
+  AIO_ABLATE_S1_NO_LOCK = 1u << 24,
 };
 
 struct AioContextOptions {

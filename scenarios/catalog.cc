@@ -16,7 +16,7 @@ namespace aiosim::scenarios {
 const std::vector<Scenario>& Catalog() {
   (void)LegacyKnownRaces();  // the simulator lets QEMU 2.8's races by design through
   static const std::vector<Scenario>* catalog =
-      new std::vector<Scenario>{MakeS3(), MakeR4(), MakeR9()};
+      new std::vector<Scenario>{MakeS1(), MakeS2(), MakeS3(), MakeR4(), MakeR9()};
   return *catalog;
 }
 
@@ -69,6 +69,10 @@ const std::vector<Switch>& Switches() {
        "aio_notify reads it with atomic_read"},
       {"R18-expired", false, core::AIO_FIX_R18_EXPIRED, "33bef0b994 (QEMU 2.9)",
        "timerlist_expired compares expire_time <= now instead of <"},
+      {"S1-no-lock", true, core::AIO_ABLATE_S1_NO_LOCK,
+       "none: not QEMU, an ablation for claim S1 (every version takes bh_lock)",
+       "bh_publish (aio_bh_new, aio_bh_schedule_oneshot) inserts at the head of "
+       "ctx->first_bh without taking bh_lock"},
   };
   return *switches;
 }

@@ -82,7 +82,14 @@ std::string OptionValue(const Options& options, const std::string& key);
 std::vector<Options> OptionVariants(const Scenario& s);
 
 // Scenario registration (one call per scenario file).
+Scenario MakeS1();
+Scenario MakeS2();
 Scenario MakeS3();
+Scenario MakeS4();
+Scenario MakeS5();
+Scenario MakeS6();
+Scenario MakeS7();
+Scenario MakeS8();
 Scenario MakeR4();
 Scenario MakeR9();
 

@@ -128,6 +128,15 @@ enum AioSwitch : uint32_t {
   // R18 (33bef0b994; QEMU 2.9): timerlist_expired compares with <= (as the deadline
   // does) instead of <. A runtime switch.
   AIO_FIX_R18_EXPIRED = 1u << 21,
+
+  // Ablations (bits 24 and up) are NOT QEMU, in no version: they take out a lock or
+  // barrier that QEMU has always had, to show what it is for (a seed claim's "what
+  // breaks if it is removed"). Never set outside scenarios.
+  //
+  // Not QEMU: an ablation for claim S1. bh_publish (aio_bh_new and
+  // aio_bh_schedule_oneshot) inserts at the head of ctx->first_bh without taking
+  // bh_lock (the smp_wmb stays).
+  AIO_ABLATE_S1_NO_LOCK = 1u << 24,
 };
 
 struct AioContextOptions {

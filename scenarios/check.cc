@@ -165,10 +165,12 @@ CheckResult CheckOne(const CheckCase& c, const CheckBudget& budget) {
                           : absl::StrFormat("DFS none within %d preemptions", r.bound));
     } else if (r.strategy == "dfs") {
       parts.push_back(
-          r.exhausted ? absl::StrFormat("DFS exhausted at %d preemptions (%s executions)",
-                                        r.bound, Count(r.executions))
-                      : absl::StrFormat("DFS at %d preemptions not exhausted after %s",
-                                        r.bound, Count(r.executions)));
+          r.exhausted ? absl::StrFormat("DFS exhausted at %d preemption%s (%s executions)",
+                                        r.bound, r.bound == 1 ? "" : "s",
+                                        Count(r.executions))
+                      : absl::StrFormat("DFS at %d preemption%s not exhausted after %s",
+                                        r.bound, r.bound == 1 ? "" : "s",
+                                        Count(r.executions)));
     } else if (r.strategy == "random-long") {
       parts.push_back(absl::StrFormat("random %s executions", Count(r.executions)));
     } else {

@@ -17,11 +17,20 @@ const std::vector<Claim>& Claims() {
       {"S1",
        "aio_bh_new adds the BH under bh_lock with a write barrier before publishing, so it "
        "may be called outside the Aio context",
-       "", ""},
+       "confirmed",
+       "creator threads' aio_bh_new + qemu_bh_schedule while the home thread polls lose no "
+       "BH and never tear the list (exhaustive search complete); the ablation without "
+       "bh_lock loses a BH (found, one preemption); what the barrier orders needs a weak "
+       "memory model"},
       {"S2",
        "qemu_bh_schedule wakes the loop at once; qemu_bh_schedule_idle runs the BH only "
        "after about 10 ms if nothing else wakes the loop",
-       "", ""},
+       "refuted",
+       "qemu_bh_schedule's BH runs at once (latency 0, exhaustive search complete), but "
+       "the idle BH waits for the next unrelated wakeup, not 10 ms: scheduled while the "
+       "loop sleeps with no timeout it never runs (found: lost wakeup), with a 50 ms tick "
+       "it runs at the tick; and a schedule racing a schedule_idle of the same BH gets "
+       "the idle latency (found)"},
       {"S3",
        "qemu_bh_cancel and qemu_bh_delete are not atomic and can be called asynchronously, "
        "so a BH may still run after it was cancelled",

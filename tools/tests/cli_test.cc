@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "scenarios/catalog.h"
 #include "sim/token.h"
 #include "tools/tests/cli_util.h"
 
@@ -22,12 +24,24 @@ using aiosim::tools::testing::Result;
 using aiosim::tools::testing::TestDir;
 using aiosim::tools::testing::TokenOf;
 using aiosim::tools::testing::TraceHashOf;
+namespace scenarios = aiosim::scenarios;
+
+// "S1, S2, ..." in catalog order, as unknown-scenario errors list them.
+std::string CatalogIds() {
+  std::vector<std::string> ids;
+  for (const scenarios::Scenario& s : scenarios::Catalog()) ids.push_back(s.id);
+  return absl::StrJoin(ids, ", ");
+}
 
 TEST(CliTest, ListNamesTheCatalogWithDeclaredOutcomes) {
   const Result r = Cli({"list"});
   EXPECT_EQ(r.exit, 0) << r.err;
-  EXPECT_EQ(r.OutLines().size(), 3u) << r.out;
-  for (const char* id : {"S3 ", "R4 ", "R9 "}) EXPECT_TRUE(absl::StrContains(r.out, id));
+  // One line per scenario, in catalog order, each starting with its id.
+  const std::vector<std::string> lines = r.OutLines();
+  ASSERT_EQ(lines.size(), scenarios::Catalog().size()) << r.out;
+  for (size_t i = 0; i < lines.size(); i++) {
+    EXPECT_TRUE(absl::StartsWith(lines[i], scenarios::Catalog()[i].id + " ")) << lines[i];
+  }
   EXPECT_TRUE(
       absl::StrContains(r.out, "canceller=foreign: assertion; canceller=home: none"));
   EXPECT_TRUE(absl::StrContains(r.out, "revert=R4: lost-wakeup"));
@@ -137,7 +151,7 @@ TEST(CliTest, BadInputExitsTwoWithOneLineOnStderr) {
   };
   const Case cases[] = {
       {{"run", "S99"},
-       "aiosim run: unknown scenario 'S99' (expected one of: S3, R4, R9)"},
+       "aiosim run: unknown scenario 'S99' (expected one of: " + CatalogIds() + ")"},
       {{"run", "S3", "--strategy", "bogus"}, "aiosim run: unknown strategy 'bogus'"},
       {{"run", "S3", "--seed", "abc"}, "aiosim run: --seed: 'abc' is not a number"},
       {{"run", "S3", "--revert", "R4"}, "aiosim run: scenario S3 has no fix to revert"},

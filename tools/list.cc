@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "scenarios/catalog.h"
+#include "scenarios/races.h"
 #include "sim/aiosim_sim.h"
 #include "tools/json.h"
 #include "tools/run.h"
@@ -17,12 +18,17 @@ namespace aiosim::tools {
 const char kListUsage[] =
     "usage: aiosim list [--json]\n"
     "\n"
-    "Lists the catalog: one line per scenario with its id, title, options (accepted\n"
-    "values, the default first) and the outcome it declares for each choice of\n"
-    "options (a failure kind, or none).\n"
+    "Lists the catalog: one line per scenario with its id, title, the catalog races and\n"
+    "seed claims it gives evidence for, its options (accepted values, the default\n"
+    "first) and the outcome it declares for each choice of options (a failure kind, or\n"
+    "none); then, after a blank line, QEMU's race history (QEMU-SEMANTICS.md section "
+    "3):\n"
+    "one line per race with its status in QEMU 2.8.1 (present, fixed, needs weak\n"
+    "memory, n/a), the fixing commit, the switch and the scenarios that run it.\n"
     "\n"
     "flags:\n"
-    "  --json   print a JSON object {\"scenarios\": [...]} with summaries and sources\n"
+    "  --json   print a JSON object {\"scenarios\": [...], \"races\": [...]} with\n"
+    "           summaries and sources\n"
     "  --help   show this help\n"
     "\n"
     "exit codes: 0 ok, 2 bad command line\n";
@@ -65,7 +71,8 @@ std::vector<Outcome> Outcomes(const scenarios::Scenario& s) {
   // Switches vary one at a time (none, or one of them).
   if (!s.reverts.empty()) {
     keys.push_back({"revert", {"none"}, ""});
-    keys.back().values.insert(keys.back().values.end(), s.reverts.begin(), s.reverts.end());
+    keys.back().values.insert(keys.back().values.end(), s.reverts.begin(),
+                              s.reverts.end());
   }
   if (!s.fixes.empty()) {
     keys.push_back({"fix", {"none"}, ""});
@@ -109,9 +116,39 @@ std::string ListLine(const scenarios::Scenario& s) {
                            ? std::string(sim::FailureKindName(o.kind))
                            : OutcomeKey(o.options) + ": " + sim::FailureKindName(o.kind));
   }
-  return absl::StrFormat("%-3s %s; options: %s; expected: %s", s.id, s.title,
+  return absl::StrFormat("%-3s %s; for: %s; options: %s; expected: %s", s.id, s.title,
+                         s.catalog.empty() ? "-" : absl::StrJoin(s.catalog, ","),
                          options.empty() ? "none" : absl::StrJoin(options, " "),
                          absl::StrJoin(outcomes, "; "));
+}
+
+// The ids of the scenarios whose catalog names `id` (a race or a claim).
+std::vector<std::string> ScenariosFor(const std::string& id) {
+  std::vector<std::string> out;
+  for (const scenarios::Scenario& s : scenarios::Catalog()) {
+    for (const std::string& c : s.catalog) {
+      if (c == id) out.push_back(s.id);
+    }
+  }
+  return out;
+}
+
+std::string RaceLine(const scenarios::RaceEntry& r) {
+  const std::vector<std::string> in = ScenariosFor(r.id);
+  return absl::StrFormat("%-3s %s in 2.8.1: %s (%s); %s; scenarios: %s", r.id,
+                         scenarios::RaceStatusName(r.legacy), r.title, r.commit, r.why,
+                         in.empty() ? "none" : absl::StrJoin(in, ","));
+}
+
+std::string RaceJson(const scenarios::RaceEntry& r) {
+  JsonObject j(4);
+  j.Str("id", r.id)
+      .Str("title", r.title)
+      .Str("commit", r.commit)
+      .Str("legacy", scenarios::RaceStatusName(r.legacy))
+      .Str("why", r.why)
+      .Raw("scenarios", JsonArray(ScenariosFor(r.id)));
+  return j.Close();
 }
 
 std::string ScenarioJson(const scenarios::Scenario& s) {
@@ -136,6 +173,7 @@ std::string ScenarioJson(const scenarios::Scenario& s) {
       .Str("summary", s.summary)
       .Str("source", s.source);
   j.Raw("options", options.empty() ? "[]" : "[" + absl::StrJoin(options, ", ") + "]");
+  j.Raw("catalog", JsonArray(s.catalog));
   j.Raw("reverts", JsonArray(s.reverts)).Raw("fixes", JsonArray(s.fixes));
   j.Raw("expected", "[" + absl::StrJoin(outcomes, ", ") + "]");
   return j.Close();
@@ -162,11 +200,20 @@ int ListMain(Args args) {
     for (const scenarios::Scenario& s : scenarios::Catalog()) {
       items.push_back("    " + ScenarioJson(s));
     }
-    WriteStdout(absl::StrFormat("{\n  \"scenarios\": [\n%s\n  ]\n}\n",
-                                absl::StrJoin(items, ",\n")));
+    std::vector<std::string> races;
+    for (const scenarios::RaceEntry& r : scenarios::Races()) {
+      races.push_back("    " + RaceJson(r));
+    }
+    WriteStdout(
+        absl::StrFormat("{\n  \"scenarios\": [\n%s\n  ],\n  \"races\": [\n%s\n  ]\n}\n",
+                        absl::StrJoin(items, ",\n"), absl::StrJoin(races, ",\n")));
   } else {
     for (const scenarios::Scenario& s : scenarios::Catalog()) {
       absl::PrintF("%s\n", ListLine(s));
+    }
+    absl::PrintF("\n");
+    for (const scenarios::RaceEntry& r : scenarios::Races()) {
+      absl::PrintF("%s\n", RaceLine(r));
     }
   }
   return kExitOk;  // main() checks stdout

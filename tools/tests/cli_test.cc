@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "scenarios/catalog.h"
+#include "scenarios/races.h"
 #include "sim/token.h"
 #include "tools/tests/cli_util.h"
 
@@ -36,12 +37,22 @@ std::string CatalogIds() {
 TEST(CliTest, ListNamesTheCatalogWithDeclaredOutcomes) {
   const Result r = Cli({"list"});
   EXPECT_EQ(r.exit, 0) << r.err;
-  // One line per scenario, in catalog order, each starting with its id.
+  // One line per scenario, in catalog order, each starting with its id; then one per
+  // race of QEMU's history with its status in 2.8.1.
   const std::vector<std::string> lines = r.OutLines();
-  ASSERT_EQ(lines.size(), scenarios::Catalog().size()) << r.out;
-  for (size_t i = 0; i < lines.size(); i++) {
+  const size_t n = scenarios::Catalog().size();
+  ASSERT_EQ(lines.size(), n + scenarios::Races().size()) << r.out;
+  for (size_t i = 0; i < n; i++) {
     EXPECT_TRUE(absl::StartsWith(lines[i], scenarios::Catalog()[i].id + " ")) << lines[i];
   }
+  for (size_t i = 0; i < scenarios::Races().size(); i++) {
+    EXPECT_TRUE(absl::StartsWith(lines[n + i], scenarios::Races()[i].id + " "))
+        << lines[n + i];
+  }
+  EXPECT_TRUE(absl::StrContains(r.out, "R8  needs weak memory in 2.8.1:")) << r.out;
+  EXPECT_TRUE(
+      absl::StrContains(r.out, "S3  a BH runs after qemu_bh_cancel returned; for: S3"))
+      << r.out;
   EXPECT_TRUE(
       absl::StrContains(r.out, "canceller=foreign: assertion; canceller=home: none"));
   EXPECT_TRUE(absl::StrContains(r.out, "revert=R4: lost-wakeup"));

@@ -206,7 +206,7 @@ int ExploreMain(Args args) {
     rewritten.push_back("--executions");
     rewritten.push_back("1000000000000");  // to the end of the bounded space
   }
-  return RunMain(rewritten);
+  return RunCommand("aiosim explore", rewritten);
 }
 
 }  // namespace aiosim::tools

@@ -208,11 +208,13 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
 
 }  // namespace
 
-int RunMain(Args args) {
+int RunMain(Args args) { return RunCommand("aiosim run", args); }
+
+int RunCommand(const char* command, Args args) {
   bool help = false;
   absl::StatusOr<RunArgs> run = ParseRunArgs(args, &help);
   if (!run.ok()) {
-    absl::FPrintF(stderr, "aiosim run: %s\n", OneLine(run.status()));
+    absl::FPrintF(stderr, "%s: %s\n", command, OneLine(run.status()));
     return kExitBadInput;
   }
   if (help) {
@@ -228,13 +230,13 @@ int RunMain(Args args) {
   if (!run->json) {
     PrintRunHeader(*run);
     if (!FlushStdout()) {  // do not search for an hour to print nowhere
-      absl::FPrintF(stderr, "aiosim run: cannot write to stdout (%s); nothing explored\n",
-                    StdoutError());
+      absl::FPrintF(stderr, "%s: cannot write to stdout (%s); nothing explored\n",
+                    command, StdoutError());
       return kExitOutput;
     }
   }
-  c.progress = [](uint64_t executions, double seconds) {
-    absl::FPrintF(stderr, "aiosim run: executions %d, %.0f/s\n", executions,
+  c.progress = [command](uint64_t executions, double seconds) {
+    absl::FPrintF(stderr, "%s: executions %d, %.0f/s\n", command, executions,
                   seconds > 0 ? static_cast<double>(executions) / seconds : 0.0);
   };
   const sim::Report report = sim::Explore(body, c);
@@ -246,7 +248,7 @@ int RunMain(Args args) {
   }
   int code = report.found ? kExitFailure : kExitOk;
   if (!FlushStdout()) {  // the report is lost: keep its result and token on stderr
-    absl::FPrintF(stderr, "aiosim run: cannot write to stdout (%s); %s\n", StdoutError(),
+    absl::FPrintF(stderr, "%s: cannot write to stdout (%s); %s\n", command, StdoutError(),
                   RunResultLine(*run, report, signal));
     code = kExitOutput;
   }

@@ -36,6 +36,8 @@ int ListMain(Args args);
 // (run.cc).
 extern const char kRunUsage[];
 int RunMain(Args args);
+// `aiosim run` under another command's name (errors and progress say `command: ...`).
+int RunCommand(const char* command, Args args);
 
 // `aiosim replay <token-or-file> [--json]`: re-run the execution a token describes
 // (replay.cc).

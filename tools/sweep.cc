@@ -35,7 +35,7 @@ const char kSweepUsage[] =
     "the parameters, one result per (scenario, options, seed) with the failure found\n"
     "and its token, and a summary per scenario and option set. No wall-clock figure is\n"
     "in the file: the progress line (executions/s, percentage, ETA) goes to stderr.\n"
-    "--shard K/N runs the items i with i %% N == K-1, so N machines together cover one\n"
+    "--shard K/N runs the items i with i % N == K-1, so N machines together cover one\n"
     "sweep exactly; 'aiosim merge' of the N files writes the bytes one unsharded sweep\n"
     "writes. Examples for CI matrices, Kubernetes and GNU parallel: docs/sweeps.md.\n"
     "\n"

@@ -78,7 +78,7 @@ Scenario MakeR1() {
                                                 : sim::FailureKind::kNone;
   };
   s.catalog = {"R1"};
-  s.exhaust_bound = 3;
+  s.exhaust_bound = 4;
   s.make = MakeBody;
   return s;
 }

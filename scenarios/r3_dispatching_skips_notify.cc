@@ -49,7 +49,6 @@ struct R3State {
   Atomic<bool> processed[kRequests] = {};  // set by the completion BH
   QemuSemaphore processed_sem[kRequests] = {QemuSemaphore(0), QemuSemaphore(0)};
   Atomic<bool> stop{false};
-  Atomic<int> exited{0};
 };
 
 // 2.3's thread_pool_completion_bh, for two requests.
@@ -82,13 +81,14 @@ sim::Body MakeBody(const Options& options) {
       qemu_mutex_lock(&s.bql);
       while (!atomic_read(&s.stop)) main_loop_wait(&loop, false);
       qemu_mutex_unlock(&s.bql);
-      atomic_inc(&s.exited);
     });
     ThreadId vcpu = Spawn(c, "vcpu", [&] {
+      // A nested blocking poll under the BQL, waiting for the first request, as a
+      // synchronous read from a vCPU does. It holds the BQL throughout, so the
+      // iothread cannot run the completion BH while it waits.
       qemu_mutex_lock(&s.bql);
-      aio_poll(ctx, true);  // a nested blocking poll, e.g. bdrv_drain in a vCPU
+      while (!atomic_read(&s.processed[0])) aio_poll(ctx, true);
       qemu_mutex_unlock(&s.bql);
-      atomic_inc(&s.exited);
     });
     ThreadId worker = Spawn(c, "worker", [&] {
       for (int i = 0; i < kRequests; i++) {
@@ -99,14 +99,13 @@ sim::Body MakeBody(const Options& options) {
     });
 
     Join(c, worker);  // never returns after a lost wakeup
-    // Teardown: stop both pollers; keep kicking until both have left their loops.
-    atomic_set(&s.stop, true);
-    for (int i = 0; i < 1000 && atomic_read(&s.exited) < 2; i++) {
-      qemu_bh_schedule(kick);
-      SleepMs(1);
-    }
-    Join(c, iothread);
     Join(c, vcpu);
+    // Teardown: stop the main loop. One kick is enough: the iothread either sees
+    // the kick scheduled when it computes its timeout, or holds notify_me bit 0 and
+    // is woken by the kick's aio_notify (with R3 reverted: nobody is dispatching).
+    atomic_set(&s.stop, true);
+    qemu_bh_schedule(kick);
+    Join(c, iothread);
     qemu_bh_delete(s.completion_bh.Load());
     qemu_bh_delete(kick);
     aio_poll(ctx, false);

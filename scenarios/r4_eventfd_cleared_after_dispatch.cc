@@ -96,8 +96,7 @@ sim::Body MakeBody(const Options& options) {
 Scenario MakeR4() {
   Scenario s;
   s.id = "R4";
-  s.title =
-      "eventfd cleared after dispatch: a nested aio_poll eats the main loop's wakeup";
+  s.title = "eventfd cleared after dispatch: a nested aio_poll eats the main loop's wakeup";
   s.summary =
       "An iothread in the GSource path holds notify_me bit 0 between prepare and poll; "
       "a vCPU's blocking aio_poll dispatches a BH; the worker schedules it again and "
@@ -108,7 +107,7 @@ Scenario MakeR4() {
   s.reverts = {"R4"};
   s.expected = [](const Options& o) {
     return (SwitchBits(o) & AIO_REVERT_R4) != 0 ? sim::FailureKind::kLostWakeup
-                                                : sim::FailureKind::kNone;
+                                            : sim::FailureKind::kNone;
   };
   s.catalog = {"R4"};
   s.exhaust_bound = 1;  // the none variants: DFS complete at 1 (docs/catalog.md)

@@ -18,7 +18,10 @@
 // Verdict: with --revert R1 found, as a use-after-free: after the worker's exchange
 // has set `scheduled` (and before its late load of bh->ctx), the home thread's poll
 // sees the BH scheduled (zero timeout), runs it; the callback deletes it and the same
-// aio_bh_poll frees it; the worker then loads ctx from the freed BH — one preemption.
+// aio_bh_poll frees it; the worker then loads ctx from the freed BH. Two preemptions:
+// the home thread must stop before its timeout computation (or it sleeps until the
+// worker's aio_notify, which comes after the late load), and the worker right after
+// its exchange.
 // Default (2.1 and later, 2.8.1 as shipped): ctx was loaded before the exchange, so
 // the worker touches only the context, which outlives it (the home thread joins the
 // worker before unref): nothing is found, DFS exhausted at the bound below; --races

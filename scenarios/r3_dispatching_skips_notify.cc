@@ -10,7 +10,9 @@
 // Threads, as in the hang eabc977973 fixed (aarch64, virtio-scsi, aio=threads):
 // - "iothread": QEMU's main loop, main_loop_wait over the context's GSource, holding
 //   the BQL except around a poll that may wait (os_host_main_loop_wait).
-// - "vcpu": one nested blocking aio_poll under the BQL (a drain from a vCPU thread).
+// - "vcpu": nested blocking aio_polls under the BQL until the first request has
+//   been processed (a synchronous read from a vCPU thread); it keeps the BQL while
+//   it sleeps, so the iothread cannot dispatch meanwhile.
 // - "worker": completes two requests, each by setting its `done` flag and calling
 //   qemu_bh_schedule(completion_bh); the second only after the first was processed.
 // The completion BH is written as 2.1–2.3's thread_pool_completion_bh: before the
@@ -19,7 +21,8 @@
 // cancel that afterwards (b7a745dc33, a 2.9 change backported to 2.8.1, is not in
 // the 2.3 code). Property: both completions are processed (main waits for them).
 //
-// Verdict: with --revert R3 found, as a lost wakeup (two preemptions): the iothread
+// Verdict: with --revert R3 found, as a lost wakeup, with no preemption at all (every
+// switch in the failing run is at a blocking step): the iothread
 // prepares with nothing scheduled (timeout -1) and drops the BQL; the vcpu's aio_poll
 // wakes on the first completion and dispatches it with dispatching set; the BH's
 // self-schedule calls aio_notify, which skips the eventfd because the vcpu is
@@ -28,8 +31,11 @@
 // in poll with the BH scheduled and a request done. Default (notify_me, 2.4 and
 // later): the iothread holds notify_me bit 0 from prepare to check, so the
 // self-schedule writes the eventfd and the iothread wakes: nothing is found, DFS
-// exhausted at the bound below. With --races the default stays clean apart from QEMU's
-// races by design.
+// exhausted at the bound below (bound 2 is out of reach: more than 430,000
+// executions in 60 s without completing). With --races the default stays clean
+// apart from QEMU's races by design; with --revert R3 the detector stops first on
+// ctx->dispatching itself, which 2.1-2.3 write in aio_poll and read in aio_notify in
+// any thread as a plain bool (a data race of that code, not on 2.8's list).
 #include "core/aio/aio.h"
 #include "core/aio/main_loop.h"
 #include "scenarios/catalog.h"

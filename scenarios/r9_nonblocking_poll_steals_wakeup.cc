@@ -9,9 +9,16 @@
 //
 // An "iothread" adopts the context, as QEMU's IOThread does (iothread_run sets its
 // thread-local my_iothread, which in_aio_context_home_thread compares with; here
-// aio_context_set_home_thread), and the main thread waits until it has (as
+// aio_context_set_home_thread: for an IOThread's context the two agree, only that
+// thread is home; for the main context 3.1-5.x count every non-IOThread thread as
+// home, which the core's single home thread does not model and this scenario does
+// not need), and the main thread waits until it has (as
 // iothread_complete waits for the thread to start); then the iothread runs
-// `while (!stop) aio_poll(ctx, true)`. The main thread asks it to stop the robust
+// `while (!stop) aio_poll(ctx, true)`. Once the iothread is inside its blocking
+// aio_poll (notify_me != 0: the bug report's starting point; earlier, the main
+// thread's poll could run the stop BH between the iothread's check of `stop` and
+// its aio_poll, a hang of this program that neither fix is about), the main thread
+// asks it to stop the robust
 // way, with a BH (aio_bh_schedule_oneshot sets `stop`, its aio_notify sets the
 // eventfd: drained_end), and then, as bdrv_set_aio_context did, runs
 // aio_poll(ctx, false) itself. After the join the context goes back to the main

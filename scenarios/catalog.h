@@ -90,8 +90,11 @@ Scenario MakeS5();
 Scenario MakeS6();
 Scenario MakeS7();
 Scenario MakeS8();
+Scenario MakeR1();
+Scenario MakeR3();
 Scenario MakeR4();
 Scenario MakeR9();
+Scenario MakeR16();
 
 }  // namespace aiosim::scenarios
 

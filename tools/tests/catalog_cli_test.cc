@@ -28,7 +28,7 @@ TEST(CatalogCliTest, CheckHoldsForS3AndR9WithTheirEvidence) {
       << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "S3 canceller=home: not found"));
   EXPECT_TRUE(absl::StrContains(r.out, "DFS exhausted at 2 preemptions")) << r.out;
-  EXPECT_TRUE(absl::StrContains(r.out, "check: 3 cases, 3 ok, 0 failed")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "check: 5 cases, 5 ok, 0 failed")) << r.out;
   const Result json = Cli({"check", "R9", "--json", "--executions", "2000"});
   EXPECT_EQ(json.exit, 0);
   EXPECT_TRUE(absl::StrContains(json.out, "\"ok\": true")) << json.out;

@@ -92,6 +92,8 @@ Scenario MakeS7();
 Scenario MakeS8();
 Scenario MakeR4();
 Scenario MakeR9();
+Scenario MakeR10();
+Scenario MakeR11();
 
 }  // namespace aiosim::scenarios
 

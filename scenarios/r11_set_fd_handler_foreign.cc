@@ -19,10 +19,14 @@
 //     nothing, as 2.9–3.1 callers effectively did (aio_poll no longer held the
 //     context there). Found. update: the home thread loads io_read after the caller
 //     stored ReadB and opaque before it stored &b, and calls ReadB(&a): kAssertion
-//     (the "mismatched callback/opaque" of fef1660132). remove: the caller reads
-//     walking_handlers == 0 while the home thread is between aio_bh_poll and its
-//     handler walk, then unlinks and frees the node the walk has just loaded:
-//     kUseAfterFree.
+//     (the "mismatched callback/opaque" of fef1660132). remove: kUseAfterFree, two
+//     ways. With one preemption (DFS's first): the loop sleeps in ppoll, so
+//     walking_handlers is 1 and the caller only marks the node (deleted = 1) and is
+//     preempted before its second store (revents = 0); the loop wakes, its dispatch
+//     walk frees the deleted node, and the caller's revents store hits freed memory.
+//     With two (what random and PCT minimise to): the caller reads walking_handlers
+//     == 0 while the dispatch walk is between nodes, holding the node as its next,
+//     then unlinks and frees it; the walk reads the freed node.
 //   caller=acquire: the caller calls it between aio_context_acquire/release, QEMU
 //     2.8.1's actual contract (aio_poll holds the context except around ppoll, and
 //     walking_handlers > 0 across ppoll keeps a removed node alive). Not found: 2.8.1
@@ -30,8 +34,12 @@
 //     callbacks without the context lock) and 2.9's lock-free aio_poll.
 //   caller=home: the caller asks the home thread with aio_bh_schedule_oneshot, whose
 //     callback makes the change in the home thread. Not found.
-// The race detector (--races) reports the foreign variants as data races first (on
-// io_read / walking_handlers); the kNone variants are clean.
+// The race detector (--races) reports the foreign variants as data races in their
+// first execution (the caller's stores to the node's fields against aio_poll's reads
+// of them; its read of walking_handlers against aio_poll's increment), before any
+// failure: they are QEMU's real races, not let through. The kNone variants (also
+// caller=acquire and caller=home with op=remove, DFS exhausted at 2 by hand) are
+// clean with --races.
 #include <string>
 
 #include "core/aio/aio.h"

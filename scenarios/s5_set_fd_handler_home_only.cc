@@ -18,10 +18,13 @@
 //     ctx->aio_handlers holds exactly the context's own notifier (no node lost, none
 //     left behind). Verdict: not found (DFS exhausted at the bound below).
 //   caller=foreign: the kicker thread itself calls aio_set_fd_handler, holding
-//     nothing, between its kicks. Found: kUseAfterFree. The removal reads
-//     walking_handlers == 0 while aio_dispatch is between two nodes (or before its
-//     first walking_handlers++), with the node already loaded as its next one, then
-//     unlinks and frees it; the walk reads the freed node's revents.
+//     nothing, between its kicks. Found: kUseAfterFree, either way a removal
+//     without the lock can free a node: (1 preemption) the loop sleeps in ppoll with
+//     walking_handlers 1, the removal sets deleted = 1 and is preempted before
+//     revents = 0; the loop's dispatch frees the node and the removal's second store
+//     hits freed memory; (2 preemptions) the removal reads walking_handlers == 0 while
+//     aio_dispatch is between two nodes with H1 loaded as the next one, unlinks and
+//     frees it, and the walk reads the freed node.
 // "No lock" needs a gloss for 2.8.1: aio_set_fd_handler itself takes none, but 2.8.1's
 // callers were to hold the context (aio_context_acquire), which aio_poll holds except
 // around ppoll; R11 caller=acquire shows that is enough in 2.8.1 (the race opened in
@@ -31,8 +34,8 @@
 // already past its deleted check (as with qemu_bh_cancel, S3). The in-place update of a
 // live node (mismatched callback and opaque) is R11's, not repeated here.
 //
-// --races: caller=home is clean; caller=foreign reports a data race on
-// walking_handlers or on the list first.
+// --races: caller=home is clean; caller=foreign reports a data race in its first
+// execution (the registration's store to ctx->aio_handlers against aio_poll's walk).
 #include <string>
 
 #include "core/aio/aio.h"

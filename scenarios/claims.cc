@@ -38,10 +38,11 @@ const std::vector<Claim>& Claims() {
        "aio_set_fd_handler takes no lock and both registers and unregisters, so it may only "
        "be called from the Aio context thread",
        "confirmed",
-       "from the home thread, registering, unregistering and updating handlers while "
-       "another thread sets their event notifiers is safe: an added handler runs once its "
-       "fd is ready, a removed one is never called again, the list ends clean (exhaustive "
-       "search complete at 2 preemptions); from a foreign thread holding nothing, a removal "
+       "from the home thread, registering and unregistering handlers while another "
+       "thread sets their event notifiers is safe: an added handler runs once its fd is "
+       "ready, a removed one is never called again, the list ends clean (exhaustive "
+       "search complete at 3 preemptions; updating one in place is safe too, R11 "
+       "caller=home); from a foreign thread holding nothing, a removal "
        "frees a node the dispatch walk still holds (use after free, one preemption) and an "
        "update makes the loop call the new io_read with the old opaque (R11). In 2.8.1 the "
        "caller holding aio_context_acquire is also enough (R11 caller=acquire, exhaustive): "

@@ -100,13 +100,26 @@ std::vector<Case> AllCases() {
     cases.push_back({"R4", {{"revert", "R4"}}, strategy});
     cases.push_back({"R4", {{"revert", "none"}}, strategy});
     cases.push_back({"R9", {}, strategy});
+    cases.push_back({"R10", {{"fix", "none"}}, strategy});
+    cases.push_back({"R11", {{"caller", "foreign"}, {"op", "update"}}, strategy});
+    cases.push_back({"R11", {{"caller", "foreign"}, {"op", "remove"}}, strategy});
+    cases.push_back({"S5", {{"caller", "foreign"}}, strategy});
   }
+  // Their "none" variants, whose executions are long (about 1,500 scheduling points),
+  // with one strategy each; `aiosim check` gives them the exhaustive search.
+  cases.push_back({"R10", {{"fix", "R10"}}, "dfs"});
+  cases.push_back({"R11", {{"caller", "acquire"}, {"op", "remove"}}, "random"});
+  cases.push_back({"R11", {{"caller", "home"}, {"op", "update"}}, "pct"});
+  cases.push_back({"S5", {{"caller", "home"}}, "random"});
   // With --races: the declared outcomes hold, the by-design races let through.
   cases.push_back({"S3", {{"canceller", "foreign"}}, "random", true});
   cases.push_back({"S3", {{"canceller", "home"}}, "random", true});
   cases.push_back({"R4", {{"revert", "R4"}}, "random", true});
   cases.push_back({"R4", {{"revert", "none"}}, "random", true});
   cases.push_back({"R9", {}, "random", true});
+  // (R11's and S5's foreign variants report their data races first with --races.)
+  cases.push_back({"R10", {{"fix", "none"}}, "random", true});
+  cases.push_back({"R10", {{"fix", "R10"}}, "dfs", true});
   return cases;
 }
 

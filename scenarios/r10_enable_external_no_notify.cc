@@ -8,9 +8,10 @@
 // aio_enable_external calls aio_notify when the count drops to zero).
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// Threads: the main thread registers an external event notifier (a virtio ioeventfd:
-// aio_set_event_notifier(ctx, e, is_external=true, handler)) and disables external
-// clients, as bdrv_drained_begin does; an "iothread" runs
+// Threads: the main thread registers an external handler on an event notifier's fd (a
+// virtio ioeventfd, which QEMU registers with aio_set_event_notifier(ctx, e, true, cb);
+// here aio_set_fd_handler(ctx, fd, true, io_read, NULL, opaque), the same kind of
+// node) and disables external clients, as bdrv_drained_begin does; an "iothread" runs
 // `while (!handled) aio_poll(ctx, true)`. The main thread then kicks the device
 // (event_notifier_set(e): the guest's request) and ends the drained section
 // (aio_enable_external), and joins the iothread. The property: the kick is handled.
@@ -25,8 +26,8 @@
 // eventfd is written, the poll returns and the next iteration polls the external fd.
 //
 // --races: the fixed variant is clean. The default variant's enable asserts on a plain
-// read of the counter, as QEMU's does (a race with nothing in this scenario: only the
-// main thread writes the counter).
+// read of the counter, as QEMU's does; that is no race here (only the main thread
+// writes the counter), and --races finds the lost wakeup as without it.
 #include <string>
 
 #include "core/aio/aio.h"
@@ -64,12 +65,10 @@ sim::Body MakeBody(const Options& options) {
                      ctx->external_disable_cnt.PlainLoad() == 0
                  ? std::string(
                        "an external fd is ready and external clients are enabled, but "
-                       "its "
-                       "handler has not run")
+                       "its handler has not run")
                  : std::string();
     });
-    // An external fd handler on the ioeventfd (virtio's
-    // aio_set_event_notifier(ctx, e, true, ...), here as its fd with io_read).
+    // An external fd handler on the ioeventfd.
     const int fd = event_notifier_get_fd(s.e);
     aio_set_fd_handler(ctx, fd, true, DeviceKick, nullptr, &s);
     aio_disable_external(ctx);  // bdrv_drained_begin

@@ -11,8 +11,11 @@
 // a "kicker" thread makes events arrive (event_notifier_set on e1 and e2, the way a
 // vCPU kicks an ioeventfd) while the home thread runs aio_poll. Someone registers H2
 // on e2 and then unregisters H1:
-//   caller=home: the home thread, between its polls (register H2 after the first
-//     poll, unregister H1 once H2 has run). Checked: H2, registered while e2 is or
+//   caller=home: the home thread: it registers H2 between its polls (after the first
+//     one), and H2's own callback unregisters H1 the first time H2 runs, inside the
+//     dispatch walk (walking_handlers > 0: H1's node, later in the list than H2's, is
+//     only marked deleted; the walk skips it and frees it), the usual QEMU pattern of
+//     a handler tearing down another. Checked: H2, registered while e2 is or
 //     becomes ready, runs (else the loop sleeps with a ready registered fd: a lost
 //     wakeup); H1 is never called once its removal returned; at the end
 //     ctx->aio_handlers holds exactly the context's own notifier (no node lost, none
@@ -69,10 +72,14 @@ void H1Read(void* opaque) {
   (void)event_notifier_test_and_clear(s->e1);
 }
 
+void UnregisterH1(S5State* s);
+
 void H2Read(void* opaque) {
   auto* s = static_cast<S5State*>(opaque);
   (void)event_notifier_test_and_clear(s->e2);
   atomic_set(&s->h2_ran, true);
+  // caller=home: the removal of H1 from inside a handler callback, in the home thread.
+  if (s->home_removes && !atomic_read(&s->h1_removed)) UnregisterH1(s);
 }
 
 void RegisterH2(S5State* s) {
@@ -126,11 +133,7 @@ sim::Body MakeBody(const Options& options) {
     while (!atomic_read(&s.done) || !atomic_read(&s.h2_ran)) {
       aio_poll(ctx, true);
       if (foreign) continue;
-      if (!atomic_read(&s.h2_registered)) {
-        RegisterH2(&s);
-      } else if (atomic_read(&s.h2_ran) && !atomic_read(&s.h1_removed)) {
-        UnregisterH1(&s);
-      }
+      if (!atomic_read(&s.h2_registered)) RegisterH2(&s);
     }
     Join(c, kicker);
     if (!atomic_read(&s.h1_removed)) UnregisterH1(&s);

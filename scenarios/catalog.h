@@ -94,6 +94,8 @@ Scenario MakeR1();
 Scenario MakeR3();
 Scenario MakeR4();
 Scenario MakeR9();
+Scenario MakeR10();
+Scenario MakeR11();
 Scenario MakeR16();
 
 }  // namespace aiosim::scenarios

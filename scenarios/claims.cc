@@ -46,7 +46,17 @@ const std::vector<Claim>& Claims() {
       {"S5",
        "aio_set_fd_handler takes no lock and both registers and unregisters, so it may only "
        "be called from the Aio context thread",
-       "", ""},
+       "confirmed",
+       "from the home thread, registering and unregistering handlers while another "
+       "thread sets their event notifiers is safe: an added handler runs once its fd is "
+       "ready, a removed one is never called again, the list ends clean (exhaustive "
+       "search complete at 3 preemptions; updating one in place is safe too, R11 "
+       "caller=home); from a foreign thread holding nothing, a removal "
+       "frees a node the dispatch walk still holds (use after free, one preemption) and an "
+       "update makes the loop call the new io_read with the old opaque (R11). In 2.8.1 the "
+       "caller holding aio_context_acquire is also enough (R11 caller=acquire, exhaustive): "
+       "aio_poll holds the context except around ppoll; the race needs 2.9's lock-free "
+       "aio_poll"},
       {"S6",
        "timer_del is thread-safe, but the timer and its list must not be freed while it "
        "runs",

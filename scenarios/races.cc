@@ -53,8 +53,10 @@ const std::vector<RaceEntry>& Races() {
        "--fix R10: aio_enable_external calls aio_notify"},
       {"R11", "concurrent aio_poll and aio_set_fd_handler (in-place rewrite)",
        "fef1660132 (4.0)", S::kPresent,
-       "present when aio_set_fd_handler is called from a foreign thread; the fix "
-       "(copy-on-write nodes) is not a small change of 2.8.1"},
+       "present when aio_set_fd_handler is called from a foreign thread without the "
+       "context lock (R11 caller=foreign); a caller holding aio_context_acquire is safe "
+       "in 2.8.1 (caller=acquire), the race opened in 2.9; the fix (copy-on-write "
+       "nodes) is not a small change of 2.8.1"},
       {"R12", "seq-cst RMW versus relaxed loads (lost wakeup on ARM)", "5710a3e09f (5.0)",
        S::kWeakMemory,
        "--fix R12 adds the explicit barriers; visible only with reordering"},

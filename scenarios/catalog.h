@@ -91,7 +91,9 @@ Scenario MakeS6();
 Scenario MakeS7();
 Scenario MakeS8();
 Scenario MakeR4();
+Scenario MakeR6();
 Scenario MakeR9();
+Scenario MakeR18();
 
 }  // namespace aiosim::scenarios
 

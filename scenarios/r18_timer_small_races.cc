@@ -13,11 +13,12 @@
 // each poll).
 //
 // item=done-ev (e4efd8a488, QEMU 2.4; --revert R18-done-ev): the main thread starts
-// the VM (qemu_clock_enable(VIRTUAL, true)) and stops it again before any loop has run
-// (qemu_clock_enable(false), as a vm_stop during start-up). Disabling waits for each
-// list's timers_done_ev; with the event starting unset, a list whose timers never ran
-// is waited for forever: deadlock (nothing else can run, nothing is pending). 2.8.1's
-// event starts set, and the stop returns.
+// the VM (qemu_clock_enable(VIRTUAL, true)), runs one non-blocking aio_poll while no
+// list has a timer, and stops the VM (qemu_clock_enable(false)). Disabling waits for
+// each list's timers_done_ev. timerlist_run_timers returns for an empty list before
+// it touches the event (2.8.1), so with the event starting unset a list that never
+// had a timer is waited for forever, polled or not: deadlock (nothing else can run,
+// nothing is pending). 2.8.1's event starts set, and the stop returns.
 //
 // item=expired (33bef0b994, QEMU 2.9; --fix R18-expired): after the VM is started, a
 // timer of `vtl` is armed 1 ms ahead, and the main thread loops
@@ -80,7 +81,8 @@ sim::Body MakeBody(const Options& options) {
 
     qemu_clock_enable(&rt, QEMU_CLOCK_VIRTUAL, true);  // VM start
     if (item != "expired") {
-      qemu_clock_enable(&rt, QEMU_CLOCK_VIRTUAL, false);  // vm_stop before any loop ran
+      aio_poll(ctx, false);  // the loop ran, but no list had a timer yet
+      qemu_clock_enable(&rt, QEMU_CLOCK_VIRTUAL, false);  // vm_stop
       qemu_clock_enable(&rt, QEMU_CLOCK_VIRTUAL, true);
     }
     if (item != "done-ev") {

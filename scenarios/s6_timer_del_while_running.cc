@@ -28,7 +28,11 @@
 // found), so freeing what the callback uses right after timer_del is a use after free
 // (free: found). QEMU's own answer is to delete and free timers in the home thread
 // (or with the BQL the callback also holds). --races stays clean for mode=del: every
-// access of the deleter to the timer is under active_timers_lock.
+// access of the deleter to the timer is under active_timers_lock. With --races,
+// mode=free is reported as a data race (the callback's access to the device against
+// the deleter's free) in the executions where the callback finished before the free:
+// the same bug, seen earlier: nothing orders a callback that ran after dropping the
+// lock before a free in another thread, so even a finished callback races with it.
 #include <string>
 
 #include "core/aio/aio.h"

@@ -37,7 +37,8 @@ const std::vector<Claim>& Claims() {
        "with the thread pool, every function runs once in a worker and every completion "
        "callback exactly once in the home thread with its function's result, with one or "
        "two requests and when a callback waits for the other request in a nested "
-       "aio_poll (exhaustive search complete); the nested case holds only because the "
+       "aio_poll (exhaustive search complete to 1 preemption); the nested case holds "
+       "only because the "
        "completion BH schedules itself before each callback: reverting that (R6) loses "
        "the completion"},
       {"S5",
@@ -49,7 +50,8 @@ const std::vector<Claim>& Claims() {
        "runs",
        "confirmed",
        "timer_del from a foreign thread while the home thread runs timers never corrupts "
-       "the list (exhaustive search complete), but it does not wait for a callback already "
+       "the list (exhaustive search complete to 2 preemptions), but it does not wait for "
+       "a callback already "
        "taken off the list: that callback runs after timer_del returned (found, the "
        "documented race), and freeing the timer and its device right after timer_del is "
        "a use after free (found)"},

@@ -30,9 +30,11 @@
 // (or with the BQL the callback also holds). --races stays clean for mode=del: every
 // access of the deleter to the timer is under active_timers_lock. With --races,
 // mode=free is reported as a data race (the callback's access to the device against
-// the deleter's free) in the executions where the callback finished before the free:
-// the same bug, seen earlier: nothing orders a callback that ran after dropping the
-// lock before a free in another thread, so even a finished callback races with it.
+// the deleter's free) in the executions where timer_del falls in the same window but
+// the callback finishes before the free: the same bug, seen as a race instead of a use
+// after free, since nothing orders the callback (run after the unlock) before a free
+// in another thread. `aiosim check S6 --races` therefore reports mode=free as FAIL
+// (data-race, not use-after-free); the check without --races is the evidence.
 #include <string>
 
 #include "core/aio/aio.h"

@@ -93,10 +93,13 @@ Scenario MakeS8();
 Scenario MakeR1();
 Scenario MakeR3();
 Scenario MakeR4();
+Scenario MakeR6();
+Scenario MakeR7();
 Scenario MakeR9();
 Scenario MakeR10();
 Scenario MakeR11();
 Scenario MakeR16();
+Scenario MakeR18();
 
 }  // namespace aiosim::scenarios
 

@@ -158,11 +158,16 @@ void timerlist_notify(QEMUTimerList* timer_list) {
 
 bool timerlist_run_timers(QEMUTimerList* timer_list) {
   bool progress = false;
-  qemu_event_reset(&timer_list->timers_done_ev);
   // Both reads are plain and without active_timers_lock, as in 2.8.1: an empty list
   // (or a disabled clock) takes no lock at all. The head may be changing in another
   // thread; a timer armed after this read wakes the loop through timerlist_notify.
-  if (!timer_list->clock->enabled.Load() || timer_list->active_timers.Load() == nullptr) {
+  // As in 2.8.1, an empty list returns before timers_done_ev is touched (only a
+  // non-empty one resets it and sets it again when done, also when its clock is
+  // disabled): with AIO_REVERT_R18_DONE_EV a list that never had a timer never sets
+  // its event, however often it is polled.
+  if (timer_list->active_timers.Load() == nullptr) return progress;
+  qemu_event_reset(&timer_list->timers_done_ev);
+  if (!timer_list->clock->enabled.Load()) {
     qemu_event_set(&timer_list->timers_done_ev);  // QEMU's `goto out`
     return progress;
   }

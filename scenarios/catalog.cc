@@ -16,9 +16,17 @@ namespace aiosim::scenarios {
 const std::vector<Scenario>& Catalog() {
   (void)LegacyKnownRaces();  // the simulator lets QEMU 2.8's races by design through
   static const std::vector<Scenario>* catalog = new std::vector<Scenario>{
-      MakeS1(), MakeS2(), MakeS3(), MakeS4(), MakeS5(), MakeS6(), MakeR1(), MakeR3(),
+      MakeS1(), MakeS2(), MakeS3(), MakeS4(),  MakeS5(),  MakeS6(),  MakeR1(), MakeR3(),
       MakeR4(), MakeR6(), MakeR9(), MakeR10(), MakeR11(), MakeR16(), MakeR18()};
   return *catalog;
+}
+
+bool AcceptsKind(const Scenario& s, const Options& options, bool races,
+                 sim::FailureKind found) {
+  const sim::FailureKind declared = s.expected(options);
+  if (found == declared) return true;
+  return races && declared != sim::FailureKind::kNone &&
+         found == sim::FailureKind::kDataRace && s.races_first && s.races_first(options);
 }
 
 const Scenario* FindScenario(std::string_view id) {
@@ -80,8 +88,8 @@ const std::vector<Switch>& Switches() {
 
 const Switch* FindSwitch(std::string_view id, bool revert) {
   for (const Switch& sw : Switches()) {
-    if (sw.revert == revert && absl::AsciiStrToUpper(std::string(id)) ==
-                                   absl::AsciiStrToUpper(sw.id)) {
+    if (sw.revert == revert &&
+        absl::AsciiStrToUpper(std::string(id)) == absl::AsciiStrToUpper(sw.id)) {
       return &sw;
     }
   }
@@ -147,7 +155,8 @@ absl::StatusOr<std::string> ResolveSwitches(const Scenario& s, const std::string
   if (accepted.empty()) {
     std::vector<std::string> with;
     for (const Scenario& other : Catalog()) {
-      if (!(key == "revert" ? other.reverts : other.fixes).empty()) with.push_back(other.id);
+      if (!(key == "revert" ? other.reverts : other.fixes).empty())
+        with.push_back(other.id);
     }
     return absl::InvalidArgumentError(absl::StrCat(
         "scenario ", s.id, " has no ", what, " (scenarios with one: ",
@@ -210,8 +219,10 @@ absl::StatusOr<Options> ResolveOptions(const Scenario& s, const Options& given) 
   for (const ScenarioOption& o : s.options) {
     if (OptionValue(out, o.key).empty()) out.emplace_back(o.key, o.values.front());
   }
-  if (!s.reverts.empty() && OptionValue(out, "revert").empty()) out.emplace_back("revert", "none");
-  if (!s.fixes.empty() && OptionValue(out, "fix").empty()) out.emplace_back("fix", "none");
+  if (!s.reverts.empty() && OptionValue(out, "revert").empty())
+    out.emplace_back("revert", "none");
+  if (!s.fixes.empty() && OptionValue(out, "fix").empty())
+    out.emplace_back("fix", "none");
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -184,6 +184,9 @@ Scenario MakeR11() {
     return OptionValue(o, "op") == "remove" ? sim::FailureKind::kUseAfterFree
                                             : sim::FailureKind::kAssertion;
   };
+  // With --races: the foreign caller's stores to the node race with aio_poll's reads
+  // in the first execution, before the rewrite or the free shows.
+  s.races_first = [](const Options& o) { return OptionValue(o, "caller") == "foreign"; };
   s.catalog = {"R11"};
   s.exhaust_bound = 2;  // 3 is exhausted too, but takes 30-60 s per variant
   s.make = MakeBody;

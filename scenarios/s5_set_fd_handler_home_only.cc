@@ -179,6 +179,8 @@ Scenario MakeS5() {
     return OptionValue(o, "caller") == "foreign" ? sim::FailureKind::kUseAfterFree
                                                  : sim::FailureKind::kNone;
   };
+  // With --races: as R11, the foreign caller's unlocked list writes race first.
+  s.races_first = [](const Options& o) { return OptionValue(o, "caller") == "foreign"; };
   s.catalog = {"S5", "R11"};
   s.exhaust_bound = 3;  // caller=home: 113,168 executions, about 11 s in release
   s.make = MakeBody;

@@ -112,10 +112,11 @@ absl::StatusOr<Replay> ParseReplayArgs(Args args, bool* help) {
 
 std::string RecordedText(const Replay& r) {
   if (r.execution.empty()) {
-    return absl::StrFormat("a schedule found by strategy %s, seed %d: %d deviations from "
-                           "the default, %d checkpoints",
-                           r.token.strategy, r.token.seed, r.token.deviations.size(),
-                           r.token.checkpoints.size());
+    return absl::StrFormat(
+        "a schedule found by strategy %s, seed %d: %d deviations from "
+        "the default, %d checkpoints",
+        r.token.strategy, r.token.seed, r.token.deviations.size(),
+        r.token.checkpoints.size());
   }
   return absl::StrFormat(
       "execution %s of strategy %s, seed %d (no recorded choices: "
@@ -143,7 +144,8 @@ void PrintText(const Replay& replay, const sim::ExecResult& result) {
   }
   absl::PrintF("steps:       %d, %d preemptions, %d threads\n", result.steps,
                result.preemptions, result.threads);
-  absl::PrintF("outcome:     %s\n", OutcomeText(replay.choice, result.failure.kind));
+  absl::PrintF("outcome:     %s\n",
+               OutcomeText(replay.choice, replay.config.exec, result.failure.kind));
   absl::PrintF("trace hash: %s\n", Hex64(result.trace_hash));
 }
 
@@ -167,7 +169,8 @@ std::string ReplayJson(const Replay& replay, const sim::ExecResult& result) {
       .Int("preemptions", result.preemptions)
       .Int("threads", result.threads)
       .Str("expected_kind", sim::FailureKindName(expected))
-      .Bool("expected", expected == result.failure.kind)
+      .Bool("expected",
+            IsExpected(replay.choice, replay.config.exec, result.failure.kind))
       .Str("trace_hash", Hex64(result.trace_hash))
       .Str("schedule", sim::FormatSchedule(result))
       .Str("token", sim::EncodeToken(replay.token));
@@ -189,8 +192,8 @@ int ReplayMain(Args args) {
   }
   const sim::Body body = replay->choice.scenario->make(replay->choice.options);
   auto progress = [](uint64_t done, uint64_t total) {
-    absl::FPrintF(stderr, "aiosim replay: re-running the search, execution %d of %d\n", done,
-                  total);
+    absl::FPrintF(stderr, "aiosim replay: re-running the search, execution %d of %d\n",
+                  done, total);
   };
   absl::StatusOr<sim::ReplayResult> replayed =
       sim::ReplayToken(body, replay->token, progress);

@@ -97,9 +97,10 @@ void PrintSearch(const sim::RunConfig& c, const sim::Report& r, int signal) {
     for (const auto& [id, n] : r.suppressed_races) {
       parts.push_back(absl::StrFormat("%s in %s", id, Executions(n)));
     }
-    absl::PrintF("known races: let through (docs/tsan-races.md; --races=all stops on them): "
-                 "%s\n",
-                 absl::StrJoin(parts, ", "));
+    absl::PrintF(
+        "known races: let through (docs/tsan-races.md; --races=all stops on them): "
+        "%s\n",
+        absl::StrJoin(parts, ", "));
   }
 }
 
@@ -117,10 +118,11 @@ void PrintFailureBody(const RunArgs& run, const sim::Report& r, int signal) {
         SignalName(signal), Executions(r.minimize_executions), r.original_preemptions,
         r.failing.preemptions, r.original_steps, r.failing.steps);
   } else if (c.minimize) {
-    absl::PrintF("minimised:   preemptions %d -> %d, steps %d -> %d (fewest preemptions "
-                 "first, then fewest steps; %s)\n",
-                 r.original_preemptions, r.failing.preemptions, r.original_steps,
-                 r.failing.steps, Executions(r.minimize_executions));
+    absl::PrintF(
+        "minimised:   preemptions %d -> %d, steps %d -> %d (fewest preemptions "
+        "first, then fewest steps; %s)\n",
+        r.original_preemptions, r.failing.preemptions, r.original_steps, r.failing.steps,
+        Executions(r.minimize_executions));
   } else {
     absl::PrintF("minimised:   no (--no-minimize): %d preemptions, %d steps\n",
                  r.failing.preemptions, r.failing.steps);
@@ -130,7 +132,8 @@ void PrintFailureBody(const RunArgs& run, const sim::Report& r, int signal) {
                c.minimize && !r.interrupted ? "the minimal" : "the failing",
                sim::FormatSchedule(r.failing));
   absl::PrintF("trace hash: %s\n", Hex64(r.failing.trace_hash));
-  absl::PrintF("outcome:     %s\n", OutcomeText(run.choice, r.failure.kind));
+  absl::PrintF("outcome:     %s\n",
+               OutcomeText(run.choice, run.config.exec, r.failure.kind));
   if (run.token_file != nullptr) {
     // The explorer wrote the token there; check, so the path we print is useful.
     const std::string& path = run.token_file->path();
@@ -148,7 +151,8 @@ void PrintNoFailure(const RunArgs& run, const sim::Report& r, int signal) {
   std::fputs("\n", stdout);
   PrintSearch(run.config, r, signal);
   absl::PrintF("trace hash: %s (the last execution)\n", Hex64(r.last_trace_hash));
-  absl::PrintF("outcome:     %s%s\n", OutcomeText(run.choice, sim::FailureKind::kNone),
+  absl::PrintF("outcome:     %s%s\n",
+               OutcomeText(run.choice, run.config.exec, sim::FailureKind::kNone),
                r.interrupted ? " so far" : "");
   if (run.token_file != nullptr) {
     absl::PrintF("token file:  %s (the last execution's token)\n",
@@ -255,7 +259,7 @@ std::string RunJson(const RunArgs& run, const sim::Report& r, int signal) {
     if (c.strategy == "pct") j.Str("probability_bound", PctBound(r));
     const sim::FailureKind expected = run.choice.scenario->expected(run.choice.options);
     j.Str("expected_kind", sim::FailureKindName(expected))
-        .Bool("expected", expected == r.failure.kind);
+        .Bool("expected", IsExpected(run.choice, run.config.exec, r.failure.kind));
     j.Bool("interrupted", r.interrupted);
     if (r.interrupted) {
       j.Str("signal", SignalName(signal));

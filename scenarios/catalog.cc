@@ -16,7 +16,8 @@ namespace aiosim::scenarios {
 const std::vector<Scenario>& Catalog() {
   (void)LegacyKnownRaces();  // the simulator lets QEMU 2.8's races by design through
   static const std::vector<Scenario>* catalog =
-      new std::vector<Scenario>{MakeS1(), MakeS2(), MakeS3(), MakeR4(), MakeR9()};
+      new std::vector<Scenario>{MakeS1(), MakeS2(), MakeS3(), MakeS7(), MakeS8(), MakeR4(),
+                                MakeR7(), MakeR9()};
   return *catalog;
 }
 

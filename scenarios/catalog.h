@@ -91,6 +91,7 @@ Scenario MakeS6();
 Scenario MakeS7();
 Scenario MakeS8();
 Scenario MakeR4();
+Scenario MakeR7();
 Scenario MakeR9();
 
 }  // namespace aiosim::scenarios

@@ -100,6 +100,13 @@ std::vector<Case> AllCases() {
     cases.push_back({"R4", {{"revert", "R4"}}, strategy});
     cases.push_back({"R4", {{"revert", "none"}}, strategy});
     cases.push_back({"R9", {}, strategy});
+    cases.push_back({"S7", {{"submitter", "home"}}, strategy});
+    cases.push_back({"S7", {{"submitter", "foreign"}}, strategy});
+    cases.push_back({"S8", {{"cancel", "sync"}, {"requests", "2"}}, strategy});
+    cases.push_back({"S8", {{"cancel", "async"}, {"requests", "2"}}, strategy});
+    cases.push_back({"S8", {{"revert", "R7"}}, strategy});
+    cases.push_back({"R7", {{"revert", "R7"}}, strategy});
+    cases.push_back({"R7", {{"revert", "none"}}, strategy});
   }
   // With --races: the declared outcomes hold, the by-design races let through.
   cases.push_back({"S3", {{"canceller", "foreign"}}, "random", true});
@@ -107,6 +114,10 @@ std::vector<Case> AllCases() {
   cases.push_back({"R4", {{"revert", "R4"}}, "random", true});
   cases.push_back({"R4", {{"revert", "none"}}, "random", true});
   cases.push_back({"R9", {}, "random", true});
+  cases.push_back({"S7", {{"submitter", "home"}}, "random", true});
+  cases.push_back({"S8", {{"cancel", "sync"}, {"requests", "2"}}, "random", true});
+  cases.push_back({"S8", {{"cancel", "async"}, {"requests", "2"}}, "random", true});
+  cases.push_back({"R7", {{"revert", "none"}}, "random", true});
   return cases;
 }
 

@@ -101,7 +101,7 @@ Scenario MakeR7() {
                                                 : sim::FailureKind::kNone;
   };
   s.catalog = {"R7"};
-  s.exhaust_bound = 3;
+  s.exhaust_bound = 2;  // the none variant: DFS complete at 2
   s.make = MakeBody;
   return s;
 }

@@ -202,7 +202,7 @@ Scenario MakeS7() {
                                                     : sim::FailureKind::kNone;
   };
   s.catalog = {"S7"};
-  s.exhaust_bound = 2;
+  s.exhaust_bound = 1;
   s.make = MakeBody;
   return s;
 }

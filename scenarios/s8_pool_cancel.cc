@@ -165,7 +165,7 @@ Scenario MakeS8() {
                : sim::FailureKind::kNone;
   };
   s.catalog = {"S8"};
-  s.exhaust_bound = 2;
+  s.exhaust_bound = 1;
   s.make = MakeBody;
   return s;
 }

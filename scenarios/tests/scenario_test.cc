@@ -102,7 +102,6 @@ std::vector<Case> AllCases() {
     cases.push_back({"R9", {}, strategy});
     cases.push_back({"S7", {{"submitter", "home"}}, strategy});
     cases.push_back({"S7", {{"submitter", "foreign"}}, strategy});
-    cases.push_back({"S8", {{"cancel", "sync"}, {"requests", "2"}}, strategy});
     cases.push_back({"S8", {{"cancel", "async"}, {"requests", "2"}}, strategy});
     cases.push_back({"S8", {{"revert", "R7"}}, strategy});
     cases.push_back({"R7", {{"revert", "R7"}}, strategy});
@@ -115,7 +114,6 @@ std::vector<Case> AllCases() {
   cases.push_back({"R4", {{"revert", "none"}}, "random", true});
   cases.push_back({"R9", {}, "random", true});
   cases.push_back({"S7", {{"submitter", "home"}}, "random", true});
-  cases.push_back({"S8", {{"cancel", "sync"}, {"requests", "2"}}, "random", true});
   cases.push_back({"S8", {{"cancel", "async"}, {"requests", "2"}}, "random", true});
   cases.push_back({"R7", {{"revert", "none"}}, "random", true});
   return cases;

@@ -47,8 +47,9 @@ const std::vector<Claim>& Claims() {
        "thread is idle it spawns one",
        "confirmed",
        "from the home thread a submit while no worker is idle owes one more worker "
-       "(idle_threads == 0 && cur_threads < max_threads; new_thread_bh creates it) and "
-       "every request completes once (exhaustive search complete to one preemption); "
+       "(idle_threads == 0 && cur_threads < max_threads; new_thread_bh creates it, or "
+       "the newest worker as it starts) and every request completes once (exhaustive "
+       "search complete to one preemption); "
        "from a foreign thread the unlocked pool->head is torn with one preemption: a "
        "request is lost and never completes, or a completed one is back on the list "
        "and completes twice"},

@@ -19,6 +19,14 @@
 // home thread, with its function's result. Nothing is found (exhaustive search to the
 // bound below), and --races reports nothing beyond QEMU 2.8's races by design.
 //
+// submitter=home-burst: as home, but B is submitted right after A, before the loop
+// ran: both submits find no worker at all and owe one each (cur_threads 2,
+// new_threads 2; the second finds new_thread_bh already scheduled). new_thread_bh
+// creates one worker (pending_threads 1), and that worker, as it starts, creates the
+// next (do_spawn_thread in worker_thread): the path by which 2.8.1 avoids creating
+// many threads in a loop from the home thread. A still waits for B, so both workers
+// must exist. Nothing is found either.
+//
 // submitter=foreign: a vCPU-like thread submits B while the home thread submits A and
 // polls. pool->head is touched without a lock by both submits' QLIST_INSERT_HEAD and
 // by the completion BH's QLIST_REMOVE. With one preemption inside an insert (between
@@ -56,7 +64,7 @@ struct S7Request {
 };
 
 struct S7State {
-  sim::SimContext* c = nullptr;
+  sim::SimContext* sim = nullptr;
   ThreadId home = -1;
   S7Request a, b;
   Atomic<bool> a_started{false};
@@ -82,7 +90,7 @@ int S7Func(void* arg) {
 
 void S7Done(void* opaque, int ret) {
   auto* r = static_cast<S7Request*>(opaque);
-  sim::SimContext& c = *r->s->c;
+  sim::SimContext& c = *r->s->sim;
   c.Check(r->completions == 0,
           "a pool request's completion callback ran twice (back on pool->head after it "
           "was removed)");
@@ -114,17 +122,25 @@ void CheckCounters(sim::SimContext& c, ThreadPool* pool, int cur, int new_thread
   c.Check(st.cur_threads <= st.max_threads, "the pool has more than max_threads workers");
 }
 
-void HomeBody(sim::SimContext& c, AioContext* ctx, ThreadPool* pool, S7State& s) {
+void HomeBody(sim::SimContext& c, AioContext* ctx, ThreadPool* pool, S7State& s,
+              bool burst) {
   s.a_waits = true;
   thread_pool_submit_aio(pool, S7Func, &s.a, S7Done, &s.a);
   CheckCounters(c, pool, 1, 1,
                 "no idle thread, none pending: the first submit must owe one worker and "
                 "schedule new_thread_bh (cur_threads 1, new_threads 1)");
-  while (!atomic_read(&s.a_started)) aio_poll(ctx, true);
-  thread_pool_submit_aio(pool, S7Func, &s.b, S7Done, &s.b);
-  CheckCounters(c, pool, 2, 1,
-                "the only worker is busy: the second submit must owe a second worker "
-                "(cur_threads 2, new_threads 1)");
+  if (burst) {
+    thread_pool_submit_aio(pool, S7Func, &s.b, S7Done, &s.b);
+    CheckCounters(c, pool, 2, 2,
+                  "no worker exists yet: the second submit must owe a second one "
+                  "(cur_threads 2, new_threads 2)");
+  } else {
+    while (!atomic_read(&s.a_started)) aio_poll(ctx, true);
+    thread_pool_submit_aio(pool, S7Func, &s.b, S7Done, &s.b);
+    CheckCounters(c, pool, 2, 1,
+                  "the only worker is busy: the second submit must owe a second worker "
+                  "(cur_threads 2, new_threads 1)");
+  }
   while (!BothCompleted(&s)) aio_poll(ctx, true);
   ThreadPoolStats st = thread_pool_stats(pool);
   c.Check(st.cur_threads <= 2 && st.requests == 0,
@@ -149,13 +165,15 @@ void ForeignBody(sim::SimContext& c, AioContext* ctx, ThreadPool* pool, S7State&
 }
 
 sim::Body MakeBody(const Options& options) {
-  const bool foreign = OptionValue(options, "submitter") == "foreign";
-  return [foreign](sim::SimContext& c) {
+  const std::string submitter = OptionValue(options, "submitter");
+  const bool foreign = submitter == "foreign";
+  const bool burst = submitter == "home-burst";
+  return [foreign, burst](sim::SimContext& c) {
     AioRuntime rt(&c.platform());
     AioContext* ctx = aio_context_new(&rt);
     ThreadPool* pool = aio_get_thread_pool(ctx);
     S7State s;
-    s.c = &c;
+    s.sim = &c;
     s.home = c.platform().threads().Current();
     s.a.s = &s;
     s.a.result = 10;
@@ -170,7 +188,7 @@ sim::Body MakeBody(const Options& options) {
     if (foreign) {
       ForeignBody(c, ctx, pool, s);
     } else {
-      HomeBody(c, ctx, pool, s);
+      HomeBody(c, ctx, pool, s, burst);
     }
     qemu_bh_delete(s.kick);
     aio_poll(ctx, false);
@@ -187,16 +205,19 @@ Scenario MakeS7() {
   s.summary =
       "From the home thread: a submit while the only worker is busy owes a second "
       "worker (idle_threads == 0 && cur_threads < max_threads; new_thread_bh creates "
-      "it), the counters are exactly the spawn rule's, and both requests complete once "
-      "with their results (exhaustive search). From a foreign thread while the home "
+      "it); two submits before the loop runs owe two, and the first worker creates "
+      "the second as it starts (pending_threads); the counters are exactly the spawn "
+      "rule's, and both requests complete once with their results (exhaustive search). "
+      "From a foreign thread while the home "
       "thread submits and polls: pool->head, an unlocked list, is torn — a request is "
       "lost and never completes, or a completed one is back on the list and completes "
       "twice (found with one preemption).";
   s.source = "SEED-CLAIMS.md S7; QEMU-SEMANTICS.md 1.7";
   s.options = {{"submitter",
-                {"home", "foreign"},
-                "which thread submits the second request (the home thread submits the "
-                "first)"}};
+                {"home", "home-burst", "foreign"},
+                "who submits the second request, and when: the home thread while the "
+                "first runs, the home thread right after the first, or a foreign thread "
+                "(the home thread submits the first)"}};
   s.expected = [](const Options& o) {
     return OptionValue(o, "submitter") == "foreign" ? sim::FailureKind::kAssertion
                                                     : sim::FailureKind::kNone;

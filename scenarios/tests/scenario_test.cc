@@ -101,6 +101,7 @@ std::vector<Case> AllCases() {
     cases.push_back({"R4", {{"revert", "none"}}, strategy});
     cases.push_back({"R9", {}, strategy});
     cases.push_back({"S7", {{"submitter", "home"}}, strategy});
+    cases.push_back({"S7", {{"submitter", "home-burst"}}, strategy});
     cases.push_back({"S7", {{"submitter", "foreign"}}, strategy});
     cases.push_back({"S8", {{"cancel", "async"}, {"requests", "2"}}, strategy});
     cases.push_back({"S8", {{"revert", "R7"}}, strategy});

@@ -19,7 +19,10 @@
 // clean but for QEMU 2.8's races by design).
 // --revert R7: the cancel returns once the worker set THREAD_DONE, before the
 // completion BH ran; the next aio_poll calls the callback on the freed state — a use
-// after free, in every interleaving (the 2.0 bug needs no preemption at all).
+// after free, in every interleaving (the 2.0 bug needs no preemption at all). With
+// --races the reverted run stops earlier, at the worker's unlocked state = THREAD_DONE
+// against 2.0's cancel reading state under the lock: the by-design race T4, which the
+// known-races list names only for 2.8.1's thread_pool_cancel.
 // Scenario S8 checks the cancel's own contract against every worker interleaving.
 #include "core/aio/aio.h"
 #include "core/aio/thread_pool.h"

@@ -17,7 +17,9 @@
 // spawn rule gives (they are deterministic there: no worker can be created or exit in
 // between), cur_threads never exceeds max_threads, and each callback runs once, in the
 // home thread, with its function's result. Nothing is found (exhaustive search to the
-// bound below), and --races reports nothing beyond QEMU 2.8's races by design.
+// bound below, 1; bound 2 is not exhausted in minutes: three threads block and wake
+// through the pool's lock, semaphore and eventfd), and --races reports nothing beyond
+// QEMU 2.8's races by design.
 //
 // submitter=home-burst: as home, but B is submitted right after A, before the loop
 // ran: both submits find no worker at all and owe one each (cur_threads 2,
@@ -29,9 +31,9 @@
 //
 // submitter=foreign: a vCPU-like thread submits B while the home thread submits A and
 // polls. pool->head is touched without a lock by both submits' QLIST_INSERT_HEAD and
-// by the completion BH's QLIST_REMOVE. With one preemption inside an insert (between
-// reading head and storing the new head) either an insert is lost — the other submit,
-// or the completion BH removing A, stores a head that no longer holds it — and that
+// by the completion BH's QLIST_REMOVE. With one preemption between a read of head and
+// the store that depends on it, either an insert is lost — the other submit, or the
+// completion BH removing A, stores a head that no longer holds it — and that
 // request's callback never runs, or the completion BH removes A while the foreign
 // insert still holds it as its successor, so A, already completed, is back on the list
 // and the next completion scan completes it again. The home thread keeps its own

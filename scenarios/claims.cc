@@ -52,7 +52,8 @@ const std::vector<Claim>& Claims() {
        "search complete to one preemption); "
        "from a foreign thread the unlocked pool->head is torn with one preemption: a "
        "request is lost and never completes, or a completed one is back on the list "
-       "and completes twice"},
+       "and completes twice; a foreign thread that holds the context "
+       "(aio_context_acquire, QEMU 2.8's actual rule) may submit"},
       {"S8",
        "thread_pool_cancel removes a request that is still queued by taking a token from "
        "the semaphore, and completes it with -ECANCELED",

@@ -103,6 +103,7 @@ std::vector<Case> AllCases() {
     cases.push_back({"S7", {{"submitter", "home"}}, strategy});
     cases.push_back({"S7", {{"submitter", "home-burst"}}, strategy});
     cases.push_back({"S7", {{"submitter", "foreign"}}, strategy});
+    cases.push_back({"S7", {{"submitter", "foreign-acquired"}}, strategy});
     cases.push_back({"S8", {{"cancel", "async"}, {"requests", "2"}}, strategy});
     cases.push_back({"S8", {{"revert", "R7"}}, strategy});
     cases.push_back({"R7", {{"revert", "R7"}}, strategy});
@@ -115,6 +116,7 @@ std::vector<Case> AllCases() {
   cases.push_back({"R4", {{"revert", "none"}}, "random", true});
   cases.push_back({"R9", {}, "random", true});
   cases.push_back({"S7", {{"submitter", "home"}}, "random", true});
+  cases.push_back({"S7", {{"submitter", "foreign-acquired"}}, "random", true});
   cases.push_back({"S8", {{"cancel", "async"}, {"requests", "2"}}, "random", true});
   cases.push_back({"R7", {{"revert", "none"}}, "random", true});
   return cases;

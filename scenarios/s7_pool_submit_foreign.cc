@@ -52,8 +52,8 @@
 // is clean but for QEMU 2.8's races by design. That is QEMU's real rule: thread-pool.c
 // documents pool->head as used from one AioContext and the `all` link as guarded by
 // the global mutex, and spawn_thread's comment expects vCPU threads (which hold the
-// BQL, and with it the main context) to submit. The claim's "only in the Aio context
-// thread" is the safe reading of that rule.
+// BQL, as the main loop does when it runs the completion BH) to submit. The claim's
+// "only in the Aio context thread" is the safe reading of that rule.
 //
 // Verdict: confirmed — the spawn rule holds from the home thread, and a foreign
 // submit without the context corrupts pool->head (a lost or repeated completion), as

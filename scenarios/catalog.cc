@@ -16,8 +16,9 @@ namespace aiosim::scenarios {
 const std::vector<Scenario>& Catalog() {
   (void)LegacyKnownRaces();  // the simulator lets QEMU 2.8's races by design through
   static const std::vector<Scenario>* catalog = new std::vector<Scenario>{
-      MakeS1(), MakeS2(), MakeS3(), MakeS4(),  MakeS5(),  MakeS6(),  MakeR1(), MakeR3(),
-      MakeR4(), MakeR6(), MakeR9(), MakeR10(), MakeR11(), MakeR16(), MakeR18()};
+      MakeS1(),  MakeS2(), MakeS3(),  MakeS4(),  MakeS5(),  MakeS6(),
+      MakeS7(),  MakeS8(), MakeR1(),  MakeR3(),  MakeR4(),  MakeR6(),
+      MakeR7(),  MakeR9(), MakeR10(), MakeR11(), MakeR16(), MakeR18()};
   return *catalog;
 }
 

@@ -77,11 +77,24 @@ const std::vector<Claim>& Claims() {
       {"S7",
        "thread_pool_submit_aio may only be called in the Aio context thread; when no "
        "thread is idle it spawns one",
-       "", ""},
+       "confirmed",
+       "from the home thread a submit while no worker is idle owes one more worker "
+       "(idle_threads == 0 && cur_threads < max_threads; new_thread_bh creates it, or "
+       "the newest worker as it starts) and every request completes once (exhaustive "
+       "search complete to one preemption); "
+       "from a foreign thread the unlocked pool->head is torn with one preemption: a "
+       "request is lost and never completes, or a completed one is back on the list "
+       "and completes twice; a foreign thread that holds the context "
+       "(aio_context_acquire, QEMU 2.8's actual rule) may submit"},
       {"S8",
        "thread_pool_cancel removes a request that is still queued by taking a token from "
        "the semaphore, and completes it with -ECANCELED",
-       "", ""},
+       "confirmed",
+       "against every interleaving with a warm worker (exhaustive search complete to one "
+       "preemption), a cancelled request is either stolen (-ECANCELED, its function "
+       "never runs) or left to finish with its real result, every callback runs exactly "
+       "once, and bdrv_aio_cancel returns only after the callback ran; with R7 reverted "
+       "(2.0's synchronous cancel) it returns before"},
   };
   return *claims;
 }

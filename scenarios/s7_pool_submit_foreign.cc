@@ -245,6 +245,9 @@ Scenario MakeS7() {
     return OptionValue(o, "submitter") == "foreign" ? sim::FailureKind::kAssertion
                                                     : sim::FailureKind::kNone;
   };
+  // With --races: the unlocked pool->head insertions of the two submitters race in
+  // the first execution, before the torn list shows.
+  s.races_first = [](const Options& o) { return OptionValue(o, "submitter") == "foreign"; };
   s.catalog = {"S7"};
   s.exhaust_bound = 1;
   s.make = MakeBody;

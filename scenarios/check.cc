@@ -168,8 +168,9 @@ CheckResult CheckOne(const CheckCase& c, const CheckBudget& budget) {
     } else if (r.strategy == "dfs") {
       parts.push_back(
           r.exhausted
-              ? absl::StrFormat("DFS exhausted at %d preemption%s (%s executions)",
-                                r.bound, r.bound == 1 ? "" : "s", Count(r.executions))
+              ? absl::StrFormat("DFS exhausted at %d preemption%s (%s execution%s)",
+                                r.bound, r.bound == 1 ? "" : "s", Count(r.executions),
+                                r.executions == 1 ? "" : "s")
               : absl::StrFormat("DFS at %d preemption%s not exhausted after %s", r.bound,
                                 r.bound == 1 ? "" : "s", Count(r.executions)));
     } else if (r.strategy == "random-long") {

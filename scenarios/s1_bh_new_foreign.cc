@@ -130,7 +130,7 @@ Scenario MakeS1() {
     return (SwitchBits(o) & AIO_ABLATE_S1_NO_LOCK) != 0;
   };
   s.catalog = {"S1"};
-  // The none variants: DFS complete at 1 (creators=3: 5,096 executions); at 2,
+  // The none variants: DFS complete at 1 (creators=3: 4,832 executions); at 2,
   // creators=3 takes ~700,000 executions (110 s), too long for CI.
   s.exhaust_bound = 1;
   s.make = MakeBody;

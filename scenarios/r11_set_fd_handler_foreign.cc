@@ -11,7 +11,8 @@
 // Threads: the home thread registers handler A (io_read ReadA, opaque &a) on an event
 // notifier and runs `while (!done) aio_poll(ctx, true)`. A "caller" thread kicks the
 // notifier (its fd becomes ready: some handler must run) and then changes the handler:
-//   op=update: to handler B (ReadB, &b), kicks again and waits until B has run;
+//   op=update: to handler B (ReadB, &b), and kicks again: B must handle that event
+//     (checked at the end: A consuming it is another face of the race);
 //   op=remove: removes it (both callbacks NULL).
 // Then it sets `done` and wakes the loop. Each handler checks that it was given its
 // own opaque (ReadA with &a, ReadB with &b).
@@ -67,7 +68,7 @@ struct R11State {
   bool remove = false;
   R11Handler a, b;
   QemuSemaphore changed{0};  // the home thread made the change (caller=home)
-  QemuSemaphore b_ran{0};
+  Atomic<bool> b_ran{false};  // B handled an event
   Atomic<bool> done{false};
 };
 
@@ -83,7 +84,7 @@ void ReadB(void* opaque) {
   R11State* s = h->s;
   s->c->Check(h == &s->b, "handler B's io_read was called with another handler's opaque");
   (void)event_notifier_test_and_clear(s->e);
-  qemu_sem_post(&s->b_ran);
+  atomic_set(&s->b_ran, true);
 }
 
 // The change, in whichever thread makes it.
@@ -142,16 +143,21 @@ sim::Body MakeBody(const Options& options) {
           qemu_sem_wait(&s.changed);
           break;
       }
-      if (!remove) {
-        event_notifier_set(s.e);  // an event that B must handle
-        qemu_sem_wait(&s.b_ran);
-      }
+      // An event that B must handle. (Waiting here for B would turn the old handler
+      // consuming it — another face of the race — into a hang; it is checked below.)
+      if (!remove) event_notifier_set(s.e);
       aio_bh_schedule_oneshot(ctx, DoneCallback, &s);  // wakes the loop to finish
     });
     while (!atomic_read(&s.done)) aio_poll(ctx, true);
     Join(c, thread);
-    if (!remove) aio_set_fd_handler(ctx, s.fd, false, nullptr, nullptr, nullptr);
-    aio_poll(ctx, false);
+    aio_poll(ctx, false);  // dispatches an event still pending
+    if (!remove) {
+      c.Check(atomic_read(&s.b_ran),
+              "an event set after aio_set_fd_handler installed B was consumed by the old "
+              "handler A: B never ran");
+      aio_set_fd_handler(ctx, s.fd, false, nullptr, nullptr, nullptr);
+      aio_poll(ctx, false);
+    }
     aio_context_unref(ctx);
   };
 }

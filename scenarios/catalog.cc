@@ -22,6 +22,10 @@ const std::vector<Scenario>& Catalog() {
   return *catalog;
 }
 
+int ExhaustBound(const Scenario& s, const Options& options) {
+  return s.exhaust_bound_for ? s.exhaust_bound_for(options) : s.exhaust_bound;
+}
+
 bool AcceptsKind(const Scenario& s, const Options& options, bool races,
                  sim::FailureKind found) {
   const sim::FailureKind declared = s.expected(options);

@@ -60,6 +60,8 @@ struct Scenario {
   // preemption bound at which the exhaustive search is complete without one; -1 when
   // no bound is affordable (then a long random budget is the evidence).
   int exhaust_bound = 1;
+  // Optional: a bound per option set, where variants differ in cost (see ExhaustBound).
+  std::function<int(const Options&)> exhaust_bound_for;
   // The failure kind expected with these (complete, validated) options under the
   // standard budgets, or sim::FailureKind::kNone if none may be found.
   std::function<sim::FailureKind(const Options&)> expected;
@@ -78,6 +80,10 @@ struct Scenario {
 // declared.)
 bool AcceptsKind(const Scenario& s, const Options& options, bool races,
                  sim::FailureKind found);
+
+// The bound at which `s` with these options is searched exhaustively for "none":
+// exhaust_bound_for(options) if set, else exhaust_bound.
+int ExhaustBound(const Scenario& s, const Options& options);
 
 const std::vector<Scenario>& Catalog();
 const Scenario* FindScenario(std::string_view id);

@@ -114,7 +114,7 @@ CheckResult CheckOne(const CheckCase& c, const CheckBudget& budget) {
     result.runs.push_back(std::move(run));
   }
   if (!stopped()) {
-    const int bound = c.scenario->exhaust_bound;
+    const int bound = ExhaustBound(*c.scenario, c.options);
     if (expect_failure) {
       CheckRun run =
           Search(c, budget, "dfs", budget.dfs_bound, budget.exhaust_executions);

@@ -90,8 +90,9 @@ const std::vector<Claim>& Claims() {
        "thread_pool_cancel removes a request that is still queued by taking a token from "
        "the semaphore, and completes it with -ECANCELED",
        "confirmed",
-       "against every interleaving with a warm worker (exhaustive search complete to one "
-       "preemption), a cancelled request is either stolen (-ECANCELED, its function "
+       "against every interleaving with a warm worker (exhaustive search complete to two "
+       "preemptions with one request, which includes a worker holding the only token "
+       "but not yet the lock, and to one with two), a cancelled request is either stolen (-ECANCELED, its function "
        "never runs) or left to finish with its real result, every callback runs exactly "
        "once, and bdrv_aio_cancel returns only after the callback ran; with R7 reverted "
        "(2.0's synchronous cancel) it returns before"},

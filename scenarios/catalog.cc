@@ -22,6 +22,13 @@ const std::vector<Scenario>& Catalog() {
   return *catalog;
 }
 
+std::function<sim::FailureKind(const Options&)> FailsWith(uint32_t bit,
+                                                          sim::FailureKind kind) {
+  return [bit, kind](const Options& o) {
+    return (SwitchBits(o) & bit) != 0 ? kind : sim::FailureKind::kNone;
+  };
+}
+
 int ExhaustBound(const Scenario& s, const Options& options) {
   return s.exhaust_bound_for ? s.exhaust_bound_for(options) : s.exhaust_bound;
 }

@@ -74,6 +74,11 @@ struct Scenario {
   std::function<sim::Body(const Options&)> make;
 };
 
+// The usual declaration of a scenario with one switch: `kind` where the options'
+// switches (SwitchBits) include `bit`, none otherwise.
+std::function<sim::FailureKind(const Options&)> FailsWith(uint32_t bit,
+                                                          sim::FailureKind kind);
+
 // Whether a search of `s` with these (resolved) options may report `found`: the
 // declared kind, or also kDataRace where the race detector is on (`races`) and
 // races_first says a data race may come first. (kNone is accepted only where none is

@@ -98,10 +98,7 @@ Scenario MakeR16() {
       "frees: nothing is found.";
   s.source = "QEMU-SEMANTICS.md 1.2, 3 R16";
   s.reverts = {"R16"};
-  s.expected = [](const Options& o) {
-    return (SwitchBits(o) & AIO_REVERT_R16) != 0 ? sim::FailureKind::kUseAfterFree
-                                                 : sim::FailureKind::kNone;
-  };
+  s.expected = FailsWith(AIO_REVERT_R16, sim::FailureKind::kUseAfterFree);
   s.catalog = {"R16"};
   s.exhaust_bound = 3;
   s.make = MakeBody;

@@ -76,10 +76,7 @@ Scenario MakeR1() {
       "kept by every later version, loads ctx first: nothing is found.";
   s.source = "QEMU-SEMANTICS.md 1.2, 3 R1";
   s.reverts = {"R1"};
-  s.expected = [](const Options& o) {
-    return (SwitchBits(o) & AIO_REVERT_R1) != 0 ? sim::FailureKind::kUseAfterFree
-                                                : sim::FailureKind::kNone;
-  };
+  s.expected = FailsWith(AIO_REVERT_R1, sim::FailureKind::kUseAfterFree);
   s.catalog = {"R1"};
   s.exhaust_bound = 4;
   s.make = MakeBody;

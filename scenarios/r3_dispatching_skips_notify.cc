@@ -134,10 +134,7 @@ Scenario MakeR3() {
       "counts the sleeper instead: nothing is found.";
   s.source = "QEMU-SEMANTICS.md 1.3, 3 R3";
   s.reverts = {"R3"};
-  s.expected = [](const Options& o) {
-    return (SwitchBits(o) & AIO_REVERT_R3) != 0 ? sim::FailureKind::kLostWakeup
-                                                : sim::FailureKind::kNone;
-  };
+  s.expected = FailsWith(AIO_REVERT_R3, sim::FailureKind::kLostWakeup);
   // With --races: 2.1-2.3's ctx->dispatching is a plain bool that aio_notify reads in
   // any thread, a data race of the reverted code (not on 2.8's list of known races).
   s.races_first = [](const Options& o) { return (SwitchBits(o) & AIO_REVERT_R3) != 0; };

@@ -105,10 +105,7 @@ Scenario MakeR4() {
       "(aio_notify_accept before dispatch) makes the second set survive.";
   s.source = "QEMU-SEMANTICS.md 3, R4; 4, aio_notify_bug.promela";
   s.reverts = {"R4"};
-  s.expected = [](const Options& o) {
-    return (SwitchBits(o) & AIO_REVERT_R4) != 0 ? sim::FailureKind::kLostWakeup
-                                            : sim::FailureKind::kNone;
-  };
+  s.expected = FailsWith(AIO_REVERT_R4, sim::FailureKind::kLostWakeup);
   s.catalog = {"R4"};
   s.exhaust_bound = 1;  // the none variants: DFS complete at 1 (docs/catalog.md)
   s.make = MakeBody;

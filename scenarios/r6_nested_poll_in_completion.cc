@@ -110,10 +110,7 @@ Scenario MakeR6() {
       "schedules itself before each callback and the nested poll completes it.";
   s.source = "QEMU-SEMANTICS.md 1.7; 3, R6";
   s.reverts = {"R6"};
-  s.expected = [](const Options& o) {
-    return (SwitchBits(o) & AIO_REVERT_R6) != 0 ? sim::FailureKind::kLostWakeup
-                                                : sim::FailureKind::kNone;
-  };
+  s.expected = FailsWith(AIO_REVERT_R6, sim::FailureKind::kLostWakeup);
   s.catalog = {"R6"};
   s.exhaust_bound = 1;  // DFS complete at 1 preemption; 2 exceeds 2,000,000 executions
   s.make = MakeBody;

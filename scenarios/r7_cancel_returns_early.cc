@@ -99,10 +99,7 @@ Scenario MakeR7() {
       "before the completion BH ran, and the callback writes into the freed state.";
   s.source = "QEMU-SEMANTICS.md 3, R7; 1.7";
   s.reverts = {"R7"};
-  s.expected = [](const Options& o) {
-    return (SwitchBits(o) & AIO_REVERT_R7) != 0 ? sim::FailureKind::kUseAfterFree
-                                                : sim::FailureKind::kNone;
-  };
+  s.expected = FailsWith(AIO_REVERT_R7, sim::FailureKind::kUseAfterFree);
   s.catalog = {"R7"};
   s.exhaust_bound = 2;  // the none variant: DFS complete at 2
   s.make = MakeBody;

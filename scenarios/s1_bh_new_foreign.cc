@@ -120,10 +120,7 @@ Scenario MakeS1() {
   s.source = "SEED-CLAIMS.md S1; QEMU-SEMANTICS.md 1.2, 1.8, contract C1";
   s.options = {{"creators", {"2", "3"}, "how many threads call aio_bh_new"}};
   s.reverts = {"S1-no-lock"};
-  s.expected = [](const Options& o) {
-    return (SwitchBits(o) & AIO_ABLATE_S1_NO_LOCK) != 0 ? sim::FailureKind::kAssertion
-                                                        : sim::FailureKind::kNone;
-  };
+  s.expected = FailsWith(AIO_ABLATE_S1_NO_LOCK, sim::FailureKind::kAssertion);
   // With --races: without bh_lock the two creators' bh_publish race on the list head,
   // which the detector may report before the lost BH shows.
   s.races_first = [](const Options& o) {

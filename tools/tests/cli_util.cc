@@ -189,6 +189,13 @@ void Child::Signal(int sig) {
   if (pid_ > 0 && !reaped_) kill(pid_, sig);
 }
 
+bool Child::OutputEndsWithin(int timeout_ms) {
+  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (Clock::now() < deadline && ReadSome(RemainingMs(deadline))) {
+  }
+  return out_fd_ < 0 && err_fd_ < 0;
+}
+
 Result Child::Wait() {
   const Clock::time_point deadline = Clock::now() + wait_max_;
   while (Clock::now() < deadline && ReadSome(RemainingMs(deadline))) {

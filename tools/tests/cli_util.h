@@ -69,6 +69,9 @@ class Child {
   bool Running();
   // Sends `sig` (kill(2)).
   void Signal(int sig);
+  // Reads stdout and stderr until both end (the process closed them: it is ending) or
+  // `timeout_ms` passed; true if they ended. Blocks in poll(2), on the output itself.
+  bool OutputEndsWithin(int timeout_ms);
   // Reads stdout and stderr to their end and reaps the process (at most
   // CliOptions::wait_max; then the test fails and the process is killed).
   Result Wait();

@@ -7,9 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -76,10 +74,7 @@ std::vector<std::string> Problems(const Result& r) {
 void StopRun(Child& child, int sig) {
   child.Signal(sig);
   if (!aiosim::testing::kSanitized) return;
-  for (int i = 0; i < 300 && child.Running(); i++) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // polls Running()
-    if (i % 10 == 9) child.Signal(sig);
-  }
+  for (int i = 0; i < 30 && !child.OutputEndsWithin(2000); i++) child.Signal(sig);
 }
 
 // Issue 6, item 8: the second run truncated the first's mapped token file (SIGBUS).

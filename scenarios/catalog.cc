@@ -218,7 +218,12 @@ absl::StatusOr<Options> ResolveOptions(const Scenario& s, const Options& given) 
           "scenario ", s.id, " has no option '", k, "' (options: ",
           keys.empty() ? std::string("none") : absl::StrJoin(keys, ", "), ")"));
     }
-    if (std::find(it->values.begin(), it->values.end(), v) == it->values.end()) {
+    if (std::find(s.free_form.begin(), s.free_form.end(), k) != s.free_form.end()) {
+      if (absl::Status st = s.validate_free(k, v); !st.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("scenario ", s.id, ": ", k, ": ", st.message()));
+      }
+    } else if (std::find(it->values.begin(), it->values.end(), v) == it->values.end()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "scenario ", s.id, ": ", k, "=", v,
           " is not accepted (expected one of: ", absl::StrJoin(it->values, ", "), ")"));

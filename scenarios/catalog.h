@@ -49,6 +49,12 @@ struct Scenario {
   std::string summary;  // what happens, in a few sentences
   std::string source;   // SEED-CLAIMS.md / QEMU-SEMANTICS.md section
   std::vector<ScenarioOption> options;
+  // Options whose values are free-form (a property's generated program): for these
+  // keys any value that validate_free(key, value) accepts is valid, and the option's
+  // `values` holds only its default.
+  std::vector<std::string> free_form;
+  std::function<absl::Status(const std::string& key, const std::string& value)>
+      validate_free;
   // The switches whose code this scenario runs: --revert / --fix accept these (as the
   // options revert=ID,... and fix=ID,..., "none" by default).
   std::vector<std::string> reverts;

@@ -85,6 +85,8 @@ const Command kCommands[] = {
      ExploreMain},
     {"replay", "re-run the execution a token describes, step by step", kReplayUsage,
      ReplayMain},
+    {"prop", "property suites: generated programs judged by a model of QEMU's contract",
+     kPropUsage, PropMain},
     {"check", "every scenario and option against its declared outcome (CI's job)",
      kCheckUsage, CheckMain},
     {"sweep", "many seeds of many scenarios, in parallel processes and shards", kSweepUsage,

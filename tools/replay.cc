@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "properties/suites.h"
 #include "scenarios/catalog.h"
 #include "sim/aiosim_sim.h"
 #include "tools/json.h"
@@ -92,6 +93,9 @@ absl::StatusOr<Replay> ParseReplayArgs(Args args, bool* help) {
         replay.token.generation));
   }
   replay.choice.scenario = scenarios::FindScenario(replay.token.scenario);
+  if (replay.choice.scenario == nullptr) {  // a property failure's token
+    replay.choice.scenario = properties::FindPropertyScenario(replay.token.scenario);
+  }
   if (replay.choice.scenario == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrFormat("token: unknown scenario '%s' (this build knows: %s)",

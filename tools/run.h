@@ -64,6 +64,10 @@ int ExploreMain(Args args);
 extern const char kClaimsUsage[];
 int ClaimsMain(Args args);
 
+// `aiosim prop <suite|all>`: the property suites (prop.cc; properties/driver.h).
+extern const char kPropUsage[];
+int PropMain(Args args);
+
 }  // namespace aiosim::tools
 
 #endif  // AIOSIM_TOOLS_RUN_H_

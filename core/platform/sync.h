@@ -26,8 +26,11 @@
 //     T CompareExchange(T expected, T desired);   // seq-cst, returns the old value
 //     T FetchAdd(T); T FetchSub(T); T FetchAnd(T); T FetchOr(T);   // seq-cst
 //     T PlainLoad() const; void PlainStore(T);    // non-atomic access
+//     T Peek() const;  // an observer's read: no scheduling point, no race check;
+//                      // for test harnesses only, never for the core
 //   };
-//   template <class T> class Shared { Shared(); explicit Shared(T); T Load() const; void Store(T); };
+//   template <class T> class Shared { Shared(); explicit Shared(T); T Load() const;
+//                                     void Store(T); T Peek() const; };
 //   class QemuMutex { void Lock(); void Unlock(); bool TryLock(); };
 //   class QemuRecMutex { void Lock(); void Unlock(); };
 //   class QemuSemaphore { explicit QemuSemaphore(int); void Post(); void Wait();

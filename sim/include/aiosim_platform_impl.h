@@ -76,6 +76,9 @@ class Atomic {
   T FetchOr(T v, SrcLoc loc = SrcLoc::current()) {
     return Rmw(loc, [v](T x) { return x | v; });
   }
+  // An observer's read (the property harness's pending predicates and probes): no
+  // scheduling point, invisible to the race detector. Never used by the core.
+  T Peek() const { return v_; }
   T PlainLoad(SrcLoc loc = SrcLoc::current()) const {
     if (!sim::FastPoint(&meta_, K::kPlainLoad))
       sim::OnAccess(&meta_, K::kPlainLoad, MemOrder::kRelaxed, loc);
@@ -111,6 +114,8 @@ class Shared {
   Shared(const Shared&) = delete;
   Shared& operator=(const Shared&) = delete;
 
+  // An observer's read (see Atomic::Peek). Never used by the core.
+  T Peek() const { return v_; }
   T Load(SrcLoc loc = SrcLoc::current()) const {
     if (!sim::FastPoint(&meta_, sim::OpKind::kPlainLoad))
       sim::OnAccess(&meta_, sim::OpKind::kPlainLoad, MemOrder::kRelaxed, loc);

@@ -73,6 +73,9 @@ class Atomic {
   }
   // A non-atomic access to a location that other code accesses atomically.
   T PlainLoad(SrcLoc = SrcLoc::current()) const { return v_; }
+  // An observer's read (tests' pending predicates, the property harness): never used
+  // by the core.
+  T Peek() const { return __atomic_load_n(&v_, __ATOMIC_RELAXED); }
   void PlainStore(T v, SrcLoc = SrcLoc::current()) { v_ = v; }
 
  private:
@@ -90,6 +93,7 @@ class Shared {
   Shared& operator=(const Shared&) = delete;
 
   T Load(SrcLoc = SrcLoc::current()) const { return v_; }
+  T Peek() const { return v_; }  // an observer's read (see Atomic::Peek)
   void Store(T v, SrcLoc = SrcLoc::current()) { v_ = v; }
 
  private:

@@ -1,0 +1,68 @@
+// properties/suites.h — the property suites: which operations each thread of a
+// generated program may use (per suite, contract mode and core switches), the
+// RapidCheck generator of such programs, and the scenario a suite's replay token names.
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// Suites: bh (bottom halves), fd (fd handlers, event notifiers, external clients),
+// timer, pool (the thread pool), notify (aio_notify / aio_poll) and mixed (all of
+// them). What a foreign thread may call follows QEMU 2.8's documented contract
+// (core/aio/aio.h): any thread schedules, cancels and creates BHs, notifies, sets
+// notifiers, arms timers and disables external clients; a foreign thread polls only
+// under aio_context_acquire, and not at all once AIO_FIX_R9_HOME (QEMU 4.0) makes
+// aio_poll home-only; aio_set_fd_handler and the thread pool are home-only. Misuse
+// mode also gives foreign threads the home-only calls (claims S5 and S7, race R11).
+#ifndef AIOSIM_PROPERTIES_SUITES_H_
+#define AIOSIM_PROPERTIES_SUITES_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "properties/harness.h"
+#include "properties/program.h"
+#include "rapidcheck.h"
+#include "scenarios/catalog.h"
+
+namespace aiosim::properties {
+
+struct Suite {
+  std::string id;     // "bh"
+  std::string title;  // one line
+  int foreign_max = 2;
+  // The operations each role may use, before the mode's additions.
+  std::vector<OpCode> home;
+  std::vector<OpCode> foreign;
+};
+
+const std::vector<Suite>& Suites();
+const Suite* FindSuite(std::string_view id);
+std::string SuiteIds();  // "bh, fd, timer, pool, notify, mixed"
+
+// The operations a thread may use in `suite` under `mode` with `switches`.
+std::vector<OpCode> AllowedOps(const Suite& suite, bool foreign, Mode mode,
+                               uint32_t switches);
+// Whether `program` keeps to AllowedOps (a replayed or hand-written program need not).
+bool Conforms(const Program& program, const Suite& suite, Mode mode, uint32_t switches);
+
+// The generator: 1 to foreign_max foreign threads beside the home thread, each with
+// up to `ops_max` operations; shrinks towards fewer threads, fewer operations, lower
+// object numbers and earlier operations of the suite's lists.
+rc::Gen<Program> GenProgram(const Suite& suite, Mode mode, uint32_t switches,
+                            int ops_max = 8);
+
+// The scenario of a suite, as tokens and 'aiosim replay' / 'aiosim run' know it: id
+// "prop-<suite>", options program=<Encode> (required to mean anything; the default is
+// an empty home thread), mode=documented|strict|misuse, and revert/fix over every
+// switch of the legacy core.
+const std::vector<scenarios::Scenario>& PropertyScenarios();
+const scenarios::Scenario* FindPropertyScenario(std::string_view id);
+std::string ScenarioIdOf(const Suite& suite);  // "prop-bh"
+
+// The switches of "fixed code": QEMU 2.8.1 with every later fix of the catalog applied
+// (R8, R9-accept, R9-home, R10, R12, R18-expired).
+uint32_t FixedSwitches();
+std::string FixedSwitchIds();  // "R10,R12,R18-expired,R8,R9-accept,R9-home"
+
+}  // namespace aiosim::properties
+
+#endif  // AIOSIM_PROPERTIES_SUITES_H_

@@ -1,0 +1,202 @@
+// properties/tests/property_test.cc — the property suites (CTest label `property`):
+// on fixed code every suite passes in documented mode and reaches its coverage
+// probes; with a race present or a fix reverted, the properties alone find it; a
+// failure's two reproduce lines each reproduce it.
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// Budgets: kPrograms programs of kExecutions interleavings each by default (a fifth
+// under a sanitizer); AIOSIM_EXECUTIONS, RC_PARAMS (max_success, seed) and
+// AIOSIM_PROP_MODE scale them for nightly runs (docs/properties.md).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "properties/driver.h"
+#include "sim/tests/scale.h"
+
+namespace aiosim::properties {
+namespace {
+
+using testing::kSanitized;
+
+constexpr int kPrograms = kSanitized ? 12 : 40;
+constexpr uint64_t kExecutions = kSanitized ? 40 : 100;
+
+PropertySettings Settings(const std::string& suite, Mode mode, const std::string& revert,
+                          const std::string& fix) {
+  PropertySettings s;
+  s.suite = FindSuite(suite);
+  s.mode = mode;
+  s.revert = revert;
+  s.fix = fix;
+  s.programs = kPrograms;
+  absl::StatusOr<uint64_t> executions = ExecutionsFromEnv(kExecutions);
+  EXPECT_TRUE(executions.ok()) << executions.status();
+  s.executions = executions.ok() ? *executions : kExecutions;
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  s.test_id = absl::StrCat(info->test_suite_name(), "/", info->name());
+  return s;
+}
+
+std::string ProbeText(const ProbeCounts& p) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < kProbeCount; ++i) {
+    lines.push_back(absl::StrCat(ProbeName(i), ": ", p.hits[i]));
+  }
+  return absl::StrCat(p.executions, " executions; ", absl::StrJoin(lines, ", "));
+}
+
+// ---- fixed code: nothing found, the hard places reached ------------------------------
+
+struct CleanCase {
+  std::string suite;
+  std::vector<Probe> probes;  // each must be reached within the budget
+};
+
+class FixedCodeTest : public ::testing::TestWithParam<CleanCase> {};
+
+TEST_P(FixedCodeTest, PassesInDocumentedModeAndReachesItsProbes) {
+  absl::StatusOr<Mode> mode = ModeFromEnv(Mode::kDocumented);
+  ASSERT_TRUE(mode.ok()) << mode.status();
+  PropertySettings s = Settings(GetParam().suite, *mode, "none", FixedSwitchIds());
+  const PropertyResult r = RunProperty(s);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_FALSE(r.failed) << r.text;
+  std::printf("suite %s: %d programs, %llu executions in %.1f s; probes: %s\n",
+              GetParam().suite.c_str(), r.programs,
+              static_cast<unsigned long long>(r.executions), r.seconds,
+              ProbeText(r.probes).c_str());
+  for (Probe p : GetParam().probes) {
+    EXPECT_GT(r.probes.hits[p], 0u) << "probe " << ProbeName(p) << " never reached in "
+                                    << r.executions << " executions";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Suites, FixedCodeTest,
+    ::testing::Values(
+        CleanCase{"bh", {kProbeScheduleWhileWalking, kProbeCancelBeforeCallback}},
+        CleanCase{"fd", {kProbeHandlerRemovedInDispatch}},
+        CleanCase{"timer", {kProbeTimerInBlockingPoll}},
+        CleanCase{"pool", {kProbeCompletionInNestedPoll}},
+        CleanCase{"notify", {kProbeNotifyWhileNotifyMe}},
+        CleanCase{"mixed", {}}),
+    [](const auto& info) { return info.param.suite; });
+
+// ---- races present or reverted: the properties find them ----------------------------
+
+struct FindCase {
+  std::string name;
+  std::string suite;
+  Mode mode;
+  std::string revert;
+  std::string fix;
+  std::vector<sim::FailureKind> kinds;  // any of these
+  std::string clause;                   // if set, the failure's identity names it
+};
+
+class FindsTest : public ::testing::TestWithParam<FindCase> {};
+
+TEST_P(FindsTest, TheRaceIsFoundByThePropertiesAlone) {
+  const FindCase& c = GetParam();
+  PropertySettings s = Settings(c.suite, c.mode, c.revert, c.fix);
+  s.programs = kSanitized ? 60 : 200;  // stops at the first failure
+  const PropertyResult r = RunProperty(s);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  ASSERT_TRUE(r.failed) << c.name << " not found in " << r.programs << " programs, "
+                        << r.executions << " executions";
+  std::printf("%s: first failure after %llu executions (%.1f s); minimal:\n%s\n",
+              c.name.c_str(), static_cast<unsigned long long>(r.first_failure_executions),
+              r.first_failure_seconds, r.text.c_str());
+  ASSERT_TRUE(r.report.found) << r.text;
+  const sim::FailureKind kind = r.report.failing.failure.kind;
+  EXPECT_NE(std::find(c.kinds.begin(), c.kinds.end(), kind), c.kinds.end())
+      << sim::FailureKindName(kind) << "\n" << r.text;
+  if (!c.clause.empty()) {
+    EXPECT_NE(r.report.failing.failure.where.find(c.clause), std::string::npos) << r.text;
+  }
+  EXPECT_NE(r.text.find("RC_PARAMS=\"reproduce="), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("aiosim replay aiosim2:"), std::string::npos) << r.text;
+}
+
+using K = sim::FailureKind;
+INSTANTIATE_TEST_SUITE_P(
+    Races, FindsTest,
+    ::testing::Values(
+        // R9 as 2.8.1 shipped it: a foreign non-blocking aio_poll (under acquire)
+        // clears the eventfd a blocking home poll waits on.
+        FindCase{"R9", "notify", Mode::kDocumented, "none", "none", {K::kLostWakeup}, ""},
+        // R10 as shipped: aio_enable_external does not notify a sleeping poll.
+        FindCase{"R10", "fd", Mode::kDocumented, "none", "R8,R9-accept,R9-home",
+                 {K::kLostWakeup}, ""},
+        // R4 reverted, on 3.1's code (R9-accept: foreign non-blocking polls still
+        // allowed, and no longer steal the eventfd themselves).
+        FindCase{"R4", "notify", Mode::kDocumented, "R4", "R9-accept,R10",
+                 {K::kLostWakeup}, ""},
+        // R7 reverted: 2.0's synchronous cancel returns before the callback ran.
+        FindCase{"R7", "pool", Mode::kDocumented, "R7", "R8,R9-accept,R9-home,R10",
+                 {K::kAssertion, K::kUseAfterFree}, ""},
+        // S3 in strict mode: a foreign qemu_bh_cancel returns and the callback runs.
+        FindCase{"S3", "bh", Mode::kStrict, "none", "R8,R9-accept,R9-home,R10",
+                 {K::kAssertion}, "properties:C3"},
+        // R11 in misuse mode: aio_set_fd_handler from a foreign thread.
+        FindCase{"R11", "fd", Mode::kMisuse, "none", "R8,R9-accept,R9-home,R10",
+                 {K::kDataRace, K::kUseAfterFree, K::kAssertion}, ""},
+        // S7 in misuse mode: thread_pool_submit_aio from a foreign thread.
+        FindCase{"S7", "pool", Mode::kMisuse, "none", "R8,R9-accept,R9-home,R10",
+                 {K::kDataRace, K::kUseAfterFree, K::kAssertion}, ""}),
+    [](const auto& info) { return info.param.name; });
+
+// ---- reproduction -------------------------------------------------------------------
+
+TEST(ReproduceTest, BothLinesOfAFailureReproduceIt) {
+  PropertySettings s = Settings("notify", Mode::kDocumented, "none", "none");
+  s.programs = 200;
+  const PropertyResult r = RunProperty(s);
+  ASSERT_TRUE(r.failed && r.report.found) << r.error;
+
+  // 1. RapidCheck's line: the same program, the same failure.
+  const std::string prefix = "RC_PARAMS=\"";
+  ASSERT_EQ(r.rc_reproduce.rfind(prefix, 0), 0u) << r.rc_reproduce;
+  PropertySettings again = s;
+  again.rc_params = r.rc_reproduce.substr(prefix.size(),
+                                          r.rc_reproduce.size() - prefix.size() - 1);
+  const PropertyResult r2 = RunProperty(again);
+  ASSERT_TRUE(r2.failed) << r2.error;
+  EXPECT_EQ(Encode(r2.program), Encode(r.program));
+  EXPECT_TRUE(sim::SameFailure(r2.report.failing.failure, r.report.failing.failure));
+  EXPECT_EQ(r2.token, r.token);
+
+  // 2. The token: replayed without RapidCheck, through the scenario it names.
+  absl::StatusOr<sim::TokenData> token = sim::DecodeToken(r.token);
+  ASSERT_TRUE(token.ok()) << token.status();
+  const scenarios::Scenario* scenario = FindPropertyScenario(token->scenario);
+  ASSERT_NE(scenario, nullptr) << token->scenario;
+  sim::RunConfig config;
+  ASSERT_TRUE(sim::ApplyTokenOptions(*token, &config).ok());
+  absl::StatusOr<scenarios::Options> options = scenarios::ResolveOptions(*scenario, config.options);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(scenarios::OptionValue(*options, "program"), Encode(r.program));
+  absl::StatusOr<sim::ReplayResult> replayed =
+      sim::ReplayToken(scenario->make(*options), *token);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_TRUE(sim::SameFailure(replayed->result.failure, r.report.failing.failure))
+      << sim::FailureKindName(replayed->result.failure.kind) << ": "
+      << replayed->result.failure.message;
+}
+
+TEST(ReproduceTest, ABadProgramOptionIsOneLine) {
+  const scenarios::Scenario* s = FindPropertyScenario("prop-bh");
+  ASSERT_NE(s, nullptr);
+  absl::StatusOr<scenarios::Options> o = scenarios::ResolveOptions(*s, {{"program", "S9"}});
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(std::string(o.status().message()).find('\n'), std::string::npos);
+  EXPECT_NE(std::string(o.status().message()).find("program"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace aiosim::properties

@@ -1,0 +1,208 @@
+// tools/prop.cc — `aiosim prop`: the property suites from the command line
+// (properties/driver.h), with run's exit codes. See run.h.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "properties/driver.h"
+#include "tools/interrupt.h"
+#include "tools/json.h"
+#include "tools/run.h"
+
+namespace aiosim::tools {
+
+const char kPropUsage[] =
+    "usage: aiosim prop <suite|all> [flags]\n"
+    "\n"
+    "Runs property suites: RapidCheck generates multi-thread programs over the AIO\n"
+    "core, the simulator explores interleavings of each (half random, half PCT), and a\n"
+    "model of QEMU's contract (QEMU-SEMANTICS.md 2.7) judges every execution. A\n"
+    "failure is shrunk (program, then schedule) and printed with the minimal program\n"
+    "as a per-thread table, the minimal interleaving, and two reproduce lines.\n"
+    "suites: bh, fd, timer, pool, notify, mixed; 'all' runs each in turn.\n"
+    "\n"
+    "flags:\n"
+    "  --generation G   legacy (the only generation of this build)\n"
+    "  --mode M         documented (default), strict (a callback after a foreign\n"
+    "                   cancel returned fails), misuse (foreign calls of home-only\n"
+    "                   functions are generated too)\n"
+    "  --revert IDS     take out fixes QEMU 2.8.1 has (e.g. R4); comma-separated\n"
+    "  --fix IDS        apply later fixes (e.g. R9-accept,R10); 'fixed' = all of them\n"
+    "  --programs N     programs per suite (default 100)\n"
+    "  --executions N   interleavings per program (default 200)\n"
+    "  --ops N          operations per thread at most (default 8, at most 12)\n"
+    "  --seed N         RapidCheck's seed (default 1)\n"
+    "  --json           one JSON object per suite, one per line\n"
+    "  --quiet          no progress lines on stderr\n"
+    "  --help           this help\n"
+    "\n"
+    "exit codes: 0 no failure, 1 a failure found, 2 bad input, 3 stdout could not be\n"
+    "            written, 130 / 143 interrupted (after the summary)\n";
+
+namespace {
+
+constexpr FlagSpec kPropFlags[] = {
+    {"generation", "G"}, {"mode", "M"},       {"revert", "IDS"}, {"fix", "IDS"},
+    {"programs", "N"},   {"executions", "N"}, {"ops", "N"},      {"seed", "N"},
+    {"json", ""},        {"quiet", ""},
+};
+
+std::string ProbesJson(const properties::ProbeCounts& p) {
+  JsonObject j;
+  for (int i = 0; i < properties::kProbeCount; ++i) {
+    j.Uint(properties::ProbeName(i), p.hits[i]);
+  }
+  return j.Close();
+}
+
+}  // namespace
+
+int PropMain(Args args) {
+  absl::StatusOr<ParsedArgs> parsed = ParseArgs("prop", args, kPropFlags);
+  auto bad = [](const std::string& message) {
+    absl::FPrintF(stderr, "aiosim prop: %s\n", message);
+    return kExitBadInput;
+  };
+  if (!parsed.ok()) return bad(OneLine(parsed.status()));
+  if (parsed->help) {
+    std::fputs(kPropUsage, stdout);
+    return kExitOk;
+  }
+  if (parsed->positional.size() != 1) {
+    return bad(parsed->positional.empty()
+                   ? absl::StrFormat("missing suite (expected one of: %s, all)",
+                                     properties::SuiteIds())
+                   : absl::StrFormat("unexpected argument '%s' (expected one suite)",
+                                     Shown(parsed->positional[1])));
+  }
+  properties::PropertySettings base;
+  bool json = false, quiet = false;
+  for (const ParsedFlag& f : parsed->flags) {
+    const std::string v(f.value);
+    if (f.name == "generation") {
+      if (v != "legacy") {
+        return bad(absl::StrFormat(
+            "--generation: '%s' is not in this build (expected: legacy)", Shown(v)));
+      }
+    } else if (f.name == "mode") {
+      absl::StatusOr<properties::Mode> m = properties::ParseMode(v);
+      if (!m.ok()) return bad(absl::StrCat("--mode: ", m.status().message()));
+      base.mode = *m;
+    } else if (f.name == "revert") {
+      base.revert = v;
+    } else if (f.name == "fix") {
+      base.fix = v == "fixed" ? properties::FixedSwitchIds() : v;
+    } else if (f.name == "programs" || f.name == "executions" || f.name == "ops" ||
+               f.name == "seed") {
+      const uint64_t max = f.name == "programs"     ? 1'000'000
+                           : f.name == "executions" ? 100'000'000
+                           : f.name == "ops"        ? properties::kOpsPerThreadMax
+                                                    : (uint64_t{1} << 53);
+      absl::StatusOr<uint64_t> n =
+          ParseUint("--" + std::string(f.name), v, f.name == "seed" ? 0 : 1, max);
+      if (!n.ok()) return bad(OneLine(n.status()));
+      if (f.name == "programs") base.programs = static_cast<int>(*n);
+      if (f.name == "executions") base.executions = *n;
+      if (f.name == "ops") base.ops_max = static_cast<int>(*n);
+      if (f.name == "seed") base.seed = *n;
+    } else if (f.name == "json") {
+      json = true;
+    } else if (f.name == "quiet") {
+      quiet = true;
+    }
+  }
+  std::vector<const properties::Suite*> suites;
+  const std::string which(parsed->positional[0]);
+  if (which == "all") {
+    for (const properties::Suite& s : properties::Suites()) suites.push_back(&s);
+  } else if (const properties::Suite* s = properties::FindSuite(which)) {
+    suites.push_back(s);
+  } else {
+    return bad(absl::StrFormat("unknown suite '%s' (expected one of: %s, all)",
+                               Shown(which), properties::SuiteIds()));
+  }
+  base.suite = suites.front();
+  if (absl::StatusOr<scenarios::Options> o =
+          properties::PropertyOptions(base, properties::Program{{{}}});
+      !o.ok()) {
+    return bad(OneLine(o.status()));
+  }
+
+  CatchStopSignals();
+  bool any_failed = false;
+  for (const properties::Suite* suite : suites) {
+    properties::PropertySettings s = base;
+    s.suite = suite;
+    s.test_id = "aiosim/prop/" + suite->id;
+    s.progress = [&](int programs, uint64_t executions) {
+      if (!quiet && programs % 10 == 0) {
+        absl::FPrintF(stderr, "aiosim prop %s: %d programs, %d executions\n", suite->id,
+                      programs, executions);
+      }
+      return StopSignal() != 0;
+    };
+    const properties::PropertyResult r = properties::RunProperty(s);
+    if (!r.error.empty()) return bad(r.error);
+    any_failed |= r.failed;
+    const double eps = r.seconds > 0 ? static_cast<double>(r.executions) / r.seconds : 0;
+    if (json) {
+      JsonObject j;
+      j.Str("suite", suite->id)
+          .Str("generation", "legacy")
+          .Str("mode", properties::ModeName(s.mode))
+          .Str("revert", s.revert)
+          .Str("fix", s.fix)
+          .Bool("found", r.failed)
+          .Bool("interrupted", r.stopped)
+          .Uint("programs", r.programs)
+          .Uint("shrinks", r.shrinks)
+          .Uint("executions", r.executions)
+          .Num("seconds", r.seconds, 3)
+          .Num("executions_per_second", eps, 0)
+          .Raw("probes", ProbesJson(r.probes));
+      if (r.failed) {
+        const sim::Failure& f = r.report.failing.failure;
+        j.Str("kind", sim::FailureKindName(f.kind))
+            .Str("message", f.message)
+            .Str("where", f.where)
+            .Str("program", properties::Encode(r.program))
+            .Str("program_table", properties::Describe(r.program))
+            .Uint("first_failure_executions", r.first_failure_executions)
+            .Num("first_failure_seconds", r.first_failure_seconds, 3)
+            .Str("schedule", sim::FormatSchedule(r.report.failing))
+            .Str("rc_params", r.rc_reproduce)
+            .Str("token", r.token);
+      }
+      WriteStdout(j.Close() + "\n");
+    } else {
+      if (r.failed) WriteStdout(r.text + "\n");
+      std::string probes;
+      for (int i = 0; i < properties::kProbeCount; ++i) {
+        absl::StrAppendFormat(&probes, "\n    %-40s %d", properties::ProbeName(i),
+                              r.probes.hits[i]);
+      }
+      WriteStdout(absl::StrFormat(
+          "prop %s (%s, revert %s, fix %s): %s; %d programs, %d executions, %.1f s "
+          "(%.0f executions/s)%s\n  probes (executions that reached each):%s\n",
+          suite->id, properties::ModeName(s.mode), s.revert, s.fix,
+          r.failed ? "FAILED" : "no failure", r.programs, r.executions, r.seconds, eps,
+          r.stopped ? ", interrupted" : "", probes));
+    }
+    FlushStdout();
+    if (r.stopped) break;
+  }
+  if (!FlushStdout()) {
+    absl::FPrintF(stderr, "aiosim prop: cannot write to stdout (%s)\n", StdoutError());
+    return kExitOutput;
+  }
+  if (const int signal = StopSignal(); signal != 0) {
+    ReRaise(signal);
+    return 128 + signal;
+  }
+  return any_failed ? kExitFailure : kExitOk;
+}
+
+}  // namespace aiosim::tools

@@ -210,7 +210,7 @@ TEST(KnownRacesTest, TheTsanListIsTheSimulatorsList) {
     EXPECT_FALSE(g.description.empty()) << g.id;
   }
   EXPECT_EQ(ids, (std::vector<std::string>{"T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8",
-                                           "T9"}));
+                                           "T9", "T10"}));
   const sim::KnownRaces::Group* g = known->Match("aio_poll", "aio_notify");
   ASSERT_NE(g, nullptr);
   EXPECT_EQ(g->id, "T3");

@@ -37,6 +37,8 @@
 #include <thread>
 
 #include "core/platform/sync.h"
+#include "properties/harness.h"
+#include "properties/suites.h"
 #include "scenarios/catalog.h"
 #include "scenarios/util.h"
 #include "sim/aiosim_sim.h"
@@ -363,6 +365,51 @@ void BM_ScenarioS3(benchmark::State& state) {
   SetAllocationCounters(state, CountAllocations(body, options, 0));
 }
 BENCHMARK(BM_ScenarioS3)->ArgName("races")->Arg(0)->Arg(1);
+
+// ---- 4. property programs -------------------------------------------------------------
+
+// One iteration: one execution of a generated property program (suite `mixed`,
+// documented mode, fixed code: every later fix applied), the harness and its contract
+// model included. 50 programs of 3 threads x 10 operations are generated once from
+// fixed RapidCheck seeds; iteration i runs program i % 50, execution i of the random
+// walk, as `aiosim prop` explores them. range(0): 0 race detector off, 1 on (property
+// runs use it on).
+void BM_PropertyProgram(benchmark::State& state) {
+  using namespace aiosim::properties;  // NOLINT
+  const Suite& suite = *FindSuite("mixed");
+  const uint32_t sw = FixedSwitches();
+  std::vector<sim::Body> bodies;
+  for (int i = 0; i < 50; i++) {
+    HarnessConfig cfg;
+    cfg.switches = sw;
+    for (int t = 0; t < 3; t++) {
+      cfg.program.threads.push_back(
+          GenThreadOps(suite, t != 0, Mode::kDocumented, sw, 10)(rc::Random(1000 + i * 3 + t), 10)
+              .value());
+    }
+    bodies.push_back(MakeBody(cfg));
+  }
+  sim::ExecOptions options = PropertyExecOptions();
+  options.race_detection = state.range(0) != 0;
+  sim::RandomStrategy strategy(kSeed);
+  uint64_t index = 0;
+  double steps = 0;
+  double failed = 0;
+  for (auto _ : state) {
+    const sim::ExecResult r = RunIndex(bodies[index % bodies.size()], options, &strategy, index);
+    index++;
+    steps += static_cast<double>(r.steps);
+    failed += r.failure.kind != sim::FailureKind::kNone ? 1 : 0;
+  }
+  if (failed > 0) {
+    state.SkipWithError("a property execution failed on fixed code");
+    return;
+  }
+  state.counters["execs_per_s"] =
+      Counter(static_cast<double>(state.iterations()), Counter::kIsRate);
+  state.counters["points_per_exec"] = PerIteration(state, steps);
+}
+BENCHMARK(BM_PropertyProgram)->ArgName("races")->Arg(0)->Arg(1);
 
 // ---- 4. memory per execution with 8 fibers --------------------------------------------
 

@@ -331,14 +331,15 @@ struct World {
     return "";
   }
   // A blocking aio_poll of the home thread, under the watchdog.
-  void WatchedWait() {
+  bool WatchedWait() {
     in_wait = true;
     wait_serial++;
     wait_begin_ns = Now();
     qemu_sem_post(&wd_start);
-    Poll(true);
+    const bool progress = Poll(true);
     in_wait = false;
     qemu_sem_post(&wd_cancel);
+    return progress;
   }
   void WatchdogThread() {
     for (;;) {
@@ -420,8 +421,10 @@ void NotifierHandler(EventNotifier* e) {
   World* w = t_world;
   for (NotifierSlot& n : w->notifiers) {
     if (n.e.get() != e) continue;
-    n.calls.push_back(w->Here());
+    // The call is logged after its clear: a set that began before the clear may be
+    // the one it consumed; one that began after must be dispatched again.
     (void)event_notifier_test_and_clear(e);
+    n.calls.push_back(w->Here());
     if (n.remover) {
       // Removes the other notifier's handler if it is registered, else its own.
       NotifierSlot& other =
@@ -972,7 +975,18 @@ sim::Body MakeBody(HarnessConfig config, std::shared_ptr<ProbeCounts> probes) {
     for (ThreadId id : foreign) threads.Join(id);
 
     // Drain to quiescence, then judge.
-    for (int i = 0; i < kDrainWaitsMax && !w.Busy().empty(); ++i) w.WatchedWait();
+    // A blocking poll that returns at once without progress is QEMU's transient spin:
+    // e.g. a worker set the eventfd and is preempted before it sets `notified`, so
+    // aio_notify_accept leaves the eventfd set. A fair OS soon runs the worker; a
+    // strategy with priorities (PCT) need not, while the spinning thread passes
+    // blocking points. The drain then sleeps 1 ms, which lets every other thread run.
+    for (int i = 0; i < kDrainWaitsMax && !w.Busy().empty(); ++i) {
+      const int64_t before = w.Now();
+      if (!w.WatchedWait() && w.Now() == before) {
+        QemuSemaphore never(0);
+        (void)qemu_sem_timedwait(&never, 1);
+      }
+    }
     for (int i = 0; i < kPollRetriesMax && w.Poll(false); ++i) {
     }
     if (const std::string busy = w.Busy(); !busy.empty()) {

@@ -75,11 +75,9 @@ const std::vector<Suite>& Suites() {
        kPoolHome, kPoolForeign},
       {"notify", "aio_notify and aio_poll: wakeups across threads", 3, kNotifyHome,
        kNotifyForeign},
-      {"mixed", "bottom halves, fd handlers, the pool and wakeups in one program", 3,
-       // Not the timers yet: a program with a pool request and an armed timer never
-       // reaches quiescence in the simulator (docs/properties.md, open findings).
-       Union({kBhHome, kFdHome, kPoolHome, kNotifyHome}),
-       Union({kBhForeign, kFdForeign, kPoolForeign, kNotifyForeign})},
+      {"mixed", "all of the above in one program", 3,
+       Union({kBhHome, kFdHome, kTimerHome, kPoolHome, kNotifyHome}),
+       Union({kBhForeign, kFdForeign, kTimerForeign, kPoolForeign, kNotifyForeign})},
   };
   return *suites;
 }
@@ -125,29 +123,45 @@ bool Conforms(const Program& program, const Suite& suite, Mode mode, uint32_t sw
   return true;
 }
 
+namespace {
+
+rc::Gen<Op> GenOp(std::vector<OpCode> codes) {
+  return rc::gen::apply(
+      [](OpCode code, int obj, int arg) {
+        Op o;
+        o.code = code;
+        const OpInfo& i = Info(code);
+        switch (i.object) {
+          case ObjectKind::kNone: obj = 0; break;
+          case ObjectKind::kBh: obj %= kBhs; break;
+          case ObjectKind::kNotifier: obj %= kNotifiers; break;
+          case ObjectKind::kTimer: obj %= kTimers; break;
+          case ObjectKind::kRequest: obj %= kRequests; break;
+        }
+        o.obj = obj;
+        o.arg = i.has_delay ? arg : 0;
+        return o;
+      },
+      // Two objects of each kind: collisions (a schedule and a cancel of one BH) are
+      // what races need.
+      rc::gen::elementOf(codes), rc::gen::inRange(0, 2),
+      rc::gen::inRange(0, kTimerDelayMaxMs + 1));
+}
+
+}  // namespace
+
+rc::Gen<std::vector<Op>> GenThreadOps(const Suite& suite, bool foreign, Mode mode,
+                                      uint32_t switches, int count) {
+  return rc::gen::container<std::vector<Op>>(
+      static_cast<size_t>(std::clamp(count, 0, kOpsPerThreadMax)),
+      GenOp(AllowedOps(suite, foreign, mode, switches)));
+}
+
 rc::Gen<Program> GenProgram(const Suite& suite, Mode mode, uint32_t switches,
                             int ops_max) {
   const int ops = std::clamp(ops_max, 1, kOpsPerThreadMax);
   auto gen_ops = [ops](std::vector<OpCode> codes) {
-    const rc::Gen<Op> op = rc::gen::apply(
-        [](OpCode code, int obj, int arg) {
-          Op o;
-          o.code = code;
-          const OpInfo& i = Info(code);
-          switch (i.object) {
-            case ObjectKind::kNone: obj = 0; break;
-            case ObjectKind::kBh: obj %= kBhs; break;
-            case ObjectKind::kNotifier: obj %= kNotifiers; break;
-            case ObjectKind::kTimer: obj %= kTimers; break;
-            case ObjectKind::kRequest: obj %= kRequests; break;
-          }
-          o.obj = obj;
-          o.arg = i.has_delay ? arg : 0;
-          return o;
-        },
-        rc::gen::elementOf(codes), rc::gen::inRange(0, 2),
-        rc::gen::inRange(0, kTimerDelayMaxMs + 1));
-    return rc::gen::resize(ops, rc::gen::container<std::vector<Op>>(op));
+    return rc::gen::resize(ops, rc::gen::container<std::vector<Op>>(GenOp(codes)));
   };
   const auto home = gen_ops(AllowedOps(suite, false, mode, switches));
   const auto foreign = gen_ops(AllowedOps(suite, true, mode, switches));

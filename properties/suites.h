@@ -50,6 +50,10 @@ bool Conforms(const Program& program, const Suite& suite, Mode mode, uint32_t sw
 rc::Gen<Program> GenProgram(const Suite& suite, Mode mode, uint32_t switches,
                             int ops_max = 8);
 
+// Exactly `count` operations for one thread (benchmarks: fixed-size programs).
+rc::Gen<std::vector<Op>> GenThreadOps(const Suite& suite, bool foreign, Mode mode,
+                                      uint32_t switches, int count);
+
 // The scenario of a suite, as tokens and 'aiosim replay' / 'aiosim run' know it: id
 // "prop-<suite>", options program=<Encode> (required to mean anything; the default is
 // an empty home thread), mode=documented|strict|misuse, and revert/fix over every

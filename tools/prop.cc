@@ -35,7 +35,7 @@ const char kPropUsage[] =
     "  --executions N   interleavings per program (default 200)\n"
     "  --ops N          operations per thread at most (default 8, at most 12)\n"
     "  --seed N         RapidCheck's seed (default 1)\n"
-    "  --json           one JSON object per suite, one per line\n"
+    "  --json           one JSON object: {\"ok\", \"interrupted\", \"suites\": [...]}\n"
     "  --quiet          no progress lines on stderr\n"
     "  --help           this help\n"
     "\n"
@@ -133,6 +133,8 @@ int PropMain(Args args) {
 
   CatchStopSignals();
   bool any_failed = false;
+  bool interrupted = false;
+  std::vector<std::string> results;
   for (const properties::Suite* suite : suites) {
     properties::PropertySettings s = base;
     s.suite = suite;
@@ -176,7 +178,7 @@ int PropMain(Args args) {
             .Str("rc_params", r.rc_reproduce)
             .Str("token", r.token);
       }
-      WriteStdout(j.Close() + "\n");
+      results.push_back(j.Close());
     } else {
       if (r.failed) WriteStdout(r.text + "\n");
       std::string probes;
@@ -192,7 +194,17 @@ int PropMain(Args args) {
           r.stopped ? ", interrupted" : "", probes));
     }
     FlushStdout();
-    if (r.stopped) break;
+    if (r.stopped) {
+      interrupted = true;
+      break;
+    }
+  }
+  if (json) {
+    JsonObject j;
+    j.Bool("ok", !any_failed && !interrupted)
+        .Bool("interrupted", interrupted)
+        .Raw("suites", "[" + absl::StrJoin(results, ",\n  ") + "]");
+    WriteStdout(j.Close() + "\n");
   }
   if (!FlushStdout()) {
     absl::FPrintF(stderr, "aiosim prop: cannot write to stdout (%s)\n", StdoutError());

@@ -1,0 +1,71 @@
+// tools/tests/prop_cli_test.cc — `aiosim prop` as a user runs it: a clean suite, a
+// found race whose token replays through `aiosim replay`, bad input.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "tools/tests/cli_util.h"
+
+namespace aiosim::tools::testing {
+namespace {
+
+// The value of "key": "..." in a JSON text (tokens and the other strings used here
+// hold no escapes).
+std::string JsonString(const std::string& json, const std::string& key) {
+  const std::string k = "\"" + key + "\": \"";
+  const size_t at = json.find(k);
+  if (at == std::string::npos) return "";
+  const size_t from = at + k.size();
+  return json.substr(from, json.find('"', from) - from);
+}
+
+TEST(PropCliTest, AFixedSuiteFindsNothingAndCountsItsProbes) {
+  const Result r = Cli({"prop", "bh", "--fix", "fixed", "--programs", "5",
+                        "--executions", "20", "--quiet"});
+  EXPECT_EQ(r.exit, 0) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "prop bh (documented, revert none, fix R10,R12,"))
+      << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "no failure; 5 programs, 100 executions")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "bh-scheduled-while-aio_bh_poll-walks")) << r.out;
+}
+
+TEST(PropCliTest, AFoundRaceReplaysFromItsTokenThroughAiosimReplay) {
+  const Result r = Cli({"prop", "notify", "--programs", "200", "--executions", "100",
+                        "--quiet", "--json"});
+  ASSERT_EQ(r.exit, 1) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"found\": true")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"kind\": \"lost-wakeup\"")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"rc_params\": \"RC_PARAMS=")) << r.out;
+  // The first failure is on stderr the moment it is found, before shrinking.
+  EXPECT_TRUE(absl::StrContains(r.err, "first failure")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "replay: aiosim replay aiosim2:")) << r.err;
+  const std::string token = JsonString(r.out, "token");
+  ASSERT_FALSE(token.empty()) << r.out;
+  const Result replay = Cli({"replay", token});
+  EXPECT_EQ(replay.exit, 1) << replay.out << replay.err;
+  EXPECT_TRUE(absl::StrContains(replay.out, "scenario prop-notify")) << replay.out;
+  EXPECT_TRUE(absl::StrContains(replay.out, "C2: a wakeup was lost")) << replay.out;
+}
+
+TEST(PropCliTest, BadInputIsOneLineAndExitTwo) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"prop"},
+           {"prop", "nosuch"},
+           {"prop", "bh", "--mode", "lax"},
+           {"prop", "bh", "--revert", "R99"},
+           {"prop", "bh", "--generation", "modern"},
+           {"prop", "bh", "--programs", "0"},
+           {"prop", "bh", "--ops", "13"},
+           {"prop", "bh", "extra"}}) {
+    const Result r = Cli(args);
+    EXPECT_EQ(r.exit, 2) << args[args.size() - 1] << ": " << r.out << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(absl::StartsWith(r.err, "aiosim prop: ")) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace aiosim::tools::testing

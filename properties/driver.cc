@@ -81,7 +81,9 @@ sim::Report ExploreProgram(const PropertySettings& settings, const Program& prog
   rc.minimize = minimize;
   rc.minimize_executions_max = 5000;
   const uint64_t seed = settings.seed ^ Fnv1a(Encode(program));
-  const uint64_t random_budget = (settings.executions + 1) / 2;
+  const uint64_t random_budget = settings.strategy == "pct"      ? 0
+                                 : settings.strategy == "random" ? settings.executions
+                                                                 : (settings.executions + 1) / 2;
   const uint64_t pct_budget = settings.executions - random_budget;
   sim::Report total;
   for (const char* strategy : {"random", "pct"}) {
@@ -106,6 +108,12 @@ PropertyResult RunProperty(const PropertySettings& settings) {
   PropertyResult out;
   if (settings.suite == nullptr) {
     out.error = "no suite";
+    return out;
+  }
+  if (settings.strategy != "both" && settings.strategy != "random" &&
+      settings.strategy != "pct") {
+    out.error = absl::StrCat("--strategy: '", settings.strategy.substr(0, 32),
+                             "' is not a strategy (expected both, random or pct)");
     return out;
   }
   if (absl::StatusOr<scenarios::Options> o = PropertyOptions(settings, Program{{{}}});

@@ -36,6 +36,7 @@ struct PropertySettings {
   std::string fix = "none";
   int programs = 100;          // RapidCheck's max_success (RC_PARAMS max_success wins)
   uint64_t executions = 200;   // interleavings per program: half random, half PCT
+  std::string strategy = "both";  // both | random | pct: who explores each program
   int ops_max = 8;             // operations per thread
   uint64_t seed = 1;           // RapidCheck's seed (RC_PARAMS seed wins)
   // RapidCheck reproduce parameters (the text inside RC_PARAMS="..."): if set, the

@@ -125,7 +125,12 @@ struct World;
 struct BhSlot {
   World* w = nullptr;
   int id = 0;
-  QEMUBH* bh = nullptr;
+  QEMUBH* bh = nullptr;  // the creator's copy (harness bookkeeping; Peek-like)
+  // How other threads get the pointer: a store-release after aio_bh_new and a
+  // load-acquire before use, as a real program would hand a BH to another thread
+  // (through a lock or a barrier). Without it the race detector sees the BH's
+  // initialisation and another thread's first access unordered (a false data race).
+  Atomic<QEMUBH*> published{nullptr};
   bool claimed = false;  // an aio_bh_new for it has begun (it has scheduling points)
   bool deleted = false;
   bool nested = false;
@@ -492,16 +497,16 @@ void World::Run(int thread, int index, const Op& op) {
   const uint32_t notify_me_before = ctx->notify_me.Peek();
   // aio_notify is certain for a oneshot and a notify; for a schedule, when the BH was
   // not scheduled (its exchange then returns 0, or another schedule's did).
-  if (foreign && in_wait && notify_me_before >= 2 &&
-      (op.code == OpCode::kOneshot || op.code == OpCode::kNotify ||
-       (op.code == OpCode::kSchedule && bhs[op.obj].bh != nullptr && !bhs[op.obj].deleted &&
-        !bhs[op.obj].home_owned && !bhs[op.obj].bh->scheduled.Peek()))) {
-    owed.push_back({rec, wait_serial});
-  }
+  // Recorded at the end, if the operation ran (was not skipped).
+  const bool owes = foreign && in_wait && notify_me_before >= 2 &&
+                    (op.code == OpCode::kOneshot || op.code == OpCode::kNotify ||
+                     (op.code == OpCode::kSchedule && bhs[op.obj].bh != nullptr &&
+                      !bhs[op.obj].bh->scheduled.Peek()));
+  const uint64_t owes_wait = wait_serial;
   const bool walking_before = ctx->walking_bh.Peek() > 0;
   auto bh_slot = [&]() -> BhSlot* {
     BhSlot& s = bhs[op.obj];
-    if (s.bh == nullptr) {
+    if (s.published.Load(MemOrder::kAcquire) == nullptr) {
       Skip(rec, "the BH was not created yet");
       return nullptr;
     }
@@ -526,6 +531,7 @@ void World::Run(int thread, int index, const Op& op) {
       s.claimed = true;
       s.nested = op.code == OpCode::kBhNewNested;
       s.bh = aio_bh_new(ctx, BhCallback, &s);
+      s.published.Store(s.bh, MemOrder::kRelease);
       break;
     }
     case OpCode::kSchedule:
@@ -671,6 +677,7 @@ void World::Run(int thread, int index, const Op& op) {
       (walking_before || ctx->walking_bh.Peek() > 0)) {
     probe[kProbeScheduleWhileWalking] = true;
   }
+  if (owes) owed.push_back({rec, owes_wait});
   End(rec);
 }
 

@@ -181,11 +181,12 @@ rc::Gen<Program> GenProgram(const Suite& suite, Mode mode, uint32_t switches,
 std::string ScenarioIdOf(const Suite& suite) { return "prop-" + suite.id; }
 
 uint32_t FixedSwitches() {
-  return core::AIO_FIX_R8 | core::AIO_FIX_R9_ACCEPT | core::AIO_FIX_R9_HOME |
-         core::AIO_FIX_R10 | core::AIO_FIX_R12 | core::AIO_FIX_R18_EXPIRED;
+  return core::AIO_FIX_P1 | core::AIO_FIX_R8 | core::AIO_FIX_R9_ACCEPT |
+         core::AIO_FIX_R9_HOME | core::AIO_FIX_R10 | core::AIO_FIX_R12 |
+         core::AIO_FIX_R18_EXPIRED;
 }
 
-std::string FixedSwitchIds() { return "R10,R12,R18-expired,R8,R9-accept,R9-home"; }
+std::string FixedSwitchIds() { return "P1,R10,R12,R18-expired,R8,R9-accept,R9-home"; }
 
 const std::vector<scenarios::Scenario>& PropertyScenarios() {
   static const std::vector<scenarios::Scenario>* all = [] {

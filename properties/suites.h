@@ -63,9 +63,9 @@ const scenarios::Scenario* FindPropertyScenario(std::string_view id);
 std::string ScenarioIdOf(const Suite& suite);  // "prop-bh"
 
 // The switches of "fixed code": QEMU 2.8.1 with every later fix of the catalog applied
-// (R8, R9-accept, R9-home, R10, R12, R18-expired).
+// (R8, R9-accept, R9-home, R10, R12, R18-expired) and P1's (found by these suites).
 uint32_t FixedSwitches();
-std::string FixedSwitchIds();  // "R10,R12,R18-expired,R8,R9-accept,R9-home"
+std::string FixedSwitchIds();  // "P1,R10,R12,R18-expired,R8,R9-accept,R9-home"
 
 }  // namespace aiosim::properties
 

@@ -18,7 +18,7 @@ const std::vector<Scenario>& Catalog() {
   static const std::vector<Scenario>* catalog = new std::vector<Scenario>{
       MakeS1(),  MakeS2(), MakeS3(),  MakeS4(),  MakeS5(),  MakeS6(),
       MakeS7(),  MakeS8(), MakeR1(),  MakeR3(),  MakeR4(),  MakeR6(),
-      MakeR7(),  MakeR9(), MakeR10(), MakeR11(), MakeR16(), MakeR18()};
+      MakeR7(),  MakeR9(), MakeR10(), MakeR11(), MakeR16(), MakeR18(), MakeP1()};
   return *catalog;
 }
 
@@ -90,6 +90,9 @@ const std::vector<Switch>& Switches() {
        "aio_notify reads it with atomic_read"},
       {"R18-expired", false, core::AIO_FIX_R18_EXPIRED, "33bef0b994 (QEMU 2.9)",
        "timerlist_expired compares expire_time <= now instead of <"},
+      {"P1", false, core::AIO_FIX_P1, "QEMU 5.0's BH rewrite (aio_bh_enqueue)",
+       "qemu_bh_schedule calls aio_notify even if the BH was already scheduled (as "
+       "idle), as today's aio_bh_enqueue does for every schedule"},
       {"S1-no-lock", true, core::AIO_ABLATE_S1_NO_LOCK,
        "none: not QEMU, an ablation for claim S1 (every version takes bh_lock)",
        "bh_publish (aio_bh_new, aio_bh_schedule_oneshot) inserts at the head of "

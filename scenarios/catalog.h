@@ -130,6 +130,7 @@ Scenario MakeR10();
 Scenario MakeR11();
 Scenario MakeR16();
 Scenario MakeR18();
+Scenario MakeP1();
 
 }  // namespace aiosim::scenarios
 

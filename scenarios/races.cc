@@ -71,6 +71,12 @@ const std::vector<RaceEntry>& Races() {
        S::kFixed,
        "--revert R18-done-ev; --fix R18-expired; poll_disable_cnt and epoll do not exist "
        "here"},
+      // Not in QEMU-SEMANTICS.md: found by the property suites (docs/properties.md).
+      {"P1",
+       "qemu_bh_schedule after qemu_bh_schedule_idle does not wake a sleeping aio_poll",
+       "QEMU 5.0's BH rewrite: aio_bh_enqueue always calls aio_notify",
+       S::kPresent,
+       "--fix P1: qemu_bh_schedule notifies even when the BH was already scheduled"},
   };
   return *races;
 }

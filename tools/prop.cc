@@ -33,6 +33,7 @@ const char kPropUsage[] =
     "  --fix IDS        apply later fixes (e.g. R9-accept,R10); 'fixed' = all of them\n"
     "  --programs N     programs per suite (default 100)\n"
     "  --executions N   interleavings per program (default 200)\n"
+    "  --strategy S     both (default: half random, half PCT), random or pct\n"
     "  --ops N          operations per thread at most (default 8, at most 12)\n"
     "  --seed N         RapidCheck's seed (default 1)\n"
     "  --json           one JSON object: {\"ok\", \"interrupted\", \"suites\": [...]}\n"
@@ -47,7 +48,7 @@ namespace {
 constexpr FlagSpec kPropFlags[] = {
     {"generation", "G"}, {"mode", "M"},       {"revert", "IDS"}, {"fix", "IDS"},
     {"programs", "N"},   {"executions", "N"}, {"ops", "N"},      {"seed", "N"},
-    {"json", ""},        {"quiet", ""},
+    {"strategy", "S"},   {"json", ""},        {"quiet", ""},
 };
 
 std::string ProbesJson(const properties::ProbeCounts& p) {
@@ -108,6 +109,12 @@ int PropMain(Args args) {
       if (f.name == "executions") base.executions = *n;
       if (f.name == "ops") base.ops_max = static_cast<int>(*n);
       if (f.name == "seed") base.seed = *n;
+    } else if (f.name == "strategy") {
+      if (v != "both" && v != "random" && v != "pct") {
+        return bad(absl::StrFormat(
+            "--strategy: '%s' is not a strategy (expected both, random or pct)", Shown(v)));
+      }
+      base.strategy = v;
     } else if (f.name == "json") {
       json = true;
     } else if (f.name == "quiet") {
@@ -157,6 +164,8 @@ int PropMain(Args args) {
           .Str("mode", properties::ModeName(s.mode))
           .Str("revert", s.revert)
           .Str("fix", s.fix)
+          .Str("strategy", s.strategy)
+          .Uint("executions_per_program", s.executions)
           .Bool("found", r.failed)
           .Bool("interrupted", r.stopped)
           .Uint("programs", r.programs)

@@ -129,6 +129,14 @@ enum AioSwitch : uint32_t {
   // does) instead of <. A runtime switch.
   AIO_FIX_R18_EXPIRED = 1u << 21,
 
+  // P1 (not in QEMU-SEMANTICS.md's catalog: found by this project's property suites,
+  // docs/properties.md): qemu_bh_schedule calls aio_notify even when the BH was
+  // already scheduled, as today's aio_bh_enqueue does for every schedule (QEMU 5.0's
+  // BH rewrite; util/async.c). In 2.8.1 a qemu_bh_schedule of a BH that
+  // qemu_bh_schedule_idle has scheduled finds `scheduled` set and does not notify,
+  // so a loop asleep in aio_poll(true) with a timeout computed before the idle
+  // schedule sleeps on with a scheduled, no longer idle, BH.
+  AIO_FIX_P1 = 1u << 22,
   // Ablations (bits 24 and up) are NOT QEMU, in no version: they take out a lock or
   // barrier that QEMU has always had, to show what it is for (a seed claim's "what
   // breaks if it is removed"). Never set outside scenarios.

@@ -144,8 +144,11 @@ void qemu_bh_schedule(QEMUBH* bh) {
   if (aio_test_extra_bh_read) (void)bh->deleted.Load();  // not QEMU: see aio.h
   bh->idle.Store(false);
   // The xchg is a full barrier: idle and the callback's inputs are visible before
-  // `scheduled`, and ctx was loaded before it.
-  if (!atomic_xchg(&bh->scheduled, true)) aio_notify(ctx);
+  // `scheduled`, and ctx was loaded before it. With AIO_FIX_P1 (5.0's enqueue), the
+  // loop is notified also when the BH was scheduled already (as idle, say).
+  if (!atomic_xchg(&bh->scheduled, true) || (ctx->switches & AIO_FIX_P1) != 0) {
+    aio_notify(ctx);
+  }
 }
 
 // A plain store, as in QEMU up to 2.10: not atomic with respect to a concurrent

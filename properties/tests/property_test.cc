@@ -98,8 +98,9 @@ struct FindCase {
   std::string fix;
   std::vector<sim::FailureKind> kinds;  // any of these
   std::string clause;                   // if set, the failure's identity names it
-  // Found only with a nightly budget (AIOSIM_NIGHTLY=1): 400 programs x 400.
-  bool nightly = false;
+  // The budget; the search stops at the first failure.
+  int programs = 200;
+  uint64_t executions = 100;
 };
 
 class FindsTest : public ::testing::TestWithParam<FindCase> {};
@@ -111,15 +112,9 @@ TEST_P(FindsTest, TheRaceIsFoundByThePropertiesAlone) {
     // preset's, which checks the find; here it would only cost CI minutes.
     GTEST_SKIP() << "the dev preset runs this search (identical executions)";
   }
-  const char* nightly = std::getenv("AIOSIM_NIGHTLY");
-  if (c.nightly && (nightly == nullptr || std::string(nightly) != "1")) {
-    GTEST_SKIP() << c.name << " needs the nightly budget: AIOSIM_NIGHTLY=1 "
-                 << "(docs/properties.md gives its figure)";
-  }
   PropertySettings s = Settings(c.suite, c.mode, c.revert, c.fix);
-  // Stops at the first failure.
-  s.programs = c.nightly ? 400 : 200;
-  s.executions = c.nightly ? 400 : 100;
+  s.programs = c.programs;
+  s.executions = c.executions;
   const PropertyResult r = RunProperty(s);
   ASSERT_TRUE(r.error.empty()) << r.error;
   ASSERT_TRUE(r.failed) << c.name << " not found in " << r.programs << " programs, "
@@ -154,29 +149,30 @@ INSTANTIATE_TEST_SUITE_P(
         FindCase{"P1", "bh", Mode::kDocumented, "none",
                  "R10,R12,R18-expired,R8,R9-accept,R9-home", {K::kLostWakeup}, ""},
         // R10 as shipped: aio_enable_external does not notify a sleeping poll.
+        // The costliest find: about 112,000 executions (about 2 minutes in dev).
         FindCase{"R10", "fd", Mode::kDocumented, "none", "R8,R9-accept,R9-home",
-                 {K::kLostWakeup}, "", /*nightly=*/true},
+                 {K::kLostWakeup}, "", /*programs=*/400, /*executions=*/400},
         // R16 reverted: a nested aio_bh_poll (a BH that polls) frees a BH the outer
         // walk still holds.
-        FindCase{"R16", "bh", Mode::kDocumented, "R16", "R8,R9-accept,R9-home,R10",
+        FindCase{"R16", "bh", Mode::kDocumented, "R16", "P1,R10,R8,R9-accept,R9-home",
                  {K::kUseAfterFree}, ""},
         // R7 reverted: 2.0's synchronous cancel returns before the callback ran.
-        FindCase{"R7", "pool", Mode::kDocumented, "R7", "R8,R9-accept,R9-home,R10",
+        FindCase{"R7", "pool", Mode::kDocumented, "R7", "P1,R10,R8,R9-accept,R9-home",
                  {K::kAssertion, K::kUseAfterFree}, ""},
         // S3 in strict mode: a foreign qemu_bh_cancel returns and the callback runs.
-        FindCase{"S3", "bh", Mode::kStrict, "none", "R8,R9-accept,R9-home,R10",
+        FindCase{"S3", "bh", Mode::kStrict, "none", "P1,R10,R8,R9-accept,R9-home",
                  {K::kAssertion}, "properties:C3"},
         // R11 in misuse mode: aio_set_fd_handler from a foreign thread.
-        FindCase{"R11", "fd", Mode::kMisuse, "none", "R8,R9-accept,R9-home,R10",
+        FindCase{"R11", "fd", Mode::kMisuse, "none", "P1,R10,R8,R9-accept,R9-home",
                  {K::kDataRace, K::kUseAfterFree, K::kAssertion}, ""},
         // S7 in misuse mode: thread_pool_submit_aio from a foreign thread.
-        FindCase{"S7", "pool", Mode::kMisuse, "none", "R8,R9-accept,R9-home,R10",
+        FindCase{"S7", "pool", Mode::kMisuse, "none", "P1,R10,R8,R9-accept,R9-home",
                  {K::kDataRace, K::kUseAfterFree, K::kAssertion}, ""}),
     [](const auto& info) { return info.param.name; });
 
 // R10 (aio_enable_external does not notify a sleeping poll) takes the generated fd
-// programs about 110,000 executions (FindsTest/R10, nightly): in CI the model is shown
-// to judge it on the program that shows it, and not with 2.10's fix.
+// programs about 112,000 executions (FindsTest/R10); this checks the model's verdict
+// on the program that shows it, and that 2.10's fix removes it, in seconds.
 TEST(ModelTest, JudgesR10OnTheProgramThatShowsIt) {
   PropertySettings s = Settings("fd", Mode::kDocumented, "none", "R8,R9-accept,R9-home");
   s.executions = 2000;

@@ -26,7 +26,7 @@ TEST(PropCliTest, AFixedSuiteFindsNothingAndCountsItsProbes) {
   const Result r = Cli({"prop", "bh", "--fix", "fixed", "--programs", "5",
                         "--executions", "20", "--quiet"});
   EXPECT_EQ(r.exit, 0) << r.out << r.err;
-  EXPECT_TRUE(absl::StrContains(r.out, "prop bh (documented, revert none, fix R10,R12,"))
+  EXPECT_TRUE(absl::StrContains(r.out, "prop bh (documented, revert none, fix P1,R10,R12,"))
       << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "no failure; 5 programs, 100 executions")) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "bh-scheduled-while-aio_bh_poll-walks")) << r.out;

@@ -12,16 +12,6 @@
 namespace aiosim::tools::testing {
 namespace {
 
-// The value of "key": "..." in a JSON text (tokens and the other strings used here
-// hold no escapes).
-std::string JsonString(const std::string& json, const std::string& key) {
-  const std::string k = "\"" + key + "\": \"";
-  const size_t at = json.find(k);
-  if (at == std::string::npos) return "";
-  const size_t from = at + k.size();
-  return json.substr(from, json.find('"', from) - from);
-}
-
 TEST(PropCliTest, AFixedSuiteFindsNothingAndCountsItsProbes) {
   const Result r = Cli({"prop", "bh", "--fix", "fixed", "--programs", "5",
                         "--executions", "20", "--quiet"});
@@ -42,7 +32,7 @@ TEST(PropCliTest, AFoundRaceReplaysFromItsTokenThroughAiosimReplay) {
   // The first failure is on stderr the moment it is found, before shrinking.
   EXPECT_TRUE(absl::StrContains(r.err, "first failure")) << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, "replay: aiosim replay aiosim2:")) << r.err;
-  const std::string token = JsonString(r.out, "token");
+  const std::string token = JsonField(r.out, "token");
   ASSERT_FALSE(token.empty()) << r.out;
   const Result replay = Cli({"replay", token});
   EXPECT_EQ(replay.exit, 1) << replay.out << replay.err;

@@ -134,6 +134,10 @@ struct BhSlot {
   bool claimed = false;  // an aio_bh_new for it has begun (it has scheduling points)
   bool deleted = false;
   bool nested = false;
+  // Its callback deletes it (a one-time work BH): it may be scheduled once, by any
+  // thread, and is not cancelled or deleted by anyone else.
+  bool self_deleting = false;
+  bool scheduled_once = false;
   bool home_owned = false;  // the home thread deletes it: foreign threads leave it alone
   std::vector<Point> runs;
 };
@@ -164,6 +168,7 @@ struct RequestSlot {
   int id = 0;
   BlockAIOCB* acb = nullptr;
   bool submitted = false;
+  int waits_for = -1;  // kSubmitWaiting: the request its callback waits for
   bool func_began = false;
   int64_t func_end_seq = -1;
   std::vector<Point> callbacks;
@@ -242,13 +247,42 @@ struct World {
     }
     return false;
   }
+  // Whether the BH's current `scheduled` may come from a qemu_bh_schedule_idle: one
+  // that was in flight or returned after the BH's last run began, with no
+  // qemu_bh_schedule begun after it returned (that one would have cleared idle and
+  // found `scheduled` set: it owes the notify, as P1 shows).
+  bool IdleScheduleSinceLastRun(const QEMUBH* bh) const {
+    for (const BhSlot& slot : bhs) {
+      if (slot.bh != bh) continue;
+      const int64_t last_run = slot.runs.empty() ? -1 : slot.runs.back().seq;
+      for (const OpRecord& idle : ops) {
+        if (idle.skipped || idle.op.code != OpCode::kScheduleIdle ||
+            idle.op.obj != slot.id || (idle.end >= 0 && idle.end < last_run)) {
+          continue;
+        }
+        bool later_schedule = false;
+        for (const OpRecord& r : ops) {
+          later_schedule |= !r.skipped && r.op.code == OpCode::kSchedule &&
+                            r.op.obj == slot.id && idle.end >= 0 && r.begin > idle.end;
+        }
+        if (!later_schedule) return true;
+      }
+    }
+    return false;
+  }
   std::string Pending() {
     std::vector<std::string> what;
     // An idle BH is not pending work: qemu_bh_schedule_idle does not wake a sleeping
     // loop (it runs within 10 ms of the loop's next timeout computation).
+    // Nor is a BH that a qemu_bh_schedule_idle may have scheduled after its last run:
+    // 2.8.1's idle schedule stores idle = 1 and then scheduled = 1, so a concurrent
+    // qemu_bh_schedule's idle = 0 can land between them, and the BH ends up scheduled
+    // by the idle call (no notify, by design) with idle clear.
     int scheduled = 0;
     for (QEMUBH* bh = ctx->first_bh.Peek(); bh != nullptr; bh = bh->next.Peek()) {
-      if (bh->scheduled.Peek() && !bh->idle.Peek()) ++scheduled;
+      if (bh->scheduled.Peek() && !bh->idle.Peek() && !IdleScheduleSinceLastRun(bh)) {
+        ++scheduled;
+      }
     }
     if (scheduled > 0) what.push_back(absl::StrCat(scheduled, " BH(s) scheduled"));
     auto* poller = &static_cast<sim::SimPlatform&>(c->platform()).sim_poller();
@@ -390,7 +424,8 @@ struct World {
     size_t n = 0;
     while (n < home.size()) {
       const OpCode c = home[n].code;
-      if (c != OpCode::kBhNew && c != OpCode::kBhNewNested && c != OpCode::kFdAdd &&
+      if (c != OpCode::kBhNew && c != OpCode::kBhNewNested &&
+          c != OpCode::kBhNewSelfDeleting && c != OpCode::kFdAdd &&
           c != OpCode::kFdAddExternal && c != OpCode::kFdAddRemover) {
         break;
       }
@@ -415,6 +450,10 @@ void BhCallback(void* opaque) {
   World* w = s->w;
   s->runs.push_back(w->Here());
   if (s->nested) w->Poll(false);  // a nested aio_poll, as a BH that drains would
+  if (s->self_deleting) {
+    s->deleted = true;
+    qemu_bh_delete(s->bh);  // in the polling thread, which owns the context now
+  }
 }
 
 void OneshotCallback(void* opaque) {
@@ -473,6 +512,15 @@ void RequestCallback(void* opaque, int ret) {
   const Point p = w->Here(ret);
   if (p.depth >= 2) w->probe[kProbeCompletionInNestedPoll] = true;
   r->callbacks.push_back(p);
+  // A callback that waits for another request's completion with a nested blocking
+  // aio_poll (as a block driver's completion that drains does; R6). Only in the home
+  // thread: 3.1 and later forbid a blocking aio_poll elsewhere.
+  if (r->waits_for >= 0 && p.thread == 0) {
+    const RequestSlot& other = w->requests[r->waits_for];
+    for (int i = 0; i < 64 && other.submitted && other.callbacks.empty(); ++i) {
+      w->Poll(true);
+    }
+  }
 }
 
 // ---- operations ---------------------------------------------------------------------
@@ -518,11 +566,23 @@ void World::Run(int thread, int index, const Op& op) {
       Skip(rec, "the home thread deletes this BH: foreign threads leave it alone");
       return nullptr;
     }
+    if (s.self_deleting) {
+      if (op.code == OpCode::kCancel || op.code == OpCode::kDelete) {
+        Skip(rec, "the BH deletes itself when it runs: nobody else cancels or deletes it");
+        return nullptr;
+      }
+      if (s.scheduled_once) {
+        Skip(rec, "the BH deletes itself when it runs: it is scheduled once");
+        return nullptr;
+      }
+      s.scheduled_once = true;
+    }
     return &s;
   };
   switch (op.code) {
     case OpCode::kBhNew:
-    case OpCode::kBhNewNested: {
+    case OpCode::kBhNewNested:
+    case OpCode::kBhNewSelfDeleting: {
       BhSlot& s = bhs[op.obj];
       if (s.claimed) {
         Skip(rec, "the BH exists already");
@@ -530,6 +590,7 @@ void World::Run(int thread, int index, const Op& op) {
       }
       s.claimed = true;
       s.nested = op.code == OpCode::kBhNewNested;
+      s.self_deleting = op.code == OpCode::kBhNewSelfDeleting;
       s.bh = aio_bh_new(ctx, BhCallback, &s);
       s.published.Store(s.bh, MemOrder::kRelease);
       break;
@@ -630,13 +691,15 @@ void World::Run(int thread, int index, const Op& op) {
     case OpCode::kTimerDel:
       timer_del(timers[op.obj].t);
       break;
-    case OpCode::kSubmit: {
+    case OpCode::kSubmit:
+    case OpCode::kSubmitWaiting: {
       RequestSlot& r = requests[op.obj];
       if (r.submitted) {
         Skip(rec, "the request was submitted already");
         return;
       }
       r.submitted = true;
+      if (op.code == OpCode::kSubmitWaiting) r.waits_for = op.obj == 0 ? 1 : 0;
       Acquired(!foreign, [&] {
         if (pool == nullptr) pool = aio_get_thread_pool(ctx);
         r.acb = thread_pool_submit_aio(pool, RequestFunc, &r, RequestCallback, &r);
@@ -648,7 +711,9 @@ void World::Run(int thread, int index, const Op& op) {
       RequestSlot& r = requests[op.obj];
       bool done = false;
       Acquired(!foreign, [&] {
-        if (!r.submitted || !r.callbacks.empty()) {
+        // Not submitted, its submit not returned yet (another thread's, in misuse
+        // mode), or completed: nothing to cancel.
+        if (!r.submitted || r.acb == nullptr || !r.callbacks.empty()) {
           done = true;
           return;
         }
@@ -661,7 +726,9 @@ void World::Run(int thread, int index, const Op& op) {
         }
       });
       if (done) {
-        Skip(rec, r.submitted ? "the request has completed" : "the request was not submitted");
+        Skip(rec, !r.submitted      ? "the request was not submitted"
+                  : r.acb == nullptr ? "the request's submit has not returned"
+                                     : "the request has completed");
         return;
       }
       break;

@@ -39,6 +39,10 @@ constexpr OpInfo kInfo[] = {
     {OpCode::kSubmit, 'Q', "thread_pool_submit_aio", ObjectKind::kRequest, false},
     {OpCode::kPoolCancelAsync, 'F', "bdrv_aio_cancel_async", ObjectKind::kRequest, false},
     {OpCode::kPoolCancel, 'L', "bdrv_aio_cancel", ObjectKind::kRequest, false},
+    {OpCode::kBhNewSelfDeleting, 'B', "aio_bh_new(self-deleting cb)", ObjectKind::kBh,
+     false},
+    {OpCode::kSubmitWaiting, 'V', "thread_pool_submit_aio(waiting cb)",
+     ObjectKind::kRequest, false},
 };
 static_assert(std::size(kInfo) == static_cast<size_t>(OpCode::kCount));
 
@@ -196,7 +200,7 @@ absl::StatusOr<Program> Decode(std::string_view text) {
       if (i == nullptr) {
         return absl::InvalidArgumentError(absl::StrCat(
             "program: unknown operation letter '", std::string(1, item[0]),
-            "' (expected one of NMSICDOPWYAXZREdeTUKQFL)"));
+            "' (expected one of NMBSICDOPWYAXZREdeTUKQVFL)"));
       }
       Op op;
       op.code = i->code;

@@ -52,6 +52,10 @@ enum class OpCode : uint8_t {
   kSubmit,           // Q  pN = thread_pool_submit_aio(pool, func, ..., cb, ...)
   kPoolCancelAsync,  // F  bdrv_aio_cancel_async(pN)
   kPoolCancel,       // L  bdrv_aio_cancel(pN): cancel and wait for the callback
+  kBhNewSelfDeleting,  // B  aio_bh_new with a callback that deletes its BH (scheduled once)
+  kSubmitWaiting,      // V  thread_pool_submit_aio whose callback, in the home thread,
+                       //    waits (blocking aio_poll) for another request's callback (p0:
+                       //    p1; for p1 and p2: p0)
   kCount,
 };
 

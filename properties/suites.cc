@@ -27,10 +27,12 @@ std::vector<OpCode> Union(std::initializer_list<std::vector<OpCode>> lists) {
 // Per suite, the first operations are the likeliest and the ones shrinking goes to.
 const std::vector<OpCode> kBhHome = {O::kBhNew,    O::kSchedule, O::kWait,   O::kPoll,
                                      O::kCancel,   O::kDelete,   O::kOneshot,
-                                     O::kScheduleIdle, O::kBhNewNested};
+                                     O::kScheduleIdle, O::kBhNewNested,
+                                     O::kBhNewSelfDeleting};
 const std::vector<OpCode> kBhForeign = {O::kSchedule, O::kBhNew,  O::kCancel, O::kOneshot,
                                         O::kScheduleIdle, O::kNotify, O::kPoll,
-                                        O::kSchedule, O::kCancel};
+                                        O::kSchedule, O::kCancel, O::kBhNewSelfDeleting,
+                                        O::kScheduleIdle};
 // A code listed twice is drawn twice as often (rc::gen::elementOf is uniform): the
 // external handlers and drained sections that R10 needs are otherwise rare.
 const std::vector<OpCode> kFdHome = {O::kFdAdd,  O::kWait, O::kSet, O::kFdAddExternal,
@@ -46,7 +48,8 @@ const std::vector<OpCode> kTimerForeign = {O::kTimerMod, O::kTimerDel, O::kTimer
                                            O::kNotify, O::kPoll};
 const std::vector<OpCode> kPoolHome = {O::kSubmit, O::kWait, O::kPoolCancelAsync,
                                        O::kPoolCancel, O::kPoll, O::kBhNewNested,
-                                       O::kSchedule};
+                                       O::kSchedule, O::kSubmitWaiting, O::kSubmit,
+                                       O::kSubmitWaiting};
 const std::vector<OpCode> kPoolForeign = {O::kNotify, O::kSchedule, O::kOneshot, O::kPoll};
 const std::vector<OpCode> kNotifyHome = {O::kWait, O::kPoll, O::kBhNew, O::kSchedule};
 const std::vector<OpCode> kNotifyForeign = {O::kOneshot, O::kNotify, O::kSchedule,
@@ -54,7 +57,7 @@ const std::vector<OpCode> kNotifyForeign = {O::kOneshot, O::kNotify, O::kSchedul
 
 // Home-only calls that misuse mode gives foreign threads too.
 const std::vector<OpCode> kMisuseFd = {O::kFdAdd, O::kFdRemove, O::kFdAddExternal};
-const std::vector<OpCode> kMisusePool = {O::kSubmit, O::kPoolCancelAsync};
+const std::vector<OpCode> kMisusePool = {O::kSubmit};  // claim S7
 
 
 bool Has(const std::vector<OpCode>& v, OpCode c) {
@@ -102,13 +105,12 @@ std::vector<OpCode> AllowedOps(const Suite& suite, bool foreign, Mode mode,
   std::vector<OpCode> out;
   const bool poll_home_only = (switches & core::AIO_FIX_R9_HOME) != 0;
   for (OpCode c : suite.foreign) {
-    if (c == O::kPoll && poll_home_only && mode != Mode::kMisuse) continue;
+    if (c == O::kPoll && poll_home_only) continue;  // 4.0: aio_poll is home-only
     out.push_back(c);
   }
   if (mode == Mode::kMisuse) {
     if (Has(suite.home, O::kFdAdd)) out = Union({out, kMisuseFd});
     if (Has(suite.home, O::kSubmit)) out = Union({out, kMisusePool});
-    if (poll_home_only && !Has(out, O::kPoll)) out.push_back(O::kPoll);
   }
   return out;
 }

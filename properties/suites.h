@@ -10,7 +10,9 @@
 // notifiers, arms timers and disables external clients; a foreign thread polls only
 // under aio_context_acquire, and not at all once AIO_FIX_R9_HOME (QEMU 4.0) makes
 // aio_poll home-only; aio_set_fd_handler and the thread pool are home-only. Misuse
-// mode also gives foreign threads the home-only calls (claims S5 and S7, race R11).
+// mode also gives foreign threads the home-only calls of aio_set_fd_handler and the
+// pool (claims S5 and S7, race R11); not aio_poll (its misuse is R9, an assertion
+// since 4.0).
 #ifndef AIOSIM_PROPERTIES_SUITES_H_
 #define AIOSIM_PROPERTIES_SUITES_H_
 

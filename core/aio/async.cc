@@ -130,12 +130,17 @@ void qemu_bh_schedule_idle(QEMUBH* bh) {
 bool aio_test_extra_bh_read = false;
 
 void qemu_bh_schedule(QEMUBH* bh) {
-  // (Reading the switch is not QEMU: ctx and its switches never change.)
-  if (bh->ctx->switches & AIO_REVERT_R1) {
+  // (Reading the switches is not QEMU: ctx and its switches never change. Both are
+  // read here, before `scheduled` is published.)
+  const uint32_t switches = bh->ctx->switches;
+  const bool notify_always = (switches & AIO_FIX_P1) != 0;
+  if (switches & AIO_REVERT_R1) {
     // As before 2.1: ctx is loaded after `scheduled` is published, from a BH that
     // aio_bh_poll may have run, deleted and freed in the meantime.
     bh->idle.Store(false);
-    if (!atomic_xchg(&bh->scheduled, true)) aio_notify(bh->ctx_late.Load());
+    if (!atomic_xchg(&bh->scheduled, true) || notify_always) {
+      aio_notify(bh->ctx_late.Load());
+    }
     return;
   }
   // Load ctx first: once `scheduled` is set the BH may run, be deleted and be freed
@@ -146,9 +151,7 @@ void qemu_bh_schedule(QEMUBH* bh) {
   // The xchg is a full barrier: idle and the callback's inputs are visible before
   // `scheduled`, and ctx was loaded before it. With AIO_FIX_P1 (5.0's enqueue), the
   // loop is notified also when the BH was scheduled already (as idle, say).
-  if (!atomic_xchg(&bh->scheduled, true) || (ctx->switches & AIO_FIX_P1) != 0) {
-    aio_notify(ctx);
-  }
+  if (!atomic_xchg(&bh->scheduled, true) || notify_always) aio_notify(ctx);
 }
 
 // A plain store, as in QEMU up to 2.10: not atomic with respect to a concurrent

@@ -116,12 +116,12 @@ PropertyResult RunProperty(const PropertySettings& settings) {
                              "' is not a strategy (expected both, random or pct)");
     return out;
   }
-  if (absl::StatusOr<scenarios::Options> o = PropertyOptions(settings, Program{{{}}});
-      !o.ok()) {
-    out.error = std::string(o.status().message());
+  const absl::StatusOr<scenarios::Options> resolved = PropertyOptions(settings, Program{{{}}});
+  if (!resolved.ok()) {
+    out.error = std::string(resolved.status().message());
     return out;
   }
-  const uint32_t switches = scenarios::SwitchBits(*PropertyOptions(settings, Program{{{}}}));
+  const uint32_t switches = scenarios::SwitchBits(*resolved);
   const auto t0 = std::chrono::steady_clock::now();
   auto probes = std::make_shared<ProbeCounts>();
   bool have_failure = false;

@@ -30,6 +30,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <string_view>
 #include <map>
 #include <utility>
 #include <vector>
@@ -108,7 +109,6 @@ struct OpRecord {
   int64_t end = -1;  // -1: has not returned
   int64_t deadline_ns = 0;  // timers
   bool skipped = false;
-  std::string why_skipped;
 };
 
 // A callback run (or a pool function's start/end), a point of the log.
@@ -231,9 +231,9 @@ struct World {
     return static_cast<int>(ops.size()) - 1;
   }
   void End(int rec) { ops[rec].end = seq++; }
-  void Skip(int rec, std::string why) {
+  // `why` is for the reader of the call site; the model only needs that it was skipped.
+  void Skip(int rec, std::string_view /*why*/) {
     ops[rec].skipped = true;
-    ops[rec].why_skipped = std::move(why);
     ops[rec].end = seq++;
   }
 
@@ -750,7 +750,7 @@ void World::Run(int thread, int index, const Op& op) {
 
 // ---- the model ----------------------------------------------------------------------
 
-std::string Where(const World&, const OpRecord& r) {
+std::string Where(const OpRecord& r) {
   if (r.index < 0) {
     return absl::StrFormat("%s (in a handler, thread %s)", OpText(r.op),
                            ThreadName(r.thread));
@@ -820,7 +820,7 @@ Violation World::Judge() {
           return {"C3",
                   absl::StrFormat("BH b%d's callback ran in %s after %s had returned, with "
                                   "no schedule since%s",
-                                  s.id, ThreadText(run.thread), Where(*this, *cancel),
+                                  s.id, ThreadText(run.thread), Where(*cancel),
                                   home ? "" : " (strict mode: a foreign cancel is judged "
                                               "as a home one)")};
         }
@@ -844,18 +844,18 @@ Violation World::Judge() {
       if (!cancelled) {
         return {"C1", absl::StrFormat("BH b%d was scheduled by %s after its last run began, "
                                       "was never cancelled, and never ran again",
-                                      s.id, Where(*this, *sc))};
+                                      s.id, Where(*sc))};
       }
     }
   }
   for (const OneshotSlot& o : oneshots) {
     if (o.runs.size() != 1) {
       return {"C1", absl::StrFormat("the oneshot BH of %s ran %d times (expected once)",
-                                    Where(*this, ops[o.op]), o.runs.size())};
+                                    Where(ops[o.op]), o.runs.size())};
     }
     if (o.runs[0].depth == 0) {
       return {"C1", absl::StrFormat("the oneshot BH of %s ran in %s, which was not polling",
-                                    Where(*this, ops[o.op]), ThreadText(o.runs[0].thread))};
+                                    Where(ops[o.op]), ThreadText(o.runs[0].thread))};
     }
   }
 
@@ -885,7 +885,7 @@ Violation World::Judge() {
     for (const OpRecord* c : ops_on({OpCode::kPoolCancel}, r.id)) {
       if (c->end >= 0 && cb.seq > c->end) {
         return {"C5", absl::StrFormat("%s returned before request p%d's callback ran",
-                                      Where(*this, *c), r.id)};
+                                      Where(*c), r.id)};
       }
     }
   }
@@ -907,7 +907,7 @@ Violation World::Judge() {
         if (!added) {
           return {"C6", absl::StrFormat("notifier e%d's handler was called in %s after %s "
                                         "had returned",
-                                        n.id, ThreadText(call.thread), Where(*this, *rm))};
+                                        n.id, ThreadText(call.thread), Where(*rm))};
         }
       }
     }
@@ -922,7 +922,7 @@ Violation World::Judge() {
       if (!later_registration) continue;  // removed meanwhile; registered again later
       return {"C6", absl::StrFormat("notifier e%d was set by %s and its handler is "
                                     "registered, but it was never dispatched",
-                                    n.id, Where(*this, *set))};
+                                    n.id, Where(*set))};
     }
   }
 
@@ -960,7 +960,7 @@ Violation World::Judge() {
         for (const OpRecord* m : mods) armed |= end_of(m) > d->begin && m->begin < fire.seq;
         if (!armed) {
           return {"C7", absl::StrFormat("timer t%d fired after %s had returned",
-                                        t.id, Where(*this, *d))};
+                                        t.id, Where(*d))};
         }
       }
     }
@@ -974,7 +974,7 @@ Violation World::Judge() {
       for (const OpRecord* d : dels) deleted |= end_of(d) > last_mod->begin;
       if (!deleted) {
         return {"C7", absl::StrFormat("timer t%d was armed by %s and never fired", t.id,
-                                      Where(*this, *last_mod))};
+                                      Where(*last_mod))};
       }
     }
   }

@@ -9,7 +9,8 @@
 // notifier e0..e1 (registered with aio_set_event_notifier), a timer t0..t1 on
 // QEMU_CLOCK_REALTIME, or a thread-pool request p0..p2. The harness (harness.h) gives
 // each operation its QEMU call; an operation whose object does not exist yet (a BH
-// never created, a request never submitted) is skipped, and says so in the trace.
+// never created, a request never submitted) is skipped (an empty interval in the
+// harness's log, which the model ignores).
 //
 // Text forms: Describe() is the per-thread table a report prints; Encode() is the
 // compact form a token carries (option "program"), e.g. "N0,S0,W/S0,C0": threads

@@ -335,6 +335,20 @@ struct World {
                                                 : "has not started"));
       }
     }
+    // Every worker back in its idle wait: a worker that finished a request schedules
+    // the completion BH afterwards (2.8.1's worker_thread), and a completion BH's rescan
+    // may already have completed that request, so "every callback ran" is not yet
+    // quiescence — the trailing qemu_bh_schedule lands later. Judged under pool->lock,
+    // where the worker makes its schedule and counts itself idle again.
+    if (pool != nullptr) {
+      const ThreadPoolStats st = thread_pool_stats(pool);
+      if (st.cur_threads != st.idle_threads || st.new_threads != 0 ||
+          st.pending_threads != 0) {
+        add(absl::StrFormat("the pool is not settled (%d workers, %d idle, %d to start)",
+                            st.cur_threads, st.idle_threads,
+                            st.new_threads + st.pending_threads));
+      }
+    }
     return what;
   }
 

@@ -198,6 +198,14 @@ struct World {
   std::array<RequestSlot, kRequests> requests;
   std::vector<std::pair<int64_t, int64_t>> foreign_polls;  // intervals
   std::array<bool, kProbeCount> probe{};
+  // qemu_clock_enable (G): timer callbacks in flight, and what the model saw when a
+  // qemu_clock_enable(false) returned with one still running (C7). A program with a G
+  // gives each timer callback a scheduling point (an atomic store), so another thread
+  // can return from qemu_clock_enable(false) while one is in flight.
+  bool clock_toggles = false;
+  int timer_cbs_running = 0;
+  Atomic<int> timer_cb_point{0};
+  std::string clock_violation;
   bool foreign_polls_in_program = false;
 
   // The watchdog.
@@ -510,6 +518,11 @@ void TimerCallback(void* opaque) {
     w->probe[kProbeTimerInBlockingPoll] = true;
   }
   s->fires.push_back(p);
+  if (w->clock_toggles) {
+    w->timer_cbs_running++;
+    w->timer_cb_point.Store(s->id, MemOrder::kRelaxed);  // a point inside the callback
+    w->timer_cbs_running--;
+  }
 }
 
 int RequestFunc(void* opaque) {
@@ -705,6 +718,22 @@ void World::Run(int thread, int index, const Op& op) {
     case OpCode::kTimerDel:
       timer_del(timers[op.obj].t);
       break;
+    case OpCode::kClockToggle:
+      if (foreign) {
+        Skip(rec, "qemu_clock_enable is for the home thread here (QEMU's main loop)");
+        return;
+      }
+      // timers_done_ev's promise (3c05341157): once qemu_clock_enable(false) returns,
+      // no callback of that clock is running in any thread.
+      qemu_clock_enable(rt, QEMU_CLOCK_REALTIME, false);
+      if (timer_cbs_running > 0 && clock_violation.empty()) {
+        clock_violation = absl::StrFormat(
+            "C7: qemu_clock_enable(QEMU_CLOCK_REALTIME, false) (home op %d) returned "
+            "while a timer callback was running",
+            index + 1);
+      }
+      qemu_clock_enable(rt, QEMU_CLOCK_REALTIME, true);
+      break;
     case OpCode::kSubmit:
     case OpCode::kSubmitWaiting: {
       RequestSlot& r = requests[op.obj];
@@ -780,6 +809,7 @@ std::string ThreadText(int thread) {
 }
 
 Violation World::Judge() {
+  if (!clock_violation.empty()) return {"C7", clock_violation.substr(4)};
   const bool strict = cfg.mode == Mode::kStrict;
   auto overlaps_foreign_poll = [&](int64_t from, int64_t to) {
     for (const auto& [b, e] : foreign_polls) {
@@ -1018,6 +1048,7 @@ sim::Body MakeBody(HarnessConfig config, std::shared_ptr<ProbeCounts> probes) {
     }
     for (const Op& op : config.program.threads[0]) {
       if (op.code == OpCode::kDelete) w.bhs[op.obj].home_owned = true;
+      if (op.code == OpCode::kClockToggle) w.clock_toggles = true;
     }
     for (int i = 0; i < kNotifiers; ++i) {
       w.notifiers[i].id = i;

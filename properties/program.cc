@@ -43,6 +43,8 @@ constexpr OpInfo kInfo[] = {
      false},
     {OpCode::kSubmitWaiting, 'V', "thread_pool_submit_aio(waiting cb)",
      ObjectKind::kRequest, false},
+    {OpCode::kClockToggle, 'G', "qemu_clock_enable(false, true)", ObjectKind::kNone,
+     false},
 };
 static_assert(std::size(kInfo) == static_cast<size_t>(OpCode::kCount));
 

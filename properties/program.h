@@ -57,6 +57,8 @@ enum class OpCode : uint8_t {
   kSubmitWaiting,      // V  thread_pool_submit_aio whose callback, in the home thread,
                        //    waits (blocking aio_poll) for another request's callback (p0:
                        //    p1; for p1 and p2: p0)
+  kClockToggle,        // G  qemu_clock_enable(QEMU_CLOCK_REALTIME, false), then true again
+                       //    (home only: QEMU calls it from the main loop, pause_all_vcpus)
   kCount,
 };
 

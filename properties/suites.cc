@@ -43,7 +43,7 @@ const std::vector<OpCode> kFdForeign = {O::kSet, O::kDisableExternal, O::kEnable
                                         O::kNotify, O::kPoll, O::kSet,
                                         O::kDisableExternal, O::kEnableExternal};
 const std::vector<OpCode> kTimerHome = {O::kTimerMod, O::kWait, O::kTimerDel,
-                                        O::kTimerAnticipate, O::kPoll};
+                                        O::kTimerAnticipate, O::kPoll, O::kClockToggle};
 const std::vector<OpCode> kTimerForeign = {O::kTimerMod, O::kTimerDel, O::kTimerAnticipate,
                                            O::kNotify, O::kPoll};
 const std::vector<OpCode> kPoolHome = {O::kSubmit, O::kWait, O::kPoolCancelAsync,

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,8 @@ struct FindCase {
   int programs = 200;
   uint64_t executions = 100;
   std::string strategy = "both";
+  // What CTest's test list shows for the parameter (not its bytes).
+  friend void PrintTo(const FindCase& c, std::ostream* os) { *os << c.name; }
 };
 
 class FindsTest : public ::testing::TestWithParam<FindCase> {};
@@ -182,7 +185,11 @@ INSTANTIATE_TEST_SUITE_P(
         // another request (2.0's completion BH is not rescheduled), found as the
         // lost wakeup.
         FindCase{"R6", "pool", Mode::kDocumented, "R6", "P1,R10,R8,R9-accept,R9-home",
-                 {K::kLostWakeup}, ""}),
+                 {K::kLostWakeup}, ""},
+        // R18 reverted (e4efd8a488, 2.4): timers_done_ev starts unset, so the first
+        // qemu_clock_enable(false) waits for timers that never ran: a deadlock.
+        FindCase{"R18", "timer", Mode::kDocumented, "R18-done-ev",
+                 "P1,R10,R8,R9-accept,R9-home", {K::kDeadlock}, ""}),
     [](const auto& info) { return info.param.name; });
 
 // R10 (aio_enable_external does not notify a sleeping poll) takes the generated fd

@@ -155,7 +155,20 @@ PropertyResult RunProperty(const PropertySettings& settings) {
     RC_FAIL(absl::StrCat(r.failure.message, " [", r.failure.where, "]"));
   };
 
-  rc::detail::Configuration config = rc::detail::configuration();
+  // RC_PARAMS is read here rather than through rc::detail::configuration(), which
+  // prints "Using configuration: seed=<random>" although these runs use their own seed
+  // (a reader took the runs for random ones), and which a malformed RC_PARAMS makes
+  // throw outside any handler.
+  rc::detail::Configuration config;
+  config.testParams.seed = settings.seed;
+  if (const char* env = std::getenv("RC_PARAMS"); env != nullptr) {
+    try {
+      config = rc::detail::configFromString(env, config);
+    } catch (const std::exception& e) {
+      out.error = absl::StrCat("RC_PARAMS: ", e.what());
+      return out;
+    }
+  }
   if (!settings.rc_params.empty()) {
     try {
       config = rc::detail::configFromString(settings.rc_params, config);

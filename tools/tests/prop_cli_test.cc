@@ -55,6 +55,17 @@ TEST(PropCliTest, BadInputIsOneLineAndExitTwo) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_TRUE(absl::StartsWith(r.err, "aiosim prop: ")) << r.err;
   }
+  // A malformed RC_PARAMS is bad input too (RapidCheck's own loader would throw it
+  // out of main), and a run prints no RapidCheck banner with a seed it does not use.
+  CliOptions bad;
+  bad.env = {"RC_PARAMS=max_success=abc"};
+  const Result r = CliWith({"prop", "bh", "--programs", "2", "--executions", "2"}, bad);
+  EXPECT_EQ(r.exit, 2) << r.out << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_TRUE(absl::StartsWith(r.err, "aiosim prop: RC_PARAMS: ")) << r.err;
+  const Result ok = Cli({"prop", "bh", "--programs", "2", "--executions", "2"});
+  EXPECT_EQ(ok.exit, 0) << ok.out << ok.err;
+  EXPECT_EQ(ok.err.find("Using configuration"), std::string::npos) << ok.err;
 }
 
 }  // namespace

@@ -728,8 +728,8 @@ void World::Run(int thread, int index, const Op& op) {
       qemu_clock_enable(rt, QEMU_CLOCK_REALTIME, false);
       if (timer_cbs_running > 0 && clock_violation.empty()) {
         clock_violation = absl::StrFormat(
-            "C7: qemu_clock_enable(QEMU_CLOCK_REALTIME, false) (home op %d) returned "
-            "while a timer callback was running",
+            "qemu_clock_enable(QEMU_CLOCK_REALTIME, false) (home op %d) returned while a "
+            "timer callback was running",
             index + 1);
       }
       qemu_clock_enable(rt, QEMU_CLOCK_REALTIME, true);
@@ -809,7 +809,7 @@ std::string ThreadText(int thread) {
 }
 
 Violation World::Judge() {
-  if (!clock_violation.empty()) return {"C7", clock_violation.substr(4)};
+  if (!clock_violation.empty()) return {"C7", clock_violation};
   const bool strict = cfg.mode == Mode::kStrict;
   auto overlaps_foreign_poll = [&](int64_t from, int64_t to) {
     for (const auto& [b, e] : foreign_polls) {

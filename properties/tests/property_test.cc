@@ -160,7 +160,7 @@ INSTANTIATE_TEST_SUITE_P(
         FindCase{"R1", "bh", Mode::kDocumented, "R1", "P1,R10,R8,R9-accept,R9-home",
                  {K::kUseAfterFree}, ""},
         // R10 as shipped: aio_enable_external does not notify a sleeping poll.
-        // The costliest find: about 112,000 executions (about 2 minutes in dev).
+        // The costliest find: about 112,000 executions (about 17 s in the dev build).
         FindCase{"R10", "fd", Mode::kDocumented, "none", "R8,R9-accept,R9-home",
                  {K::kLostWakeup}, "", /*programs=*/400, /*executions=*/400},
         // R16 reverted: a nested aio_bh_poll (a BH that polls) frees a BH the outer

@@ -189,7 +189,16 @@ INSTANTIATE_TEST_SUITE_P(
         // R18 reverted (e4efd8a488, 2.4): timers_done_ev starts unset, so the first
         // qemu_clock_enable(false) waits for timers that never ran: a deadlock.
         FindCase{"R18", "timer", Mode::kDocumented, "R18-done-ev",
-                 "P1,R10,R8,R9-accept,R9-home", {K::kDeadlock}, ""}),
+                 "P1,R10,R8,R9-accept,R9-home", {K::kDeadlock}, ""},
+        // R3 reverted (2.1-2.3's ctx->dispatching): found as the data race on that
+        // flag, which a foreign aio_notify reads while the home thread writes it; the
+        // race detector is on in property runs, so the lost wakeup comes second.
+        FindCase{"R3", "notify", Mode::kDocumented, "R3", "P1,R10,R8,R9-accept,R9-home",
+                 {K::kDataRace, K::kLostWakeup}, ""},
+        // S1's lock removed (aio_bh_new without ctx->bh_lock; an ablation, not a QEMU
+        // version): foreign creations race on the BH list.
+        FindCase{"S1", "bh", Mode::kDocumented, "S1-no-lock", "P1,R10,R8,R9-accept,R9-home",
+                 {K::kDataRace, K::kAssertion, K::kUseAfterFree}, ""}),
     [](const auto& info) { return info.param.name; });
 
 // R10 (aio_enable_external does not notify a sleeping poll) takes the generated fd

@@ -46,6 +46,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -193,6 +194,7 @@ class SimThread {
   bool in_poll_forever = false;  // blocked in Poll with no timeout
   WaitList joiners;
   Execution* exec = nullptr;
+  std::vector<uint64_t> tls;  // ThreadLocal slots, by index (zero until set)
 };
 
 // Turns an exception that escaped a simulated thread into a message. Returns "" for
@@ -271,6 +273,9 @@ class Execution {
   bool WakeOne(WaitList* list);
   // A recorded choice among the values 0..n-1 (n >= 2) of `kind`.
   uint32_t ChooseValue(ChoiceKind kind, uint32_t n);
+  // The threads asleep in a futex wait on object `obj` (kept by object id, never by
+  // address; created on first use).
+  WaitList* FutexWaiters(uint32_t obj) { return &futex_waiters_[obj]; }
 
   int Spawn(std::string name, std::function<void()> fn, bool detached);
   void Join(int id, core::SrcLoc loc);
@@ -359,6 +364,9 @@ class Execution {
   std::vector<Option> options_scratch_;
   std::vector<PendingOp> ops_scratch_;
   WaitList waking_;
+  // Futex sleepers by object id (a std::map: ordered, and its nodes stay put while a
+  // sleeper's waiting_on points into them).
+  std::map<uint32_t, WaitList> futex_waiters_;
 };
 
 }  // namespace aiosim::sim

@@ -151,6 +151,10 @@ const char* OpKindName(OpKind kind) {
       return "yield";
     case OpKind::kFree:
       return "free";
+    case OpKind::kFutexWait:
+      return "futex-wait";
+    case OpKind::kFutexWake:
+      return "futex-wake";
   }
   return "invalid";
 }

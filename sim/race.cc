@@ -224,8 +224,12 @@ bool RaceDetector::OnDestroy(ObjMeta* meta, int tid, core::SrcLoc loc, Race* rac
 
 void RaceDetector::OnFence(int tid, core::FenceKind kind) {
   ThreadClocks& t = Thread(tid);
-  const bool release = kind == core::FenceKind::kFull || kind == core::FenceKind::kWrite;
-  const bool acquire = kind == core::FenceKind::kFull || kind == core::FenceKind::kRead ||
+  // smp_mb__before_rmw / smp_mb__after_rmw are full barriers on the hosts where they
+  // are not no-ops, and QEMU's code relies on them being so.
+  const bool full = kind == core::FenceKind::kFull || kind == core::FenceKind::kMbBeforeRmw ||
+                    kind == core::FenceKind::kMbAfterRmw;
+  const bool release = full || kind == core::FenceKind::kWrite;
+  const bool acquire = full || kind == core::FenceKind::kRead ||
                        kind == core::FenceKind::kDepends;
   if (acquire) t.vc.Join(t.pending_acquire);
   if (release) {

@@ -46,6 +46,8 @@ enum class OpKind : uint8_t {
   kSleep,
   kYield,
   kFree,
+  kFutexWait,  // on the futex word's object
+  kFutexWake,
 };
 const char* OpKindName(OpKind kind);
 
@@ -148,6 +150,18 @@ void OnFence(core::FenceKind kind, core::SrcLoc loc);
 void OnDestroy(ObjMeta* meta);
 // Called from a synchronisation object's destructor.
 void OnDestroySync(ObjMeta* meta);
+// A futex wait on the 32-bit word `word` of the Atomic that `meta` belongs to: a
+// scheduling point; then, if *word == expected, the thread sleeps until a wake on the
+// same object (or, with spurious wakeups on, a recorded choice returns at once). The
+// check reads the word like a relaxed atomic load.
+void OnFutexWait(ObjMeta* meta, const uint32_t* word, uint32_t expected, core::SrcLoc loc);
+// A futex wake on the object: wakes one sleeper (which one is a recorded choice) or
+// all of them.
+void OnFutexWake(ObjMeta* meta, bool all, core::SrcLoc loc);
+// ThreadLocal storage: a process-wide index per ThreadLocal object, and the current
+// simulated thread's slot for it (an OS-thread slot outside a simulation).
+int NextThreadLocalIndex();
+uint64_t* ThreadLocalSlot(int index);
 // A failed AIOSIM_ASSERT inside a simulation: records the failure and ends the
 // execution (never returns).
 [[noreturn]] void OnCheckFailed(const char* what, core::SrcLoc loc);

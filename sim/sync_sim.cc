@@ -7,6 +7,7 @@
 // explores every order a real OS could pick.
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -45,12 +46,11 @@ std::string KnownTag(const RaceDetector::Race& race) {
 
 }  // namespace
 
-void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc) {
-  Execution* ex = tls_execution;
-  if (ex == nullptr || ex->inspecting()) return;
-  ex->Touch(meta, kind, loc);
-  ex->Point(kind, meta->id, loc);
-  ex->Touch(meta, kind, loc);  // freed while this thread was preempted?
+namespace {
+
+// The race detector's check of an access (after its scheduling point).
+void CheckRace(Execution* ex, ObjMeta* meta, OpKind kind, core::MemOrder order,
+               core::SrcLoc loc) {
   if (RaceDetector* rd = ex->races()) {
     RaceDetector::Race race;
     if (rd->OnAccess(meta, ex->current()->id, kind, order, loc, &race) &&
@@ -66,6 +66,68 @@ void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc
                             Execution::Where(race.second.loc)));
     }
   }
+}
+
+// ThreadLocal slots outside a simulation (static initialisers, test set-up).
+thread_local std::vector<uint64_t> os_thread_slots;
+int thread_local_count = 0;
+
+}  // namespace
+
+void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc) {
+  Execution* ex = tls_execution;
+  if (ex == nullptr || ex->inspecting()) return;
+  ex->Touch(meta, kind, loc);
+  ex->Point(kind, meta->id, loc);
+  ex->Touch(meta, kind, loc);  // freed while this thread was preempted?
+  CheckRace(ex, meta, kind, order, loc);
+}
+
+void OnFutexWait(ObjMeta* meta, const uint32_t* word, uint32_t expected,
+                 core::SrcLoc loc) {
+  Execution* ex = tls_execution;
+  if (ex == nullptr) {
+    if (*word == expected) OutsideSimulation("qemu_futex_wait that would sleep", loc);
+    return;
+  }
+  if (ex->inspecting()) return;
+  ex->Touch(meta, OpKind::kFutexWait, loc);
+  ex->Point(OpKind::kFutexWait, meta->id, loc);
+  ex->Touch(meta, OpKind::kFutexWait, loc);
+  // The kernel reads the word: an atomic load, with no ordering of its own.
+  CheckRace(ex, meta, OpKind::kLoad, core::MemOrder::kRelaxed, loc);
+  if (*word != expected) return;  // EWOULDBLOCK
+  // FUTEX_WAIT may return without a wake (a signal handler, a stale wake-up): QEMU's
+  // callers must re-check, and 10.0's qemu_event_wait did not.
+  if (ex->options().spurious_wakeups &&
+      ex->ChooseValue(ChoiceKind::kSpuriousWakeup, 2) == 1) {
+    return;
+  }
+  ex->Block({ex->FutexWaiters(meta->id)}, -1, "qemu_futex_wait", meta->id, loc);
+}
+
+void OnFutexWake(ObjMeta* meta, bool all, core::SrcLoc loc) {
+  Execution* ex = tls_execution;
+  if (ex == nullptr || ex->inspecting()) return;
+  ex->Touch(meta, OpKind::kFutexWake, loc);
+  ex->Point(OpKind::kFutexWake, meta->id, loc);
+  ex->Touch(meta, OpKind::kFutexWake, loc);
+  WaitList* sleepers = ex->FutexWaiters(meta->id);
+  if (all) {
+    ex->WakeAll(sleepers);
+  } else {
+    ex->WakeOne(sleepers);
+  }
+}
+
+int NextThreadLocalIndex() { return thread_local_count++; }
+
+uint64_t* ThreadLocalSlot(int index) {
+  Execution* ex = tls_execution;
+  std::vector<uint64_t>* slots =
+      ex != nullptr && ex->current() != nullptr ? &ex->current()->tls : &os_thread_slots;
+  if (index >= static_cast<int>(slots->size())) slots->resize(index + 1, 0);
+  return &(*slots)[index];
 }
 
 void OnFence(core::FenceKind kind, core::SrcLoc loc) {

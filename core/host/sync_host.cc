@@ -1,9 +1,15 @@
 // core/host/sync_host.cc — out-of-line parts of the host primitives.
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <vector>
 
 #include "core/platform/sync.h"
 
@@ -17,6 +23,38 @@ timespec DeadlineAfterMs(int ms) {
   ts.tv_sec += ms / 1000 + ns / 1000000000;
   ts.tv_nsec = ns % 1000000000;
   return ts;
+}
+
+void FutexWait(void* word, uint32_t expected) {
+  for (;;) {
+    const long rc = syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, nullptr,
+                            nullptr, 0);
+    if (rc == 0 || errno == EAGAIN) return;  // woken (or spuriously), or not `expected`
+    if (errno == EINTR) continue;
+    std::fprintf(stderr, "aiosim: futex wait failed: errno %d\n", errno);
+    std::abort();
+  }
+}
+
+void FutexWake(void* word, int n) {
+  if (syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, n, nullptr, nullptr, 0) < 0) {
+    std::fprintf(stderr, "aiosim: futex wake failed: errno %d\n", errno);
+    std::abort();
+  }
+}
+
+namespace {
+std::atomic<int> thread_local_count{0};
+thread_local std::vector<uint64_t> thread_local_slots;
+}  // namespace
+
+int NextThreadLocalIndex() { return thread_local_count.fetch_add(1); }
+
+uint64_t* ThreadLocalSlot(int index) {
+  if (index >= static_cast<int>(thread_local_slots.size())) {
+    thread_local_slots.resize(index + 1, 0);
+  }
+  return &thread_local_slots[index];
 }
 }  // namespace host_internal
 

@@ -34,6 +34,8 @@ const char* FenceKindName(FenceKind kind) {
     case FenceKind::kRead: return "smp_rmb";
     case FenceKind::kDepends: return "smp_read_barrier_depends";
     case FenceKind::kCompiler: return "barrier";
+    case FenceKind::kMbBeforeRmw: return "smp_mb__before_rmw";
+    case FenceKind::kMbAfterRmw: return "smp_mb__after_rmw";
   }
   return "invalid";
 }

@@ -10,7 +10,11 @@
 //               barrier protocol, or racy by design). In the simulator every access
 //               is a scheduling point and is checked for data races;
 //   QemuMutex, QemuRecMutex, QemuSemaphore, QemuCond, QemuEvent;
-//   smp_mb / smp_wmb / smp_rmb / smp_read_barrier_depends / barrier.
+//   smp_mb / smp_wmb / smp_rmb / smp_read_barrier_depends / barrier, and 8.0's
+//   smp_mb__before_rmw / smp_mb__after_rmw;
+//   qemu_futex_wait / qemu_futex_wake_single / qemu_futex_wake_all on an Atomic word;
+//   ThreadLocal<T>, for QEMU's __thread variables (not shared, so not a point).
+// Both generations' names are here: 2.8's atomic_* and 6.0+'s qatomic_*.
 //
 // The types themselves come from "aiosim_platform_impl.h", found on the include path
 // of the core's build target (cmake/Aiosim.cmake: aiosim_add_core). The host version
@@ -28,6 +32,13 @@
 //     T PlainLoad() const; void PlainStore(T);    // non-atomic access
 //     T Peek() const;  // an observer's read: no scheduling point, no race check;
 //                      // for test harnesses only, never for the core
+//     // 32-bit integral T only: a futex on the word (include/qemu/futex.h).
+//     void FutexWait(T expected);  // sleeps only while the word == expected; may
+//                                  // return spuriously (callers re-check)
+//     void FutexWake(bool all);    // wakes one sleeper, or every one
+//   };
+//   template <class T> class ThreadLocal {       // QEMU's `static __thread T`
+//     T Get() const; void Set(T);                // per thread, zero at thread start
 //   };
 //   template <class T> class Shared { Shared(); explicit Shared(T); T Load() const;
 //                                     void Store(T); T Peek() const; };
@@ -167,6 +178,122 @@ inline void smp_read_barrier_depends(SrcLoc loc = SrcLoc::current()) {
   Fence(FenceKind::kDepends, loc);
 }
 inline void barrier(SrcLoc loc = SrcLoc::current()) { Fence(FenceKind::kCompiler, loc); }
+
+// ---- qemu/atomic.h (10.x): the qatomic_* names of 6.0 and later ---------------------
+// The same operations under their current names, for the modern generation. Where
+// 10.x differs from 2.8: qatomic_rcu_read is a relaxed load followed by
+// smp_read_barrier_depends (a consume load under TSan), modelled as one consume load
+// (one scheduling point; the race detector treats consume as acquire, which is what
+// the dependency gives the reader); atomic_mb_read is gone, and qatomic_set_mb (8.0)
+// is an exchange followed by smp_mb__after_rmw on x86, modelled as the exchange.
+
+template <class T>
+T qatomic_read(const Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+  return a->Load(MemOrder::kRelaxed, loc);
+}
+template <class T, class V>
+void qatomic_set(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  a->Store(static_cast<T>(v), MemOrder::kRelaxed, loc);
+}
+template <class T>
+T qatomic_rcu_read(const Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+  return a->Load(MemOrder::kConsume, loc);
+}
+template <class T, class V>
+void qatomic_rcu_set(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  a->Store(static_cast<T>(v), MemOrder::kRelease, loc);
+}
+template <class T>
+T qatomic_load_acquire(const Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+  return a->Load(MemOrder::kAcquire, loc);
+}
+template <class T, class V>
+void qatomic_store_release(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  a->Store(static_cast<T>(v), MemOrder::kRelease, loc);
+}
+template <class T, class V>
+void qatomic_set_mb(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  static_cast<void>(a->Exchange(static_cast<T>(v), loc));
+}
+template <class T, class V>
+T qatomic_xchg(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  return a->Exchange(static_cast<T>(v), loc);
+}
+template <class T, class V, class W>
+T qatomic_cmpxchg(Atomic<T>* a, V expected, W desired, SrcLoc loc = SrcLoc::current()) {
+  return a->CompareExchange(static_cast<T>(expected), static_cast<T>(desired), loc);
+}
+template <class T, class V>
+T qatomic_fetch_add(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  return a->FetchAdd(static_cast<T>(v), loc);
+}
+template <class T, class V>
+T qatomic_fetch_sub(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  return a->FetchSub(static_cast<T>(v), loc);
+}
+template <class T, class V>
+T qatomic_fetch_and(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  return a->FetchAnd(static_cast<T>(v), loc);
+}
+template <class T, class V>
+T qatomic_fetch_or(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  return a->FetchOr(static_cast<T>(v), loc);
+}
+template <class T>
+T qatomic_fetch_inc(Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+  return a->FetchAdd(T{1}, loc);
+}
+template <class T>
+T qatomic_fetch_dec(Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+  return a->FetchSub(T{1}, loc);
+}
+template <class T, class V>
+void qatomic_add(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  a->FetchAdd(static_cast<T>(v), loc);
+}
+template <class T, class V>
+void qatomic_sub(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  a->FetchSub(static_cast<T>(v), loc);
+}
+template <class T, class V>
+void qatomic_and(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  a->FetchAnd(static_cast<T>(v), loc);
+}
+template <class T, class V>
+void qatomic_or(Atomic<T>* a, V v, SrcLoc loc = SrcLoc::current()) {
+  a->FetchOr(static_cast<T>(v), loc);
+}
+template <class T>
+void qatomic_inc(Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+  a->FetchAdd(T{1}, loc);
+}
+template <class T>
+void qatomic_dec(Atomic<T>* a, SrcLoc loc = SrcLoc::current()) {
+  a->FetchSub(T{1}, loc);
+}
+
+inline void smp_mb__before_rmw(SrcLoc loc = SrcLoc::current()) {
+  Fence(FenceKind::kMbBeforeRmw, loc);
+}
+inline void smp_mb__after_rmw(SrcLoc loc = SrcLoc::current()) {
+  Fence(FenceKind::kMbAfterRmw, loc);
+}
+
+// ---- qemu/futex.h (10.1 names) -------------------------------------------------------
+// Sleeps while *f == val; returns when woken, when *f != val at the call, or
+// spuriously: every caller re-checks its condition.
+template <class T, class V>
+void qemu_futex_wait(Atomic<T>* f, V val, SrcLoc loc = SrcLoc::current()) {
+  f->FutexWait(static_cast<T>(val), loc);
+}
+template <class T>
+void qemu_futex_wake_single(Atomic<T>* f, SrcLoc loc = SrcLoc::current()) {
+  f->FutexWake(false, loc);
+}
+template <class T>
+void qemu_futex_wake_all(Atomic<T>* f, SrcLoc loc = SrcLoc::current()) {
+  f->FutexWake(true, loc);
+}
 
 // ---- qemu/thread.h ---------------------------------------------------------------------
 // The objects are initialised by their constructors; qemu_*_init/destroy are kept so

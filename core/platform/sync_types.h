@@ -36,8 +36,12 @@ class SrcLoc {
 enum class MemOrder { kRelaxed, kConsume, kAcquire, kRelease, kSeqCst };
 
 // QEMU's fences: smp_mb (full), smp_wmb (store-store), smp_rmb (load-load),
-// smp_read_barrier_depends (dependent loads), barrier() (compiler only).
-enum class FenceKind { kFull, kWrite, kRead, kDepends, kCompiler };
+// smp_read_barrier_depends (dependent loads), barrier() (compiler only), and 8.0's
+// smp_mb__before_rmw / smp_mb__after_rmw: a full barrier around a read-modify-write
+// where the host's RMWs are not already one (a compiler barrier on x86 and s390x).
+// They are kinds of their own, not kFull, so that a weak memory model can tell them
+// apart from an smp_mb later; the race detector treats them as full fences.
+enum class FenceKind { kFull, kWrite, kRead, kDepends, kCompiler, kMbBeforeRmw, kMbAfterRmw };
 
 const char* MemOrderName(MemOrder order);
 const char* FenceKindName(FenceKind kind);

@@ -89,6 +89,17 @@ class Atomic {
       sim::OnAccess(&meta_, K::kPlainStore, MemOrder::kRelaxed, loc);
     v_ = v;
   }
+  // A futex on this word (32-bit types only): see sim::OnFutexWait / OnFutexWake.
+  // Always the full path: a wait may block, a wake may choose.
+  void FutexWait(T expected, SrcLoc loc = SrcLoc::current()) {
+    static_assert(sizeof(T) == 4 && std::is_integral_v<T>, "a futex word is 32 bits");
+    sim::OnFutexWait(&meta_, reinterpret_cast<const uint32_t*>(&v_),
+                     static_cast<uint32_t>(expected), loc);
+  }
+  void FutexWake(bool all, SrcLoc loc = SrcLoc::current()) {
+    static_assert(sizeof(T) == 4 && std::is_integral_v<T>, "a futex word is 32 bits");
+    sim::OnFutexWake(&meta_, all, loc);
+  }
 
  private:
   template <class F>
@@ -135,6 +146,29 @@ class Shared {
 inline void Fence(FenceKind kind, SrcLoc loc = SrcLoc::current()) {
   sim::OnFence(kind, loc);
 }
+
+// A per-thread value: each simulated thread has its own, zero at its start (see the
+// host version). Not a scheduling point: no other thread can touch it.
+template <class T>
+class ThreadLocal {
+  static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= sizeof(uint64_t),
+                "ThreadLocal<T> holds small plain values");
+
+ public:
+  ThreadLocal() : index_(sim::NextThreadLocalIndex()) {}
+  ThreadLocal(const ThreadLocal&) = delete;
+  ThreadLocal& operator=(const ThreadLocal&) = delete;
+
+  T Get() const {
+    T v;
+    __builtin_memcpy(&v, sim::ThreadLocalSlot(index_), sizeof(T));
+    return v;
+  }
+  void Set(T v) { __builtin_memcpy(sim::ThreadLocalSlot(index_), &v, sizeof(T)); }
+
+ private:
+  int index_;
+};
 
 [[noreturn]] void CheckFailed(const char* what, SrcLoc loc = SrcLoc::current());
 

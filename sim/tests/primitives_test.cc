@@ -171,6 +171,78 @@ TEST(PrimitivesTest, EintrIsAnInjectedRecordedChoice) {
   EXPECT_TRUE(saw_eintr);
 }
 
+// A futex sleeper nobody wakes is a deadlock, reported with where it sleeps.
+TEST(PrimitivesTest, FutexSleeperNobodyWakesIsADeadlock) {
+  ExecResult r = RunOnce([&](SimContext&) {
+    Atomic<unsigned> word{0};
+    qemu_futex_wait(&word, 0u);
+  });
+  ASSERT_EQ(r.failure.kind, FailureKind::kDeadlock) << r.failure.message;
+  EXPECT_NE(r.failure.where.find("qemu_futex_wait"), std::string::npos) << r.failure.where;
+}
+
+// qemu_futex_wake_single wakes exactly one sleeper, and which one is the scheduler's
+// recorded choice: over a few seeds, each of the two is the one woken.
+TEST(PrimitivesTest, FutexWakeSingleWakesOneSleeperChosenBySchedule) {
+  bool first_woken[2] = {false, false};
+  ExecOptions o;
+  o.time_advances_max = 0;  // time passes only when nobody can run
+  for (uint64_t seed = 1; seed <= 40; seed++) {
+    int woken_after_one_wake = -1;
+    int first = -1;
+    RandomStrategy s(seed);
+    s.BeginExecution(0);
+    ExecResult r = RunExecution(
+        [&](SimContext& c) {
+          Threads& t = c.platform().threads();
+          Atomic<unsigned> word{0};
+          int awake = 0;
+          // Spurious wake-ups are off: only a wake gets a sleeper out.
+          auto sleeper = [&](int id) {
+            qemu_futex_wait(&word, 0u);
+            if (awake++ == 0) first = id;
+          };
+          int a = t.Spawn("a", [&] { sleeper(0); }, QEMU_THREAD_JOINABLE);
+          int b = t.Spawn("b", [&] { sleeper(1); }, QEMU_THREAD_JOINABLE);
+          QemuSemaphore never(0);
+          qemu_sem_timedwait(&never, 1);  // returns once both sleep
+          qemu_futex_wake_single(&word);
+          qemu_sem_timedwait(&never, 1);  // returns once the woken one has finished
+          woken_after_one_wake = awake;
+          qemu_futex_wake_single(&word);
+          t.Join(a);
+          t.Join(b);
+        },
+        o, &s);
+    ASSERT_EQ(r.failure.kind, FailureKind::kNone) << r.failure.message;
+    EXPECT_EQ(woken_after_one_wake, 1) << "seed " << seed;
+    if (first >= 0) first_woken[first] = true;
+  }
+  EXPECT_TRUE(first_woken[0] && first_woken[1]);
+}
+
+// With spurious wake-ups on, a futex wait may return with nobody waking it (a recorded
+// choice): a caller that does not re-check (10.0's qemu_event_wait) then goes on.
+TEST(PrimitivesTest, FutexSpuriousReturnIsAnInjectedRecordedChoice) {
+  bool saw_spurious = false, saw_sleep = false;
+  for (uint64_t seed = 1; seed <= 64 && !(saw_spurious && saw_sleep); seed++) {
+    RandomStrategy s(seed);
+    s.BeginExecution(0);
+    ExecOptions o;
+    o.spurious_wakeups = true;
+    ExecResult r = RunExecution(
+        [&](SimContext&) {
+          Atomic<unsigned> word{0};
+          qemu_futex_wait(&word, 0u);
+        },
+        o, &s);
+    if (r.failure.kind == FailureKind::kNone) saw_spurious = true;
+    if (r.failure.kind == FailureKind::kDeadlock) saw_sleep = true;
+  }
+  EXPECT_TRUE(saw_spurious);
+  EXPECT_TRUE(saw_sleep);
+}
+
 TEST(PrimitivesTest, UseAfterFreeOfATrackedObjectIsCaught) {
   ExecResult r = RunOnce([&](SimContext&) {
     struct Node {

@@ -17,6 +17,19 @@
 
 #include "core/platform/sync_types.h"
 
+// Whether ThreadSanitizer instruments this build (GCC defines __SANITIZE_THREAD__;
+// clang only answers __has_feature).
+#if defined(__SANITIZE_THREAD__)
+#define AIOSIM_HOST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define AIOSIM_HOST_TSAN 1
+#endif
+#endif
+#ifndef AIOSIM_HOST_TSAN
+#define AIOSIM_HOST_TSAN 0
+#endif
+
 namespace aiosim::core {
 
 namespace host_internal {
@@ -32,6 +45,15 @@ constexpr int GccOrder(MemOrder order) {
 }
 // Absolute CLOCK_MONOTONIC deadline `ms` milliseconds from now.
 timespec DeadlineAfterMs(int ms);
+// Linux futexes on a 32-bit word (FUTEX_WAIT_PRIVATE / FUTEX_WAKE_PRIVATE), as
+// QEMU's include/qemu/futex.h: the wait returns at once if the word is not
+// `expected`, retries EINTR, and may return spuriously; the wake wakes at most `n`.
+void FutexWait(void* word, uint32_t expected);
+void FutexWake(void* word, int n);
+// The next index of a ThreadLocal (process-wide, in construction order).
+int NextThreadLocalIndex();
+// This OS thread's slot `index` of the ThreadLocal storage (zero until set).
+uint64_t* ThreadLocalSlot(int index);
 }  // namespace host_internal
 
 template <class T>
@@ -77,6 +99,15 @@ class Atomic {
   // by the core.
   T Peek() const { return __atomic_load_n(&v_, __ATOMIC_RELAXED); }
   void PlainStore(T v, SrcLoc = SrcLoc::current()) { v_ = v; }
+  // A futex on this word (32-bit types only).
+  void FutexWait(T expected, SrcLoc = SrcLoc::current()) {
+    static_assert(sizeof(T) == 4 && std::is_integral_v<T>, "a futex word is 32 bits");
+    host_internal::FutexWait(&v_, static_cast<uint32_t>(expected));
+  }
+  void FutexWake(bool all, SrcLoc = SrcLoc::current()) {
+    static_assert(sizeof(T) == 4 && std::is_integral_v<T>, "a futex word is 32 bits");
+    host_internal::FutexWake(&v_, all ? INT32_MAX : 1);
+  }
 
  private:
   T v_;
@@ -111,8 +142,42 @@ inline void Fence(FenceKind kind, SrcLoc = SrcLoc::current()) {
     case FenceKind::kRead: __atomic_thread_fence(__ATOMIC_ACQUIRE); break;
     case FenceKind::kDepends: __atomic_thread_fence(__ATOMIC_CONSUME); break;
     case FenceKind::kCompiler: __atomic_signal_fence(__ATOMIC_SEQ_CST); break;
+    case FenceKind::kMbBeforeRmw:
+    case FenceKind::kMbAfterRmw:
+      // As QEMU's qemu/atomic.h: where RMWs are full barriers already (x86, s390x) a
+      // compiler barrier, except under ThreadSanitizer, which does not know that.
+#if (defined(__x86_64__) || defined(__i386__) || defined(__s390x__)) && !AIOSIM_HOST_TSAN
+      __atomic_signal_fence(__ATOMIC_SEQ_CST);
+#else
+      __atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+      break;
   }
 }
+
+// A per-thread value (QEMU's `static __thread` variables): each thread sees its own,
+// zero-initialised copy. T: trivially copyable, at most 8 bytes (a pointer, a flag, a
+// counter). Not a scheduling point on any platform: no other thread can touch it.
+template <class T>
+class ThreadLocal {
+  static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= sizeof(uint64_t),
+                "ThreadLocal<T> holds small plain values");
+
+ public:
+  ThreadLocal() : index_(host_internal::NextThreadLocalIndex()) {}
+  ThreadLocal(const ThreadLocal&) = delete;
+  ThreadLocal& operator=(const ThreadLocal&) = delete;
+
+  T Get() const {
+    T v;
+    __builtin_memcpy(&v, host_internal::ThreadLocalSlot(index_), sizeof(T));
+    return v;
+  }
+  void Set(T v) { __builtin_memcpy(host_internal::ThreadLocalSlot(index_), &v, sizeof(T)); }
+
+ private:
+  int index_;
+};
 
 class QemuMutex {
  public:

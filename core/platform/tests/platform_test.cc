@@ -65,6 +65,113 @@ TEST(PlatformTest, AtomicOperationsReturnWhatQemuSays) {
   });
 }
 
+TEST(PlatformTest, QatomicNamesAreTheSameOperations) {
+  RunInWorld([](World&) {
+    Atomic<unsigned> a{5};
+    EXPECT_EQ(qatomic_read(&a), 5u);
+    qatomic_set(&a, 6);
+    EXPECT_EQ(qatomic_load_acquire(&a), 6u);
+    qatomic_store_release(&a, 7);
+    EXPECT_EQ(qatomic_rcu_read(&a), 7u);
+    qatomic_rcu_set(&a, 8);
+    qatomic_set_mb(&a, 9);
+    EXPECT_EQ(qatomic_xchg(&a, 10), 9u);
+    EXPECT_EQ(qatomic_cmpxchg(&a, 1, 2), 10u) << "fails, returns the old value";
+    EXPECT_EQ(qatomic_cmpxchg(&a, 10, 12), 10u) << "succeeds, returns the old value";
+    EXPECT_EQ(qatomic_fetch_or(&a, 1), 12u);
+    EXPECT_EQ(qatomic_fetch_and(&a, ~4u), 13u);
+    EXPECT_EQ(qatomic_fetch_add(&a, 4), 9u);
+    EXPECT_EQ(qatomic_fetch_sub(&a, 1), 13u);
+    EXPECT_EQ(qatomic_fetch_inc(&a), 12u);
+    EXPECT_EQ(qatomic_fetch_dec(&a), 13u);
+    qatomic_inc(&a);
+    qatomic_add(&a, 3);
+    qatomic_sub(&a, 4);
+    qatomic_dec(&a);
+    qatomic_or(&a, 0x100);
+    qatomic_and(&a, 0xff);
+    EXPECT_EQ(qatomic_read(&a), 11u);
+    smp_mb__before_rmw();
+    smp_mb__after_rmw();
+  });
+}
+
+// qemu_futex_wait returns at once when the word is not the expected value; it sleeps
+// while it is, until a wake. Callers re-check (a return may be spurious), as here.
+TEST(PlatformTest, FutexSleepsWhileTheWordIsExpectedAndWakesOnWake) {
+  RunInWorld([](World& w) {
+    Atomic<unsigned> word{1};
+    qemu_futex_wait(&word, 0u);  // not 0: returns at once
+    qemu_futex_wake_single(&word);  // nobody asleep: nothing happens
+    qemu_futex_wake_all(&word);
+
+    qatomic_set(&word, 0);
+    Atomic<bool> woke{false};
+    QemuSemaphore waiting(0);
+    ThreadId t = w.Spawn("sleeper", [&] {
+      qemu_sem_post(&waiting);
+      while (qatomic_read(&word) == 0) qemu_futex_wait(&word, 0u);
+      qatomic_set(&woke, true);
+    });
+    qemu_sem_wait(&waiting);  // the sleeper is about to sleep
+    // A window in which it must not leave its loop (time under test; a slow machine
+    // can only make the window less searching, never fail the check wrongly).
+    w.SleepMs(20);
+    EXPECT_FALSE(qatomic_read(&woke));
+    qatomic_set(&word, 1);
+    qemu_futex_wake_single(&word);
+    w.Join(t);
+    EXPECT_TRUE(qatomic_read(&woke));
+  });
+}
+
+TEST(PlatformTest, FutexWakeAllWakesEverySleeper) {
+  RunInWorld([](World& w) {
+    Atomic<int> word{0};
+    Atomic<int> awake{0};
+    QemuSemaphore waiting(0);
+    auto sleeper = [&] {
+      qemu_sem_post(&waiting);
+      while (qatomic_read(&word) == 0) qemu_futex_wait(&word, 0);
+      qatomic_inc(&awake);
+    };
+    ThreadId a = w.Spawn("sleeper-a", sleeper);
+    ThreadId b = w.Spawn("sleeper-b", sleeper);
+    qemu_sem_wait(&waiting);
+    qemu_sem_wait(&waiting);
+    qatomic_set(&word, 1);
+    qemu_futex_wake_all(&word);
+    w.Join(a);
+    w.Join(b);
+    EXPECT_EQ(qatomic_read(&awake), 2);
+  });
+}
+
+// QEMU's __thread variables: each thread has its own copy, zero at its start.
+TEST(PlatformTest, ThreadLocalIsPerThreadAndStartsAtZero) {
+  static ThreadLocal<int> number;
+  static ThreadLocal<void*> pointer;
+  RunInWorld([](World& w) {
+    number.Set(5);
+    int here = 0;
+    pointer.Set(&here);
+    int seen_number = -1;
+    void* seen_pointer = &seen_number;
+    ThreadId t = w.Spawn("other", [&] {
+      seen_number = number.Get();
+      seen_pointer = pointer.Get();
+      number.Set(7);
+    });
+    w.Join(t);
+    EXPECT_EQ(seen_number, 0);
+    EXPECT_EQ(seen_pointer, nullptr);
+    EXPECT_EQ(number.Get(), 5) << "the other thread's Set is its own";
+    EXPECT_EQ(pointer.Get(), &here);
+    number.Set(0);
+    pointer.Set(nullptr);
+  });
+}
+
 TEST(PlatformTest, SemaphoreCountsAndTimedWaitTimesOut) {
   RunInWorld([](World& w) {
     QemuSemaphore sem(1);

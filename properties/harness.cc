@@ -30,8 +30,8 @@
 
 #include <algorithm>
 #include <deque>
-#include <string_view>
 #include <map>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -39,7 +39,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/aio/aio.h"
-#include "core/aio/aio_internal.h"
+#include "core/aio/legacy/aio_internal.h"
 #include "core/aio/qemu_timer.h"
 #include "core/aio/thread_pool.h"
 #include "scenarios/known_races.h"
@@ -247,7 +247,8 @@ struct World {
 
   // ---- pending work (no scheduling points: Peek only) ------------------------------
   bool Registered(int fd, bool* external) const {
-    for (AioHandler* n = ctx->aio_handlers.Peek(); n != nullptr; n = n->next.Peek()) {
+    for (core::legacy::AioHandler* n = core::legacy::of(ctx)->aio_handlers.Peek();
+         n != nullptr; n = n->next.Peek()) {
       if (n->fd == fd && !n->deleted.Peek()) {
         if (external != nullptr) *external = n->is_external.Peek();
         return true;
@@ -287,8 +288,10 @@ struct World {
     // qemu_bh_schedule's idle = 0 can land between them, and the BH ends up scheduled
     // by the idle call (no notify, by design) with idle clear.
     int scheduled = 0;
-    for (QEMUBH* bh = ctx->first_bh.Peek(); bh != nullptr; bh = bh->next.Peek()) {
-      if (bh->scheduled.Peek() && !bh->idle.Peek() && !IdleScheduleSinceLastRun(bh)) {
+    for (core::legacy::QEMUBH* bh = core::legacy::of(ctx)->first_bh.Peek(); bh != nullptr;
+         bh = bh->next.Peek()) {
+      if (core::legacy::of(bh)->scheduled.Peek() && !core::legacy::of(bh)->idle.Peek() &&
+          !IdleScheduleSinceLastRun(bh)) {
         ++scheduled;
       }
     }
@@ -298,7 +301,7 @@ struct World {
       bool external = false;
       sim::SimFd* f = poller->Find(n.fd);
       if (f != nullptr && f->counter > 0 && Registered(n.fd, &external) &&
-          (!external || ctx->external_disable_cnt.Peek() == 0)) {
+          (!external || core::legacy::of(ctx)->external_disable_cnt.Peek() == 0)) {
         what.push_back(absl::StrCat("notifier e", n.id, " is set and its handler registered"));
       }
     }
@@ -326,8 +329,10 @@ struct World {
   std::string Busy() {
     std::string what = Pending();
     auto add = [&](const std::string& s) { what += (what.empty() ? "" : "; ") + s; };
-    for (QEMUBH* bh = ctx->first_bh.Peek(); bh != nullptr; bh = bh->next.Peek()) {
-      if (bh->scheduled.Peek() && bh->idle.Peek()) add("an idle BH is scheduled");
+    for (core::legacy::QEMUBH* bh = core::legacy::of(ctx)->first_bh.Peek(); bh != nullptr;
+         bh = bh->next.Peek()) {
+      if (core::legacy::of(bh)->scheduled.Peek() && core::legacy::of(bh)->idle.Peek())
+        add("an idle BH is scheduled");
     }
     for (const TimerSlot& t : timers) {
       if (t.t->expire_time.Peek() >= 0) {
@@ -496,7 +501,7 @@ void NotifierHandler(EventNotifier* e) {
       NotifierSlot& other =
           w->Registered(w->notifiers[1 - n.id].fd, nullptr) ? w->notifiers[1 - n.id] : n;
       if (w->Registered(other.fd, nullptr)) {
-        if (w->ctx->walking_handlers.Peek() > 0) {
+        if (core::legacy::of(w->ctx)->walking_handlers.Peek() > 0) {
           w->probe[kProbeHandlerRemovedInDispatch] = true;
         }
         const int rec = w->Begin(w->Self(), -1, Op{OpCode::kFdRemove, other.id, 0});
@@ -569,16 +574,16 @@ bool WakesLoop(OpCode code) {
 void World::Run(int thread, int index, const Op& op) {
   const int rec = Begin(thread, index, op);
   const bool foreign = Foreign(thread);
-  const uint32_t notify_me_before = ctx->notify_me.Peek();
+  const uint32_t notify_me_before = core::legacy::of(ctx)->notify_me.Peek();
   // aio_notify is certain for a oneshot and a notify; for a schedule, when the BH was
   // not scheduled (its exchange then returns 0, or another schedule's did).
   // Recorded at the end, if the operation ran (was not skipped).
   const bool owes = foreign && in_wait && notify_me_before >= 2 &&
                     (op.code == OpCode::kOneshot || op.code == OpCode::kNotify ||
                      (op.code == OpCode::kSchedule && bhs[op.obj].bh != nullptr &&
-                      !bhs[op.obj].bh->scheduled.Peek()));
+                      !core::legacy::of(bhs[op.obj].bh)->scheduled.Peek()));
   const uint64_t owes_wait = wait_serial;
-  const bool walking_before = ctx->walking_bh.Peek() > 0;
+  const bool walking_before = core::legacy::of(ctx)->walking_bh.Peek() > 0;
   auto bh_slot = [&]() -> BhSlot* {
     BhSlot& s = bhs[op.obj];
     if (s.published.Load(MemOrder::kAcquire) == nullptr) {
@@ -780,11 +785,13 @@ void World::Run(int thread, int index, const Op& op) {
       break;
   }
   if (foreign && WakesLoop(op.code)) {
-    if (ctx->notify_me.Peek() != notify_me_before) probe[kProbeNotifyWhileNotifyMe] = true;
+    if (core::legacy::of(ctx)->notify_me.Peek() != notify_me_before)
+      probe[kProbeNotifyWhileNotifyMe] = true;
   }
-  if (foreign && (op.code == OpCode::kSchedule || op.code == OpCode::kScheduleIdle ||
-                  op.code == OpCode::kOneshot) &&
-      (walking_before || ctx->walking_bh.Peek() > 0)) {
+  if (foreign &&
+      (op.code == OpCode::kSchedule || op.code == OpCode::kScheduleIdle ||
+       op.code == OpCode::kOneshot) &&
+      (walking_before || core::legacy::of(ctx)->walking_bh.Peek() > 0)) {
     probe[kProbeScheduleWhileWalking] = true;
   }
   if (owes) owed.push_back({rec, owes_wait});
@@ -957,7 +964,7 @@ Violation World::Judge() {
     }
     bool external = false;
     if (!Registered(n.fd, &external)) continue;
-    if (external && ctx->external_disable_cnt.Peek() > 0) continue;
+    if (external && core::legacy::of(ctx)->external_disable_cnt.Peek() > 0) continue;
     const int64_t last_call = n.calls.empty() ? -1 : n.calls.back().seq;
     for (const OpRecord* set : ops_on({OpCode::kSet}, n.id)) {
       if (set->begin <= last_call) continue;

@@ -42,12 +42,14 @@ sim::Body MakeBody(const Options& options) {
     QEMUBH* bh = aio_bh_new(ctx, RunCallback, &s);
     // Pending: a scheduled BH that is no longer idle (an idle one may wait).
     c.SetPending([bh] {
-      return bh->scheduled.PlainLoad() && !bh->idle.Load()
+      return core::legacy::of(bh)->scheduled.PlainLoad() &&
+                     !core::legacy::of(bh)->idle.Load()
                  ? std::string("a non-idle BH is scheduled but the loop sleeps")
                  : std::string();
     });
     ThreadId vcpu = Spawn(c, "vcpu", [&] {
-      while (atomic_read(&ctx->notify_me) == 0) SleepMs(1);  // the loop is polling
+      while (atomic_read(&core::legacy::of(ctx)->notify_me) == 0)
+        SleepMs(1);  // the loop is polling
       qemu_bh_schedule_idle(bh);
       qemu_bh_schedule(bh);
     });

@@ -62,7 +62,7 @@ sim::Body MakeBody(const Options& options) {
     s.e = e.get();
     c.SetPending([&s, ctx] {
       return s.kicked.PlainLoad() && !s.handled.PlainLoad() &&
-                     ctx->external_disable_cnt.PlainLoad() == 0
+                     core::legacy::of(ctx)->external_disable_cnt.PlainLoad() == 0
                  ? std::string(
                        "an external fd is ready and external clients are enabled, but "
                        "its handler has not run")

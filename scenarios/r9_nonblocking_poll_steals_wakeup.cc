@@ -84,7 +84,7 @@ sim::Body MakeBody(const Options& options) {
     // (notify_me += 2 done). Without this, the main thread's poll could run the stop
     // BH between the IOThread's check of `stop` and its aio_poll, before notify_me
     // says anyone will sleep: a hang of this program that no fix of R9 is about.
-    while (atomic_read(&ctx->notify_me) == 0) SleepMs(1);
+    while (atomic_read(&core::legacy::of(ctx)->notify_me) == 0) SleepMs(1);
     aio_bh_schedule_oneshot(ctx, StopCallback,
                             &s);  // e.g. drained_end: wake the IOThread
     aio_poll(ctx, false);         // e.g. bdrv_set_aio_context

@@ -80,8 +80,8 @@ sim::Body MakeBody(const Options& options) {
     // The list: each created BH exactly once, nothing else, no cycle.
     int on_list[kMaxCreators] = {};
     int length = 0;
-    for (QEMUBH* bh = ctx->first_bh.Load(); bh != nullptr && length <= creators;
-         bh = bh->next.Load()) {
+    for (core::legacy::QEMUBH* bh = core::legacy::of(ctx)->first_bh.Load();
+         bh != nullptr && length <= creators; bh = core::legacy::of(bh)->next.Load()) {
       length++;
       for (int i = 0; i < creators; i++) on_list[i] += s.slots[i].bh.Load() == bh;
     }

@@ -144,10 +144,11 @@ sim::Body MakeBody(const Options& options) {
     // The list: only the context's own notifier is left.
     int length = 0;
     bool notifier_found = false;
-    for (AioHandler* node = ctx->aio_handlers.Load(); node != nullptr && length <= 3;
-         node = node->next.Load()) {
+    for (core::legacy::AioHandler* node = core::legacy::of(ctx)->aio_handlers.Load();
+         node != nullptr && length <= 3; node = node->next.Load()) {
       length++;
-      notifier_found |= node->fd == event_notifier_get_fd(ctx->notifier.get());
+      notifier_found |=
+          node->fd == event_notifier_get_fd(core::legacy::of(ctx)->notifier.get());
     }
     c.Check(length == 1 && notifier_found,
             "ctx->aio_handlers holds other nodes than the context's notifier after every "

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/aio/aio.h"
-#include "core/aio/aio_internal.h"
+#include "core/aio/legacy/aio_internal.h"
 #include "sim/aiosim_sim.h"
 
 namespace aiosim::scenarios {
@@ -18,12 +18,15 @@ inline void SleepMs(int ms) {
 }
 
 // For pending-work predicates, which run without scheduling points.
-inline bool BhScheduled(core::QEMUBH* bh) { return bh->scheduled.PlainLoad(); }
+inline bool BhScheduled(core::QEMUBH* bh) {
+  return core::legacy::of(bh)->scheduled.PlainLoad();
+}
 
 // "" if no BH of `ctx` is scheduled, else a description, for SimContext::SetPending.
 inline std::string PendingBhs(core::AioContext* ctx) {
   int n = 0;
-  for (core::QEMUBH* bh = ctx->first_bh.Load(); bh != nullptr; bh = bh->next.Load()) {
+  for (core::legacy::QEMUBH* bh = core::legacy::of(ctx)->first_bh.Load(); bh != nullptr;
+       bh = bh->next.Load()) {
     n += BhScheduled(bh) ? 1 : 0;
   }
   return n == 0 ? std::string() : std::to_string(n) + " BH(s) of the context are scheduled";

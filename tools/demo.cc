@@ -33,7 +33,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/aio/aio.h"
-#include "core/aio/aio_internal.h"
+#include "core/aio/legacy/aio_internal.h"
 #include "core/aio/qemu_timer.h"
 #include "core/aio/thread_pool.h"
 #include "core/host/host_platform.h"
@@ -223,7 +223,9 @@ class Demo {
   // The BHs on the context's list (deleted ones not yet freed included).
   int CountBhs() {
     int n = 0;
-    for (QEMUBH* bh = ctx_->first_bh.Load(); bh != nullptr; bh = bh->next.Load()) n++;
+    for (core::legacy::QEMUBH* bh = core::legacy::of(ctx_)->first_bh.Load();
+         bh != nullptr; bh = bh->next.Load())
+      n++;
     return n;
   }
   ThreadId SpawnForeign(std::function<void()> fn) {
@@ -348,7 +350,7 @@ uint32_t Demo::WaitForBlockedHome() {
   const int64_t deadline_ns = NowNs() + kStepTimeoutNs;
   uint32_t notify_me;
   // Bits 1..31 count blocking aio_polls in their prepare/poll phase (+2 each).
-  while ((notify_me = atomic_read(&ctx_->notify_me)) < 2) {
+  while ((notify_me = atomic_read(&core::legacy::of(ctx_)->notify_me)) < 2) {
     if (NowNs() >= deadline_ns) {
       Fail("a foreign thread never saw the home thread blocked in aio_poll");
       return 0;
@@ -363,9 +365,10 @@ uint32_t Demo::WaitForBlockedHome() {
 }
 
 bool Demo::DrainLeftoverWakeup() {
-  if (!atomic_read(&ctx_->notified)) return false;
+  if (!atomic_read(&core::legacy::of(ctx_)->notified)) return false;
   aio_poll(ctx_, false);  // its aio_notify_accept clears `notified` and the eventfd
-  if (atomic_read(&ctx_->notified)) Fail("aio_poll(ctx, false) did not accept a wakeup");
+  if (atomic_read(&core::legacy::of(ctx_)->notified))
+    Fail("aio_poll(ctx, false) did not accept a wakeup");
   return true;
 }
 

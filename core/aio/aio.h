@@ -30,14 +30,13 @@
 #include <memory>
 #include <string>
 
+#include "absl/container/inlined_vector.h"
 #include "core/aio/qemu_timer.h"
 #include "core/platform/platform.h"
 #include "core/platform/sync.h"
 
 namespace aiosim::core {
 
-struct AioHandler;
-struct QEMUBH;
 struct ThreadPool;
 
 using QEMUBHFunc = void(void* opaque);
@@ -155,57 +154,32 @@ struct AioContextOptions {
   std::string name = "ctx";
 };
 
-// QEMU 2.8's struct AioContext. Fields that several threads touch are Atomic/Shared.
+// What every generation's AioContext starts with. Each generation derives its own
+// (core/aio/legacy/aio_internal.h: QEMU 2.8.1's fields), so this struct holds only
+// what the public API and the timers need. `generation` is fixed at creation and
+// read by the public functions to reach the generation's code (core/aio/dispatch.cc)
+// without a scheduling point: it never changes, so no thread can race on it.
 struct AioContext {
   AioRuntime* runtime = nullptr;
   AioGeneration generation = AioGeneration::kLegacy;
   uint32_t switches = 0;  // AioSwitch bits (the runtime's and the options')
   std::string name;
 
-  // The GSource reference count (aio_context_ref/unref).
-  Atomic<int> refcnt{1};
-
-  // aio_context_acquire/release: a recursive mutex since 2.8.
-  QemuRecMutex lock;
-
-  // fd handlers, newest first. Changed by aio_set_fd_handler under `lock` (the
-  // caller's duty); nodes are only marked deleted while walking_handlers > 0.
-  Shared<AioHandler*> aio_handlers{nullptr};
-  Shared<int> walking_handlers{0};
-
-  // Bottom halves, newest first. Insertion under bh_lock (any thread); removal of
-  // deleted BHs under bh_lock by the outermost aio_bh_poll only.
-  QemuMutex bh_lock;
-  Shared<QEMUBH*> first_bh{nullptr};
-  Shared<int> walking_bh{0};
-
-  // Bit 0: between GSource prepare and check. Bits 1..31: 2 per blocking aio_poll in
-  // its prepare/poll phase. aio_notify writes the eventfd only if non-zero.
-  Atomic<uint32_t> notify_me{0};
-  // Whether the eventfd may be set by aio_notify and not yet cleared by
-  // aio_notify_accept.
-  Atomic<bool> notified{false};
-  std::unique_ptr<EventNotifier> notifier;
-
-  // Created on first use by aio_get_thread_pool (home thread).
-  Shared<ThreadPool*> thread_pool{nullptr};
-
   QEMUTimerListGroup tlg;
 
-  // aio_disable_external / aio_enable_external.
-  Atomic<int> external_disable_cnt{0};
+ protected:
+  AioContext() = default;  // only as part of a generation's context
+  ~AioContext() = default;
+};
 
-  // With AIO_REVERT_R3 only (QEMU 2.1-2.3): whether an aio_poll is in its dispatch
-  // phase (or in a non-blocking poll). Plain in QEMU: written by aio_poll, read by
-  // aio_notify in any thread.
-  Shared<bool> dispatching{false};
+// A bottom half: each generation derives its own (QEMU keeps the struct private to
+// async.c). `generation` is written before the BH is published and never again.
+struct QEMUBH {
+  AioGeneration generation = AioGeneration::kLegacy;
 
-  // The thread whose aio_poll calls AIO_FIX_R9_ACCEPT / AIO_FIX_R9_HOME accept (QEMU
-  // 3.1/4.0's in_aio_context_home_thread): the thread that created the context until
-  // aio_context_set_home_thread names another, as an IOThread adopts its context.
-  // Plain: QEMU compares with the calling thread's own thread-local (my_iothread), so
-  // there is no shared write to preempt or to race on.
-  ThreadId home_thread = 0;
+ protected:
+  QEMUBH() = default;
+  ~QEMUBH() = default;
 };
 
 // ---- lifecycle -------------------------------------------------------------------------
@@ -281,6 +255,11 @@ bool aio_poll(AioContext* ctx, bool blocking);
 bool aio_ctx_prepare(AioContext* ctx, int* timeout_ms);
 bool aio_ctx_check(AioContext* ctx);
 bool aio_ctx_dispatch(AioContext* ctx);
+// glib's g_main_context_query and the first half of g_main_context_check, for the
+// context's source: appends the fds the source added with g_source_add_poll (every
+// registered fd handler, newest first), and copies a poll's revents back to them.
+void aio_ctx_query(AioContext* ctx, absl::InlinedVector<PollFd, 8>* fds);
+void aio_ctx_set_revents(AioContext* ctx, const PollFd& pfd);
 
 }  // namespace aiosim::core
 

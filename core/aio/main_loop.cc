@@ -6,7 +6,6 @@
 #include <cstdio>
 
 #include "absl/container/inlined_vector.h"
-#include "core/aio/aio_internal.h"
 
 namespace aiosim::core {
 
@@ -24,9 +23,7 @@ bool main_loop_wait(MainLoop* loop, bool nonblocking) {
 
   // g_main_context_query: the source's poll fds (g_source_add_poll'ed nodes).
   absl::InlinedVector<PollFd, 8> pollfds;
-  aio_for_each_gsource_poll(ctx, [&](AioHandler* node) {
-    pollfds.push_back(PollFd{node->fd, node->events.Load(), 0});
-  });
+  aio_ctx_query(ctx, &pollfds);
 
   // os_host_main_loop_wait. A busy I/O thread (or one wrongly busy-waiting) would
   // otherwise keep the BQL from the vCPU threads for good.
@@ -57,9 +54,7 @@ bool main_loop_wait(MainLoop* loop, bool nonblocking) {
   if (ret > 0) {
     for (const PollFd& pfd : pollfds) {
       if (pfd.revents == 0) continue;
-      aio_for_each_gsource_poll(ctx, [&](AioHandler* node) {
-        if (node->fd == pfd.fd) node->revents.Store(pfd.revents);
-      });
+      aio_ctx_set_revents(ctx, pfd);
     }
   }
   if (!loop->source_ready && aio_ctx_check(ctx)) loop->source_ready = true;

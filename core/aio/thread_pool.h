@@ -18,7 +18,16 @@
 namespace aiosim::core {
 
 struct BlockAIOCB;
-struct ThreadPool;
+
+// A thread pool: each generation derives its own (QEMU keeps the struct private to
+// thread-pool.c). `generation` is fixed at creation.
+struct ThreadPool {
+  AioGeneration generation = AioGeneration::kLegacy;
+
+ protected:
+  ThreadPool() = default;
+  ~ThreadPool() = default;
+};
 
 using ThreadPoolFunc = int(void* opaque);
 using BlockCompletionFunc = void(void* opaque, int ret);

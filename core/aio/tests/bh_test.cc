@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "core/aio/aio.h"
-#include "core/aio/aio_internal.h"
+#include "core/aio/legacy/aio_internal.h"
 #include "core/aio/tests/world.h"
 #include "gtest/gtest.h"
 
@@ -32,7 +32,9 @@ struct Probe {
 
 int CountBhs(AioContext* ctx) {
   int n = 0;
-  for (QEMUBH* bh = ctx->first_bh.Load(); bh != nullptr; bh = bh->next.Load()) n++;
+  for (core::legacy::QEMUBH* bh = core::legacy::of(ctx)->first_bh.Load(); bh != nullptr;
+       bh = bh->next.Load())
+    n++;
   return n;
 }
 

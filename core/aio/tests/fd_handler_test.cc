@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "core/aio/aio.h"
+#include "core/aio/legacy/aio_internal.h"
 #include "core/aio/main_loop.h"
 #include "core/aio/tests/world.h"
 #include "gtest/gtest.h"
@@ -167,7 +168,7 @@ struct Reregister {
     event_notifier_test_and_clear(r->e);
     r->calls++;
     aio_set_fd_handler(r->ctx, event_notifier_get_fd(r->e), false, Read, nullptr,
-                       r->ctx->notifier.get());
+                       core::legacy::of(r->ctx)->notifier.get());
   }
 };
 
@@ -224,8 +225,9 @@ TEST(FdHandlerTest, AioNotifyFromAForeignThreadWakesABlockingPollWithoutProgress
     timer_del(watchdog);
     timer_free(watchdog);
     aio_poll(w.ctx(), false);  // accept any notification sent after the wakeup
-    EXPECT_FALSE(atomic_read(&w.ctx()->notified)) << "aio_notify_accept ran";
-    EXPECT_EQ(atomic_read(&w.ctx()->notify_me), 0u);
+    EXPECT_FALSE(atomic_read(&core::legacy::of(w.ctx())->notified))
+        << "aio_notify_accept ran";
+    EXPECT_EQ(atomic_read(&core::legacy::of(w.ctx())->notify_me), 0u);
   });
 }
 
@@ -260,9 +262,9 @@ TEST(FdHandlerTest, MainLoopPathRunsBhsAndClearsNotifyMeBit0) {
     EXPECT_EQ(runs, 1);
     // prepare reported ready, so glib skipped check and bit 0 is still set; the next
     // iteration's check clears it.
-    EXPECT_EQ(atomic_read(&w.ctx()->notify_me) & 1u, 1u);
+    EXPECT_EQ(atomic_read(&core::legacy::of(w.ctx())->notify_me) & 1u, 1u);
     EXPECT_FALSE(main_loop_wait(&loop, true));
-    EXPECT_EQ(atomic_read(&w.ctx()->notify_me), 0u);
+    EXPECT_EQ(atomic_read(&core::legacy::of(w.ctx())->notify_me), 0u);
     qemu_bh_delete(bh);
   });
 }

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "core/aio/tests/world.h"
 
+#include "core/aio/legacy/aio_internal.h"
 #include "core/platform/sync.h"
 
 namespace aiosim::testing {
@@ -64,8 +65,9 @@ bool WaitFor(World& w, int timeout_ms, const std::function<bool()>& pred) {
 
 bool World::WaitUntilHomePolls(int timeout_ms) {
   // Bits 1..31 of notify_me count blocking aio_polls in their prepare/poll phase.
-  if (!WaitFor(*this, timeout_ms,
-               [&] { return core::atomic_read(&ctx_->notify_me) >= 2; })) {
+  if (!WaitFor(*this, timeout_ms, [&] {
+        return core::atomic_read(&core::legacy::of(ctx_)->notify_me) >= 2;
+      })) {
     return false;
   }
   // aio_poll holds the context from its start until just before its poll (a
@@ -76,8 +78,9 @@ bool World::WaitUntilHomePolls(int timeout_ms) {
 }
 
 bool World::WaitUntilMainLoopPrepared(int timeout_ms) {
-  return WaitFor(*this, timeout_ms,
-                 [&] { return (core::atomic_read(&ctx_->notify_me) & 1u) != 0; });
+  return WaitFor(*this, timeout_ms, [&] {
+    return (core::atomic_read(&core::legacy::of(ctx_)->notify_me) & 1u) != 0;
+  });
 }
 
 }  // namespace aiosim::testing

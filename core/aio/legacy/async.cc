@@ -1,4 +1,4 @@
-// core/aio/async.cc — follows QEMU 2.8.1 async.c (the legacy generation): bottom
+// core/aio/legacy/async.cc — follows QEMU 2.8.1 async.c (the legacy generation): bottom
 // halves, aio_notify, the GSource face of the AioContext, and its lifecycle.
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
@@ -9,36 +9,11 @@
 #include <cerrno>
 
 #include "core/aio/aio.h"
-#include "core/aio/aio_internal.h"
+#include "core/aio/legacy/aio_internal.h"
 #include "core/aio/thread_pool.h"
 #include "core/platform/check.h"
 
-namespace aiosim::core {
-
-const char* AioGenerationName(AioGeneration generation) {
-  switch (generation) {
-    case AioGeneration::kLegacy: return "legacy";
-  }
-  return "invalid";
-}
-
-// qemu-timer.c's qemu_clock_init: every clock starts enabled except
-// QEMU_CLOCK_VIRTUAL, which QEMU enables when the VM starts (resume_all_vcpus). Until
-// qemu_clock_enable(rt, QEMU_CLOCK_VIRTUAL, true), its timers neither run nor count
-// in any deadline.
-AioRuntime::AioRuntime(Platform* platform, uint32_t switches)
-    : platform_(platform), switches_(switches) {
-  for (int i = 0; i < QEMU_CLOCK_MAX; i++) {
-    clocks_[i].type = static_cast<QEMUClockType>(i);
-    clocks_[i].enabled.Store(i != QEMU_CLOCK_VIRTUAL);
-  }
-}
-
-AioRuntime::~AioRuntime() {
-  for (const QEMUClock& clock : clocks_) {
-    AIOSIM_ASSERT(clock.timerlists.Load() == nullptr);  // every AioContext was finalized
-  }
-}
+namespace aiosim::core::legacy {
 
 // ---- bottom halves ---------------------------------------------------------------------
 
@@ -126,8 +101,6 @@ void qemu_bh_schedule_idle(QEMUBH* bh) {
   // Orders `idle` and the callback's inputs before `scheduled`. No aio_notify.
   atomic_mb_set(&bh->scheduled, true);
 }
-
-bool aio_test_extra_bh_read = false;
 
 void qemu_bh_schedule(QEMUBH* bh) {
   // (Reading the switches is not QEMU: ctx and its switches never change. Both are
@@ -228,7 +201,7 @@ bool aio_ctx_dispatch(AioContext* ctx) {
 }
 
 static void aio_ctx_finalize(AioContext* ctx) {
-  if (ThreadPool* pool = ctx->thread_pool.Load()) {
+  if (core::ThreadPool* pool = ctx->thread_pool.Load()) {
     thread_pool_free(pool);
     ctx->thread_pool.Store(nullptr);
   }
@@ -338,9 +311,23 @@ bool in_aio_context_home_thread(AioContext* ctx) {
   return ctx->runtime->platform()->threads().Current() == ctx->home_thread;
 }
 
-ThreadPool* aio_get_thread_pool(AioContext* ctx) {
+core::ThreadPool* aio_get_thread_pool(AioContext* ctx) {
   if (ctx->thread_pool.Load() == nullptr) ctx->thread_pool.Store(thread_pool_new(ctx));
   return ctx->thread_pool.Load();
 }
 
-}  // namespace aiosim::core
+// ---- glib's view of the source's poll fds (main_loop.cc) -------------------------------
+
+void aio_ctx_query(AioContext* ctx, absl::InlinedVector<PollFd, 8>* fds) {
+  aio_for_each_gsource_poll(ctx, [&](AioHandler* node) {
+    fds->push_back(PollFd{node->fd, node->events.Load(), 0});
+  });
+}
+
+void aio_ctx_set_revents(AioContext* ctx, const PollFd& pfd) {
+  aio_for_each_gsource_poll(ctx, [&](AioHandler* node) {
+    if (node->fd == pfd.fd) node->revents.Store(pfd.revents);
+  });
+}
+
+}  // namespace aiosim::core::legacy

@@ -1,5 +1,9 @@
-// core/aio/qemu_timer.cc — follows QEMU 2.8.1 qemu-timer.c (the legacy generation):
-// clocks, timer lists sorted by deadline, timer list groups and timers.
+// core/aio/legacy/qemu_timer.cc — follows QEMU 2.8.1 qemu-timer.c (the legacy
+// generation): clocks, timer lists sorted by deadline, timer list groups and timers.
+// Unlike the rest of core/aio/legacy/, these are the public timer functions
+// themselves (namespace aiosim::core, no dispatch): the timer structs are public
+// (qemu_timer.h) and legacy is the only generation with timers yet. The modern
+// generation's qemu-timer.c (docs/modern.md, step 5) moves them behind dispatch.
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // Written from QEMU-SEMANTICS.md §1.6; names are QEMU's, the code is ours. QEMU's

@@ -1,5 +1,5 @@
-// core/aio/thread_pool.cc — follows QEMU 2.8.1 thread-pool.c (the legacy generation)
-// and the BlockAIOCB helpers of block/io.c.
+// core/aio/legacy/thread_pool.cc — follows QEMU 2.8.1 thread-pool.c (the legacy
+// generation) and the BlockAIOCB helpers of block/io.c.
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // Written from QEMU-SEMANTICS.md §1.7; names are QEMU's, the code is ours.
@@ -25,46 +25,10 @@
 #include <cerrno>
 
 #include "core/aio/aio.h"
+#include "core/aio/legacy/aio_internal.h"
 #include "core/platform/check.h"
 
 namespace aiosim::core {
-
-struct ThreadPoolElement : BlockAIOCB {
-  ThreadPool* pool = nullptr;
-  ThreadPoolFunc* func = nullptr;
-  void* arg = nullptr;
-  Shared<ThreadState> state{THREAD_QUEUED};
-  Shared<int> ret{0};
-  Shared<ThreadPoolElement*> reqs_next{nullptr};  // request_list, under pool->lock
-  Shared<ThreadPoolElement*> all_next{nullptr};   // head, home thread only
-};
-
-struct ThreadPool {
-  AioContext* ctx = nullptr;
-  QEMUBH* completion_bh = nullptr;
-  QemuMutex lock;
-  QemuCond worker_stopped;
-  QemuSemaphore sem{0};
-  int max_threads = 64;
-  QEMUBH* new_thread_bh = nullptr;
-
-  Shared<ThreadPoolElement*> head{nullptr};  // home thread only (invariant 3)
-  // FIFO of QUEUED requests, under lock.
-  Shared<ThreadPoolElement*> request_first{nullptr};
-  Shared<ThreadPoolElement*> request_last{nullptr};
-
-  // Under lock.
-  Shared<int> cur_threads{0};
-  Shared<int> idle_threads{0};
-  Shared<int> new_threads{0};
-  Shared<int> pending_threads{0};
-  Shared<bool> stopping{false};
-
-  // With AIO_REVERT_R7 only (QEMU 2.0): synchronous cancels waiting for a worker,
-  // under lock, and the condition the worker broadcasts when one is done.
-  QemuCond check_cancel;
-  Shared<int> pending_cancellations{0};
-};
 
 const char* ThreadStateName(ThreadState state) {
   switch (state) {
@@ -106,6 +70,49 @@ void bdrv_aio_cancel(BlockAIOCB* acb) {
   }
   qemu_aio_unref(acb);
 }
+
+}  // namespace aiosim::core
+
+namespace aiosim::core::legacy {
+
+struct ThreadPoolElement : BlockAIOCB {
+  ThreadPool* pool = nullptr;
+  ThreadPoolFunc* func = nullptr;
+  void* arg = nullptr;
+  Shared<ThreadState> state{THREAD_QUEUED};
+  Shared<int> ret{0};
+  Shared<ThreadPoolElement*> reqs_next{nullptr};  // request_list, under pool->lock
+  Shared<ThreadPoolElement*> all_next{nullptr};   // head, home thread only
+};
+
+struct ThreadPool : core::ThreadPool {
+  AioContext* ctx = nullptr;
+  QEMUBH* completion_bh = nullptr;
+  QemuMutex lock;
+  QemuCond worker_stopped;
+  QemuSemaphore sem{0};
+  int max_threads = 64;
+  QEMUBH* new_thread_bh = nullptr;
+
+  Shared<ThreadPoolElement*> head{nullptr};  // home thread only (invariant 3)
+  // FIFO of QUEUED requests, under lock.
+  Shared<ThreadPoolElement*> request_first{nullptr};
+  Shared<ThreadPoolElement*> request_last{nullptr};
+
+  // Under lock.
+  Shared<int> cur_threads{0};
+  Shared<int> idle_threads{0};
+  Shared<int> new_threads{0};
+  Shared<int> pending_threads{0};
+  Shared<bool> stopping{false};
+
+  // With AIO_REVERT_R7 only (QEMU 2.0): synchronous cancels waiting for a worker,
+  // under lock, and the condition the worker broadcasts when one is done.
+  QemuCond check_cancel;
+  Shared<int> pending_cancellations{0};
+};
+
+ThreadPool* of(core::ThreadPool* pool) { return static_cast<ThreadPool*>(pool); }
 
 // ---- request list (QTAILQ under pool->lock) --------------------------------------------
 
@@ -278,7 +285,7 @@ static void thread_pool_cancel_sync(BlockAIOCB* acb) {
   qemu_mutex_unlock(&pool->lock);
 }
 
-static AioContext* thread_pool_get_aio_context(BlockAIOCB* acb) {
+static core::AioContext* thread_pool_get_aio_context(BlockAIOCB* acb) {
   return static_cast<ThreadPoolElement*>(acb)->pool->ctx;
 }
 
@@ -321,8 +328,9 @@ void thread_pool_submit(ThreadPool* pool, ThreadPoolFunc* func, void* arg) {
   thread_pool_submit_aio(pool, func, arg, nullptr, nullptr);
 }
 
-ThreadPool* thread_pool_new(AioContext* ctx) {
+core::ThreadPool* thread_pool_new(AioContext* ctx) {
   auto* pool = platform_new<ThreadPool>();
+  pool->generation = AioGeneration::kLegacy;
   pool->ctx = ctx;
   pool->completion_bh = aio_bh_new(ctx, thread_pool_completion_bh, pool);
   pool->new_thread_bh = aio_bh_new(ctx, spawn_thread_bh_fn, pool);
@@ -367,4 +375,4 @@ ThreadPoolStats thread_pool_stats(ThreadPool* pool) {
   return stats;
 }
 
-}  // namespace aiosim::core
+}  // namespace aiosim::core::legacy

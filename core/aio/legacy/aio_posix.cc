@@ -1,16 +1,16 @@
-// core/aio/aio_posix.cc — follows QEMU 2.8.1 aio-posix.c (the legacy generation): fd
-// handlers, aio_dispatch and aio_poll, on the platform's Poller. QEMU's optional
-// epoll path (used from 64 fds on) is not followed: polling goes through
-// Poller::Poll, which the host implements with ppoll.
+// core/aio/legacy/aio_posix.cc — follows QEMU 2.8.1 aio-posix.c (the legacy
+// generation): fd handlers, aio_dispatch and aio_poll, on the platform's Poller.
+// QEMU's optional epoll path (used from 64 fds on) is not followed: polling goes
+// through Poller::Poll, which the host implements with ppoll.
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // Written from QEMU-SEMANTICS.md §1.4–1.5; names are QEMU's, the code is ours.
 #include "absl/container/inlined_vector.h"
 #include "core/aio/aio.h"
-#include "core/aio/aio_internal.h"
+#include "core/aio/legacy/aio_internal.h"
 #include "core/platform/check.h"
 
-namespace aiosim::core {
+namespace aiosim::core::legacy {
 
 static AioHandler* find_aio_handler(AioContext* ctx, int fd) {
   for (AioHandler* node = ctx->aio_handlers.Load(); node != nullptr;
@@ -268,4 +268,4 @@ bool aio_poll(AioContext* ctx, bool blocking) {
   return progress;
 }
 
-}  // namespace aiosim::core
+}  // namespace aiosim::core::legacy

@@ -82,6 +82,11 @@ int64_t qemu_clock_get_ms(AioRuntime* rt, QEMUClockType type);
 // AioContext. REQUIRES: not called from such a callback (it would wait for itself);
 // no list of this clock is freed while it waits (QEMU: its caller holds the BQL).
 void qemu_clock_enable(AioRuntime* rt, QEMUClockType type, bool enabled);
+// Test-only, not QEMU: when set, qemu_clock_enable(false) returns without waiting for
+// the clock's timer lists' timers_done_ev — a canary that shows the property suites'
+// clock clause ("no timer callback runs once qemu_clock_enable(false) returns") can
+// fail. Never set outside tests; read only while no simulation changes it.
+extern bool aio_test_clock_enable_skips_wait;
 bool qemu_clock_use_for_deadline(QEMUClockType type);
 
 // -1 is infinite; returns the sooner of the two.

@@ -17,7 +17,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/aio/qemu_timer.h"
 #include "properties/driver.h"
+#include "properties/harness.h"
 #include "sim/tests/scale.h"
 
 namespace aiosim::properties {
@@ -215,6 +217,43 @@ TEST(ModelTest, JudgesR10OnTheProgramThatShowsIt) {
   s.fix = "R10,R8,R9-accept,R9-home";
   const sim::Report fixed = ExploreProgram(s, p, false, nullptr);
   EXPECT_FALSE(fixed.found) << fixed.failure.message;
+}
+
+// The clock clause (C7: no timer callback runs once qemu_clock_enable(false) has
+// returned) never fails on this build, so a canary shows it can: with the core's
+// test-only switch, qemu_clock_enable(false) skips its wait for timers_done_ev. The
+// window needs two preemptions (the home thread stopped between timer_mod and the
+// disable, the foreign poller stopped inside the callback), which random and PCT
+// schedules hit too rarely, so this searches the program exhaustively at bound 2:
+// with the wait (2.8.1) the search is clean, without it the clause fires.
+sim::Report SearchClockProgram() {
+  HarnessConfig cfg;
+  cfg.program = *Decode("T0.0,G/P");  // home: timer_mod(t0, now), G; foreign: aio_poll
+  cfg.mode = Mode::kDocumented;
+  sim::RunConfig rc;
+  rc.scenario = "prop-timer";
+  rc.strategy = "dfs";
+  rc.preemptions = 2;
+  rc.executions_max = 200000;
+  rc.exec = PropertyExecOptions();
+  rc.minimize = false;
+  return sim::Explore(MakeBody(cfg), rc);
+}
+
+TEST(ModelTest, ClockClauseHoldsAndCatchesADisableThatDoesNotWait) {
+  if (kSanitized) GTEST_SKIP() << "a search; the same deterministic executions as dev";
+  const sim::Report shipped = SearchClockProgram();
+  EXPECT_FALSE(shipped.found) << shipped.failure.message;
+  EXPECT_TRUE(shipped.exhausted) << shipped.executions << " executions";
+
+  struct Restore {
+    ~Restore() { core::aio_test_clock_enable_skips_wait = false; }
+  } restore;
+  core::aio_test_clock_enable_skips_wait = true;
+  const sim::Report canary = SearchClockProgram();
+  ASSERT_TRUE(canary.found) << "the canary was not caught in " << canary.executions;
+  EXPECT_NE(canary.failure.message.find("timer callback was running"), std::string::npos)
+      << canary.failure.message;
 }
 
 // ---- reproduction -------------------------------------------------------------------

@@ -5,6 +5,7 @@
 // Blocking primitives wake every waiter and let each re-check its condition, so the
 // scheduler, not a FIFO, decides who gets a released mutex or a posted token; that
 // explores every order a real OS could pick.
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -70,7 +71,9 @@ void CheckRace(Execution* ex, ObjMeta* meta, OpKind kind, core::MemOrder order,
 
 // ThreadLocal slots outside a simulation (static initialisers, test set-up).
 thread_local std::vector<uint64_t> os_thread_slots;
-int thread_local_count = 0;
+// Atomic: independent simulations may run on several OS threads at once, and a
+// ThreadLocal may be constructed in any of them.
+std::atomic<int> thread_local_count{0};
 
 }  // namespace
 
@@ -120,7 +123,7 @@ void OnFutexWake(ObjMeta* meta, bool all, core::SrcLoc loc) {
   }
 }
 
-int NextThreadLocalIndex() { return thread_local_count++; }
+int NextThreadLocalIndex() { return thread_local_count.fetch_add(1); }
 
 uint64_t* ThreadLocalSlot(int index) {
   Execution* ex = tls_execution;

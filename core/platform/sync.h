@@ -37,9 +37,9 @@
 //                                  // return spuriously (callers re-check)
 //     void FutexWake(bool all);    // wakes one sleeper, or every one
 //   };
-//   template <class T> class ThreadLocal {       // QEMU's `static __thread T`
-//     T Get() const; void Set(T);                // per thread, zero at thread start
-//   };
+//   int PlatformThreadLocalIndex();              // ThreadLocal's storage: a new index,
+//   uint64_t* PlatformThreadLocalSlot(int);      // and this thread's slot (zero at
+//                                                // thread start) for an index
 //   template <class T> class Shared { Shared(); explicit Shared(T); T Load() const;
 //                                     void Store(T); T Peek() const; };
 //   class QemuMutex { void Lock(); void Unlock(); bool TryLock(); };
@@ -58,6 +58,8 @@
 #define AIOSIM_CORE_PLATFORM_SYNC_H_
 
 #include <cerrno>
+#include <cstdint>
+#include <type_traits>
 
 #include "aiosim_platform_impl.h"
 #include "core/platform/sync_types.h"
@@ -294,6 +296,30 @@ template <class T>
 void qemu_futex_wake_all(Atomic<T>* f, SrcLoc loc = SrcLoc::current()) {
   f->FutexWake(true, loc);
 }
+
+// QEMU's `static __thread T`: each thread (each simulated thread, in the simulator)
+// sees its own copy, zero at its start. T: trivially copyable, at most 8 bytes. Not a
+// scheduling point on any platform: no other thread can touch it.
+template <class T>
+class ThreadLocal {
+  static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= sizeof(uint64_t),
+                "ThreadLocal<T> holds small plain values");
+
+ public:
+  ThreadLocal() : index_(PlatformThreadLocalIndex()) {}
+  ThreadLocal(const ThreadLocal&) = delete;
+  ThreadLocal& operator=(const ThreadLocal&) = delete;
+
+  T Get() const {
+    T v;
+    __builtin_memcpy(&v, PlatformThreadLocalSlot(index_), sizeof(T));
+    return v;
+  }
+  void Set(T v) { __builtin_memcpy(PlatformThreadLocalSlot(index_), &v, sizeof(T)); }
+
+ private:
+  int index_;
+};
 
 // ---- qemu/thread.h ---------------------------------------------------------------------
 // The objects are initialised by their constructors; qemu_*_init/destroy are kept so

@@ -147,28 +147,10 @@ inline void Fence(FenceKind kind, SrcLoc loc = SrcLoc::current()) {
   sim::OnFence(kind, loc);
 }
 
-// A per-thread value: each simulated thread has its own, zero at its start (see the
-// host version). Not a scheduling point: no other thread can touch it.
-template <class T>
-class ThreadLocal {
-  static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= sizeof(uint64_t),
-                "ThreadLocal<T> holds small plain values");
-
- public:
-  ThreadLocal() : index_(sim::NextThreadLocalIndex()) {}
-  ThreadLocal(const ThreadLocal&) = delete;
-  ThreadLocal& operator=(const ThreadLocal&) = delete;
-
-  T Get() const {
-    T v;
-    __builtin_memcpy(&v, sim::ThreadLocalSlot(index_), sizeof(T));
-    return v;
-  }
-  void Set(T v) { __builtin_memcpy(sim::ThreadLocalSlot(index_), &v, sizeof(T)); }
-
- private:
-  int index_;
-};
+// ThreadLocal<T>'s storage (core/platform/sync.h): an index per ThreadLocal object,
+// and the calling thread's slot for it.
+inline int PlatformThreadLocalIndex() { return sim::NextThreadLocalIndex(); }
+inline uint64_t* PlatformThreadLocalSlot(int index) { return sim::ThreadLocalSlot(index); }
 
 [[noreturn]] void CheckFailed(const char* what, SrcLoc loc = SrcLoc::current());
 

@@ -8,6 +8,7 @@
 
 #include "core/aio/modern/event.h"
 #include "core/platform/sync.h"
+#include "core/aio/tests/search_util.h"
 #include "gtest/gtest.h"
 #include "sim/aiosim_sim.h"
 
@@ -53,30 +54,13 @@ void StaleWakeBody(SimContext& c, m::QemuEventVersion version) {
   m::qemu_event_destroy(&ev);
 }
 
-sim::RunConfig DfsConfig(bool spurious) {
-  sim::RunConfig config;
-  config.scenario = "qemu-event";
-  config.strategy = "dfs";
-  config.preemptions = 2;
-  config.executions_max = 2000000;
-  config.exec.race_detection = true;
-  config.exec.spurious_wakeups = spurious;
-  config.minimize = false;
-  return config;
-}
-
-std::string Describe(const sim::Report& r) {
-  std::string s = std::string(sim::FailureKindName(r.failure.kind)) + ": " +
-                  r.failure.message + " (token " + r.token + ")";
-  for (const std::string& d : r.failure.details) s += "\n  " + d;
-  return s;
-}
+sim::RunConfig DfsConfig(bool spurious) { return DfsSearch("qemu-event", 2, spurious); }
 
 TEST(QemuEventSimTest, TenOneNeverReturnsUnsetUnderEveryScheduleWithinTheBound) {
   sim::Report r = sim::Explore(
       [](SimContext& c) { StaleWakeBody(c, m::QemuEventVersion::kQemu10_1); },
       DfsConfig(/*spurious=*/false));
-  EXPECT_FALSE(r.found) << Describe(r);
+  EXPECT_FALSE(r.found) << DescribeFailure(r);
   EXPECT_TRUE(r.exhausted) << r.executions << " executions, " << r.figures.description;
 }
 
@@ -89,7 +73,7 @@ TEST(QemuEventSimTest, TenOneToleratesSpuriousFutexReturns) {
   config.executions_max = 20000;
   sim::Report r = sim::Explore(
       [](SimContext& c) { StaleWakeBody(c, m::QemuEventVersion::kQemu10_1); }, config);
-  EXPECT_FALSE(r.found) << Describe(r);
+  EXPECT_FALSE(r.found) << DescribeFailure(r);
   EXPECT_EQ(r.executions, 20000u);
 }
 
@@ -100,7 +84,7 @@ TEST(QemuEventSimTest, TenZeroReturnsUnsetOnASpuriousFutexReturn) {
   sim::Report r = sim::Explore(
       [](SimContext& c) { StaleWakeBody(c, m::QemuEventVersion::kQemu10_0); }, config);
   ASSERT_TRUE(r.found) << r.executions << " executions";
-  EXPECT_EQ(r.failure.kind, FailureKind::kAssertion) << Describe(r);
+  EXPECT_EQ(r.failure.kind, FailureKind::kAssertion) << DescribeFailure(r);
 }
 
 // The schedule: A sleeps (BUSY); S exchanges SET in and sees BUSY, and is preempted
@@ -111,8 +95,8 @@ TEST(QemuEventSimTest, TenZeroReturnsUnsetAfterAStaleWakeUp) {
       [](SimContext& c) { StaleWakeBody(c, m::QemuEventVersion::kQemu10_0); },
       DfsConfig(/*spurious=*/false));
   ASSERT_TRUE(r.found) << r.executions << " executions";
-  EXPECT_EQ(r.failure.kind, FailureKind::kAssertion) << Describe(r);
-  EXPECT_NE(r.failure.message.find("not set"), std::string::npos) << Describe(r);
+  EXPECT_EQ(r.failure.kind, FailureKind::kAssertion) << DescribeFailure(r);
+  EXPECT_NE(r.failure.message.find("not set"), std::string::npos) << DescribeFailure(r);
 }
 
 }  // namespace

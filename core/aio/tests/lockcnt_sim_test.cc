@@ -20,6 +20,7 @@
 
 #include "core/aio/modern/lockcnt.h"
 #include "core/platform/sync.h"
+#include "core/aio/tests/search_util.h"
 #include "gtest/gtest.h"
 #include "sim/aiosim_sim.h"
 
@@ -97,29 +98,13 @@ void LockCntBody(SimContext& c, Mode mode, Observed* seen) {
   c.Check((lc.count.Peek() & 3) == 0, "the lock is free at the end");
 }
 
-sim::RunConfig DfsConfig(int preemptions) {
-  sim::RunConfig config;
-  config.scenario = "lockcnt";
-  config.strategy = "dfs";
-  config.preemptions = preemptions;
-  config.executions_max = 2000000;
-  config.exec.race_detection = true;
-  config.minimize = false;
-  return config;
-}
-
-std::string Describe(const sim::Report& r) {
-  std::string s = std::string(sim::FailureKindName(r.failure.kind)) + ": " +
-                  r.failure.message + " (token " + r.token + ")";
-  for (const std::string& d : r.failure.details) s += "\n  " + d;
-  return s;
-}
+sim::RunConfig DfsConfig(int preemptions) { return DfsSearch("lockcnt", preemptions); }
 
 TEST(LockCntSimTest, EveryScheduleWithinTwoPreemptionsKeepsTheContract) {
   Observed seen;
   sim::Report r = sim::Explore([&](SimContext& c) { LockCntBody(c, Mode::kQemu, &seen); },
                                DfsConfig(2));
-  EXPECT_FALSE(r.found) << Describe(r);
+  EXPECT_FALSE(r.found) << DescribeFailure(r);
   EXPECT_TRUE(r.exhausted) << r.executions << " executions, " << r.figures.description;
   EXPECT_TRUE(seen.saw_contended) << "the WAITING path was never reached";
   EXPECT_TRUE(seen.saw_visit);
@@ -134,7 +119,7 @@ TEST(LockCntSimTest, CanaryVisitorsWithoutTheLockCntAreCaught) {
   ASSERT_TRUE(r.found) << r.executions << " executions";
   EXPECT_TRUE(r.failure.kind == FailureKind::kAssertion ||
               r.failure.kind == FailureKind::kDataRace)
-      << Describe(r);
+      << DescribeFailure(r);
 }
 
 // The schedule the search finds (2 preemptions): nested, alone inside, takes the lock
@@ -148,8 +133,8 @@ TEST(LockCntSimTest, CountReadUnderTheLockOrdersAFreeOnlyByAControlDependency) {
   sim::Report r = sim::Explore(
       [&](SimContext& c) { LockCntBody(c, Mode::kFreeByCount, &seen); }, DfsConfig(2));
   ASSERT_TRUE(r.found) << r.executions << " executions";
-  EXPECT_EQ(r.failure.kind, FailureKind::kDataRace) << Describe(r);
-  EXPECT_NE(r.failure.message.find("plain-store"), std::string::npos) << Describe(r);
+  EXPECT_EQ(r.failure.kind, FailureKind::kDataRace) << DescribeFailure(r);
+  EXPECT_NE(r.failure.message.find("plain-store"), std::string::npos) << DescribeFailure(r);
 }
 
 }  // namespace

@@ -155,29 +155,12 @@ inline void Fence(FenceKind kind, SrcLoc = SrcLoc::current()) {
   }
 }
 
-// A per-thread value (QEMU's `static __thread` variables): each thread sees its own,
-// zero-initialised copy. T: trivially copyable, at most 8 bytes (a pointer, a flag, a
-// counter). Not a scheduling point on any platform: no other thread can touch it.
-template <class T>
-class ThreadLocal {
-  static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= sizeof(uint64_t),
-                "ThreadLocal<T> holds small plain values");
-
- public:
-  ThreadLocal() : index_(host_internal::NextThreadLocalIndex()) {}
-  ThreadLocal(const ThreadLocal&) = delete;
-  ThreadLocal& operator=(const ThreadLocal&) = delete;
-
-  T Get() const {
-    T v;
-    __builtin_memcpy(&v, host_internal::ThreadLocalSlot(index_), sizeof(T));
-    return v;
-  }
-  void Set(T v) { __builtin_memcpy(host_internal::ThreadLocalSlot(index_), &v, sizeof(T)); }
-
- private:
-  int index_;
-};
+// ThreadLocal<T>'s storage (core/platform/sync.h): an index per ThreadLocal object,
+// and the calling thread's slot for it.
+inline int PlatformThreadLocalIndex() { return host_internal::NextThreadLocalIndex(); }
+inline uint64_t* PlatformThreadLocalSlot(int index) {
+  return host_internal::ThreadLocalSlot(index);
+}
 
 class QemuMutex {
  public:

@@ -12,9 +12,12 @@
 // process can hold many independent worlds (the simulator runs one per execution).
 // A runtime wraps a Platform (core/platform/platform.h), the only way to the OS.
 //
-// Generation: each AioContext has one, fixed at creation (AioContextOptions). Only
-// `legacy` exists today; `modern` (QEMU 9.x/10.x) will be added beside it, behind
-// the same API, so tests and tools need not change.
+// Generation: each AioContext has one, fixed at creation (AioContextOptions):
+// `legacy` (QEMU 2.8.1, core/aio/legacy/) or `modern` (QEMU 10.2, core/aio/modern/),
+// behind this one API, so tests and tools need not change. A call one generation
+// does not have (removed or added after 2.8.1) fails as an assertion that names the
+// QEMU version, never silently: e.g. aio_context_acquire on a modern context (gone
+// in 9.0), or a poll handler on a legacy one (added in 2.9).
 //
 // Threading (QEMU's contract, which this code does not enforce):
 //   - any thread: aio_bh_new, aio_bh_schedule_oneshot, qemu_bh_schedule,
@@ -29,6 +32,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/container/inlined_vector.h"
 #include "core/aio/qemu_timer.h"
@@ -42,11 +46,24 @@ struct ThreadPool;
 using QEMUBHFunc = void(void* opaque);
 using IOHandler = void(void* opaque);
 using EventNotifierHandler = void(EventNotifier* e);
+// QEMU 2.9+: a poll handler (AioPollFn) says whether its fd's event has happened,
+// without a system call; modern only.
+using AioPollFn = bool(void* opaque);
+
+// QEMU 8.1+ (hw/qdev-core.h): a device's guard against re-entrant MMIO, which
+// aio_bh_call sets while a guarded BH runs (it never skips the BH). Modern only.
+struct MemReentrancyGuard {
+  Shared<bool> engaged_in_io{false};
+};
 
 // The QEMU generation an AioContext follows.
 enum class AioGeneration {
   kLegacy,  // QEMU 2.8.1: bh_lock, walking_bh, cancel as a plain store, semaphore pool
+  kModern,  // QEMU 10.2: BH flag word, lock-free enqueue, QemuLockCnt, copy-on-write
+            // fd handlers, explicit notify barriers (docs/modern.md)
 };
+// Parses "legacy" or "modern"; false for anything else.
+bool ParseAioGeneration(std::string_view name, AioGeneration* generation);
 const char* AioGenerationName(AioGeneration generation);
 
 // What QEMU keeps in globals, for one world. Not copyable. Outlives its contexts.
@@ -191,10 +208,15 @@ void aio_context_ref(AioContext* ctx);
 // The last unref finalizes: frees the thread pool, requires every BH to be deleted,
 // removes the notifier and frees the context.
 void aio_context_unref(AioContext* ctx);
+// Legacy only: QEMU 9.0 removed aio_context_acquire/release.
 void aio_context_acquire(AioContext* ctx);
 void aio_context_release(AioContext* ctx);
-// Makes `thread` the context's home thread (see AioContext::home_thread): called by
-// a thread that takes over running the context, before its first aio_poll.
+// Makes `thread` the context's home thread: called by a thread that takes over
+// running the context, before its first aio_poll. The thread that creates a context
+// is its home thread until then. Legacy records the thread id (3.1's check); modern
+// makes the context the calling thread's current AioContext
+// (qemu_set_current_aio_context, as iothread_run does), so there `thread` must be
+// the calling thread.
 void aio_context_set_home_thread(AioContext* ctx, ThreadId thread);
 // Whether the calling thread is the context's home thread.
 bool in_aio_context_home_thread(AioContext* ctx);
@@ -202,6 +224,9 @@ ThreadPool* aio_get_thread_pool(AioContext* ctx);
 
 // ---- bottom halves ---------------------------------------------------------------------
 QEMUBH* aio_bh_new(AioContext* ctx, QEMUBHFunc* cb, void* opaque);
+// QEMU 5.2+ (name) and 8.1+ (guard): legacy ignores the name and requires no guard.
+QEMUBH* aio_bh_new_full(AioContext* ctx, QEMUBHFunc* cb, void* opaque, const char* name,
+                        MemReentrancyGuard* reentrancy_guard = nullptr);
 // Creates a BH that is scheduled and already deleted: it runs once, then is freed.
 void aio_bh_schedule_oneshot(AioContext* ctx, QEMUBHFunc* cb, void* opaque);
 void qemu_bh_schedule(QEMUBH* bh);
@@ -210,11 +235,15 @@ void qemu_bh_schedule(QEMUBH* bh);
 // that a token recorded before the edit replays as replay-diverged. Never set
 // outside tests; read by simulated threads only while no simulation changes it.
 extern bool aio_test_extra_bh_read;
-// Schedules without waking the loop; a blocked loop runs it within 10 ms of its next
-// timeout computation, or at the next unrelated wakeup.
+// Legacy: schedules without waking the loop; a blocked loop runs it within 10 ms of
+// its next timeout computation, or at the next unrelated wakeup. Modern: enqueues
+// and notifies, as qemu_bh_schedule does; only its "not progress" and its 10 ms
+// timeout remain.
 void qemu_bh_schedule_idle(QEMUBH* bh);
 void qemu_bh_cancel(QEMUBH* bh);
-// Cancels and marks for freeing by the outermost aio_bh_poll. Home thread only.
+// Legacy: cancels and marks for freeing by the outermost aio_bh_poll; home thread
+// only. Modern: enqueues the BH as deleted (and notifies); whichever aio_bh_poll
+// dequeues it frees it, nested or not; any thread.
 void qemu_bh_delete(QEMUBH* bh);
 // Runs every scheduled BH once; returns 1 if a non-idle BH ran. Home thread.
 int aio_bh_poll(AioContext* ctx);
@@ -228,11 +257,27 @@ void aio_notify_accept(AioContext* ctx);
 
 // ---- fd handlers -----------------------------------------------------------------------
 // Registers (or, with both callbacks null, removes) the handlers of `fd`.
-// REQUIRES: the caller owns the context (home thread or aio_context_acquire).
+// Legacy: REQUIRES the caller owns the context (home thread or aio_context_acquire);
+// the node is rewritten in place. Modern: any thread; a new node replaces the old
+// one (copy-on-write under ctx->list_lock). QEMU 8.2 removed `is_external`: a modern
+// context accepts only false.
 void aio_set_fd_handler(AioContext* ctx, int fd, bool is_external, IOHandler* io_read,
                         IOHandler* io_write, void* opaque);
 void aio_set_event_notifier(AioContext* ctx, EventNotifier* notifier, bool is_external,
                             EventNotifierHandler* io_read);
+// QEMU 10's forms, with a poll handler: io_poll is dropped when io_poll_ready is
+// null (as QEMU does). On a legacy context both poll callbacks must be null (polling
+// came in 2.9).
+void aio_set_fd_handler(AioContext* ctx, int fd, IOHandler* io_read, IOHandler* io_write,
+                        AioPollFn* io_poll, IOHandler* io_poll_ready, void* opaque);
+void aio_set_event_notifier(AioContext* ctx, EventNotifier* notifier,
+                            EventNotifierHandler* io_read, AioPollFn* io_poll,
+                            EventNotifierHandler* io_poll_ready);
+// Modern only (2.9+): adaptive polling's parameters; max_ns 0 (the default) turns
+// polling off.
+void aio_context_set_poll_params(AioContext* ctx, int64_t max_ns, int64_t grow,
+                                 int64_t shrink);
+// Legacy only: QEMU 8.2 removed the external-client API.
 void aio_disable_external(AioContext* ctx);
 void aio_enable_external(AioContext* ctx);
 bool aio_external_disabled(AioContext* ctx);
@@ -248,6 +293,9 @@ bool aio_dispatch(AioContext* ctx);
 // One iteration: poll fds (blocking: until something happens), then dispatch.
 // Returns whether progress was made (a non-idle BH, an fd handler other than the
 // context's own notifier, or a timer ran). aio_poll(ctx, false) never blocks.
+// Modern: only in the home thread (asserted), and, with adaptive polling on, an
+// aio_notify can make it return true with nothing else done (docs/modern-sources.md
+// D12).
 bool aio_poll(AioContext* ctx, bool blocking);
 
 // ---- the GSource face (async.c's aio_source_funcs) -------------------------------------

@@ -12,6 +12,9 @@ namespace {
 
 using namespace aiosim::core;  // NOLINT
 
+class TimerTest : public GenerationTest {};
+AIOSIM_INSTANTIATE_FOR_GENERATIONS(TimerTest);
+
 struct Fired {
   std::vector<int>* order = nullptr;
   int id = 0;
@@ -23,7 +26,7 @@ struct Fired {
   }
 };
 
-TEST(TimerTest, SoonestTimeoutTreatsMinusOneAsInfinite) {
+TEST_P(TimerTest, SoonestTimeoutTreatsMinusOneAsInfinite) {
   EXPECT_EQ(qemu_soonest_timeout(-1, -1), -1);
   EXPECT_EQ(qemu_soonest_timeout(-1, 5), 5);
   EXPECT_EQ(qemu_soonest_timeout(7, -1), 7);
@@ -31,7 +34,7 @@ TEST(TimerTest, SoonestTimeoutTreatsMinusOneAsInfinite) {
   EXPECT_EQ(qemu_soonest_timeout(0, 5), 0);
 }
 
-TEST(TimerTest, TimeoutNsToMsRoundsUp) {
+TEST_P(TimerTest, TimeoutNsToMsRoundsUp) {
   EXPECT_EQ(qemu_timeout_ns_to_ms(-1), -1);
   EXPECT_EQ(qemu_timeout_ns_to_ms(0), 0);
   EXPECT_EQ(qemu_timeout_ns_to_ms(1), 1);
@@ -40,7 +43,7 @@ TEST(TimerTest, TimeoutNsToMsRoundsUp) {
   EXPECT_EQ(qemu_timeout_ns_to_ms(int64_t{1} << 62), INT32_MAX);
 }
 
-TEST(TimerTest, TimersRunInDeadlineOrder) {
+TEST_P(TimerTest, TimersRunInDeadlineOrder) {
   RunInWorld([](World& w) {
     std::vector<int> order;
     Fired f[3] = {{&order, 30}, {&order, 10}, {&order, 20}};
@@ -57,7 +60,7 @@ TEST(TimerTest, TimersRunInDeadlineOrder) {
   });
 }
 
-TEST(TimerTest, EqualDeadlinesRunInArmingOrder) {
+TEST_P(TimerTest, EqualDeadlinesRunInArmingOrder) {
   RunInWorld([](World& w) {
     std::vector<int> order;
     std::vector<Fired> f;
@@ -74,7 +77,7 @@ TEST(TimerTest, EqualDeadlinesRunInArmingOrder) {
   });
 }
 
-TEST(TimerTest, ReArmingMovesTheTimerAndItRunsOnce) {
+TEST_P(TimerTest, ReArmingMovesTheTimerAndItRunsOnce) {
   RunInWorld([](World& w) {
     Fired f;
     QEMUTimer* t = timer_new_ms(w.ctx(), QEMU_CLOCK_REALTIME, Fired::Cb, &f);
@@ -88,7 +91,7 @@ TEST(TimerTest, ReArmingMovesTheTimerAndItRunsOnce) {
   });
 }
 
-TEST(TimerTest, TimerDelPreventsTheCallback) {
+TEST_P(TimerTest, TimerDelPreventsTheCallback) {
   RunInWorld([](World& w) {
     Fired f;
     QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_REALTIME, Fired::Cb, &f);
@@ -103,7 +106,7 @@ TEST(TimerTest, TimerDelPreventsTheCallback) {
   });
 }
 
-TEST(TimerTest, PendingExpireTimeAndScale) {
+TEST_P(TimerTest, PendingExpireTimeAndScale) {
   RunInWorld([](World& w) {
     Fired f;
     QEMUTimer* t = timer_new_ms(w.ctx(), QEMU_CLOCK_REALTIME, Fired::Cb, &f);
@@ -134,7 +137,7 @@ struct Rearm {
   }
 };
 
-TEST(TimerTest, CallbackReArmingInThePastRunsAgainInTheSamePass) {
+TEST_P(TimerTest, CallbackReArmingInThePastRunsAgainInTheSamePass) {
   RunInWorld([](World& w) {
     Rearm r;
     r.limit = 3;
@@ -147,7 +150,7 @@ TEST(TimerTest, CallbackReArmingInThePastRunsAgainInTheSamePass) {
   });
 }
 
-TEST(TimerTest, ModAnticipateOnlyMovesTheDeadlineEarlier) {
+TEST_P(TimerTest, ModAnticipateOnlyMovesTheDeadlineEarlier) {
   RunInWorld([](World& w) {
     Fired f;
     QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_REALTIME, Fired::Cb, &f);
@@ -163,7 +166,7 @@ TEST(TimerTest, ModAnticipateOnlyMovesTheDeadlineEarlier) {
   });
 }
 
-TEST(TimerTest, DeadlinesFeedComputeTimeout) {
+TEST_P(TimerTest, DeadlinesFeedComputeTimeout) {
   RunInWorld([](World& w) {
     Fired f;
     QEMUTimerList* tl = w.ctx()->tlg.tl[QEMU_CLOCK_REALTIME];
@@ -203,7 +206,7 @@ struct Timed {
   }
 };
 
-TEST(TimerTest, TimerModFromAForeignThreadWakesABlockingPoll) {
+TEST_P(TimerTest, TimerModFromAForeignThreadWakesABlockingPoll) {
   RunInWorld([](World& w) {
     Timed f{&w};
     QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_REALTIME, Timed::Cb, &f);
@@ -226,7 +229,7 @@ TEST(TimerTest, TimerModFromAForeignThreadWakesABlockingPoll) {
 }
 
 // As in QEMU 2.8.1 (qemu_clock_init), the virtual clock is off until the VM starts.
-TEST(TimerTest, VirtualClockStartsDisabledAndOtherClocksEnabled) {
+TEST_P(TimerTest, VirtualClockStartsDisabledAndOtherClocksEnabled) {
   RunInWorld([](World& w) {
     Fired f[QEMU_CLOCK_MAX];
     QEMUTimer* t[QEMU_CLOCK_MAX];
@@ -253,7 +256,7 @@ TEST(TimerTest, VirtualClockStartsDisabledAndOtherClocksEnabled) {
   });
 }
 
-TEST(TimerTest, DisabledClockRunsNoTimersUntilEnabled) {
+TEST_P(TimerTest, DisabledClockRunsNoTimersUntilEnabled) {
   RunInWorld([](World& w) {
     Fired f;
     QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_VIRTUAL, Fired::Cb, &f);
@@ -283,7 +286,7 @@ struct SlowTimer {
   }
 };
 
-TEST(TimerTest, DisablingAClockWaitsForItsRunningCallback) {
+TEST_P(TimerTest, DisablingAClockWaitsForItsRunningCallback) {
   RunInWorld([](World& w) {
     SlowTimer slow;
     slow.w = &w;

@@ -3,12 +3,61 @@
 #include "core/aio/tests/world.h"
 
 #include "core/aio/legacy/aio_internal.h"
+#include "core/aio/modern/aio_internal.h"
 #include "core/platform/sync.h"
 
 namespace aiosim::testing {
 
-World::World(core::Platform* platform)
-    : platform_(platform), runtime_(platform), ctx_(core::aio_context_new(&runtime_)) {}
+namespace {
+core::AioGeneration current_generation = core::AioGeneration::kLegacy;
+
+core::AioContextOptions OptionsFor(core::AioGeneration generation) {
+  core::AioContextOptions options;
+  options.generation = generation;
+  return options;
+}
+}  // namespace
+
+core::AioGeneration CurrentGeneration() { return current_generation; }
+
+void GenerationTest::SetUp() { current_generation = GetParam(); }
+void GenerationTest::TearDown() { current_generation = core::AioGeneration::kLegacy; }
+
+std::string GenerationParamName(
+    const ::testing::TestParamInfo<core::AioGeneration>& info) {
+  return core::AioGenerationName(info.param);
+}
+
+World::World(core::Platform* platform, core::AioGeneration generation)
+    : platform_(platform),
+      generation_(generation),
+      runtime_(platform),
+      ctx_(core::aio_context_new(&runtime_, OptionsFor(generation))) {}
+
+unsigned World::NotifyMe() {
+  if (modern()) return core::atomic_read(&core::modern::of(ctx_)->notify_me);
+  return core::atomic_read(&core::legacy::of(ctx_)->notify_me);
+}
+
+bool World::NotifiedFlag() {
+  if (modern()) return core::atomic_read(&core::modern::of(ctx_)->notified);
+  return core::atomic_read(&core::legacy::of(ctx_)->notified);
+}
+
+core::EventNotifier* World::CtxNotifier() {
+  if (modern()) return core::modern::of(ctx_)->notifier.get();
+  return core::legacy::of(ctx_)->notifier.get();
+}
+
+int World::LiveBhs() {
+  if (modern()) return core::modern::of(ctx_)->test_live_bhs.load(std::memory_order_relaxed);
+  int n = 0;
+  for (core::legacy::QEMUBH* bh = core::legacy::of(ctx_)->first_bh.Load(); bh != nullptr;
+       bh = bh->next.Load()) {
+    n++;
+  }
+  return n;
+}
 
 World::~World() {
   // Let the outermost aio_bh_poll free every deleted BH, then finalize.
@@ -65,22 +114,18 @@ bool WaitFor(World& w, int timeout_ms, const std::function<bool()>& pred) {
 
 bool World::WaitUntilHomePolls(int timeout_ms) {
   // Bits 1..31 of notify_me count blocking aio_polls in their prepare/poll phase.
-  if (!WaitFor(*this, timeout_ms, [&] {
-        return core::atomic_read(&core::legacy::of(ctx_)->notify_me) >= 2;
-      })) {
-    return false;
+  if (!WaitFor(*this, timeout_ms, [&] { return NotifyMe() >= 2; })) return false;
+  // Legacy's aio_poll holds the context from its start until just before its poll
+  // (a non-zero timeout) or its end.
+  if (!modern()) {
+    core::aio_context_acquire(ctx_);
+    core::aio_context_release(ctx_);
   }
-  // aio_poll holds the context from its start until just before its poll (a
-  // non-zero timeout) or its end.
-  core::aio_context_acquire(ctx_);
-  core::aio_context_release(ctx_);
   return true;
 }
 
 bool World::WaitUntilMainLoopPrepared(int timeout_ms) {
-  return WaitFor(*this, timeout_ms, [&] {
-    return (core::atomic_read(&core::legacy::of(ctx_)->notify_me) & 1u) != 0;
-  });
+  return WaitFor(*this, timeout_ms, [&] { return (NotifyMe() & 1u) != 0; });
 }
 
 }  // namespace aiosim::testing

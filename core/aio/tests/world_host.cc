@@ -7,7 +7,7 @@ namespace aiosim::testing {
 
 void RunInWorld(const std::function<void(World&)>& body) {
   core::HostPlatform platform;
-  World world(&platform);
+  World world(&platform, CurrentGeneration());
   body(world);
 }
 

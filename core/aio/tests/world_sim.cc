@@ -28,7 +28,7 @@ void RunInWorld(const std::function<void(World&)>& body) {
     strategy.BeginExecution(0);
     sim::ExecResult r = sim::RunExecution(
         [&](sim::SimContext& c) {
-          World world(&c.platform());
+          World world(&c.platform(), CurrentGeneration());
           body(world);
         },
         config.exec, &strategy);

@@ -197,11 +197,45 @@ absl::StatusOr<std::string> ResolveSwitches(const Scenario& s, const std::string
 
 }  // namespace
 
+core::AioGeneration GenerationOf(const Options& options) {
+  return OptionValue(options, "generation") == "modern" ? core::AioGeneration::kModern
+                                                        : core::AioGeneration::kLegacy;
+}
+
+core::AioContextOptions ContextOptions(const Options& options) {
+  core::AioContextOptions o;
+  o.generation = GenerationOf(options);
+  return o;
+}
+
+std::string GenerationNameOf(const Options& options) {
+  return core::AioGenerationName(GenerationOf(options));
+}
+
 absl::StatusOr<Options> ResolveOptions(const Scenario& s, const Options& given) {
   Options out;
+  bool generation_given = false;
   for (const auto& kv : given) {
     const std::string& k = kv.first;
     const std::string& v = kv.second;
+    if (k == "generation") {
+      if (generation_given) {
+        return absl::InvalidArgumentError("option 'generation' given twice");
+      }
+      generation_given = true;
+      core::AioGeneration g;
+      if (!core::ParseAioGeneration(v, &g)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--generation ", v, ": unknown generation (expected: legacy, modern)"));
+      }
+      if (g == core::AioGeneration::kLegacy) continue;  // the default: never listed
+      if (s.modern_status != Scenario::ModernStatus::kRuns) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "scenario ", s.id, " does not run on the modern generation: ", s.modern_why));
+      }
+      out.emplace_back(k, "modern");
+      continue;
+    }
     if (k == "revert" || k == "fix") {
       absl::StatusOr<std::string> value =
           ResolveSwitches(s, k, v, k == "revert" ? s.reverts : s.fixes);
@@ -238,6 +272,17 @@ absl::StatusOr<Options> ResolveOptions(const Scenario& s, const Options& given) 
   }
   for (const ScenarioOption& o : s.options) {
     if (OptionValue(out, o.key).empty()) out.emplace_back(o.key, o.values.front());
+  }
+  if (OptionValue(out, "generation") == "modern") {
+    for (const char* key : {"revert", "fix"}) {
+      const std::string v = OptionValue(out, key);
+      if (!v.empty() && v != "none") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "scenario ", s.id, ": --", key, " ", v,
+            " switches QEMU 2.8.1's code (the legacy generation); the modern "
+            "generation has no switches yet"));
+      }
+    }
   }
   if (!s.reverts.empty() && OptionValue(out, "revert").empty())
     out.emplace_back("revert", "none");

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/aio/aio.h"
 #include "sim/aiosim_sim.h"
 
 namespace aiosim::scenarios {
@@ -59,6 +60,13 @@ struct Scenario {
   // options revert=ID,... and fix=ID,..., "none" by default).
   std::vector<std::string> reverts;
   std::vector<std::string> fixes;
+  // The modern generation (QEMU 10.2, --generation modern): empty if the scenario
+  // runs there (then `expected` and `make` see generation=modern in the options),
+  // else why it does not (modern_status says whether it cannot apply at all, or is
+  // not ported yet).
+  enum class ModernStatus { kRuns, kNotApplicable, kNotYetPorted };
+  ModernStatus modern_status = ModernStatus::kNotYetPorted;
+  std::string modern_why = "not ported to the modern generation yet (docs/modern.md, step 6)";
   // The catalog races (races.h, "R4") and seed claims ("S3") this scenario gives
   // evidence for.
   std::vector<std::string> catalog;
@@ -96,10 +104,21 @@ bool AcceptsKind(const Scenario& s, const Options& options, bool races,
 // exhaust_bound_for(options) if set, else exhaust_bound.
 int ExhaustBound(const Scenario& s, const Options& options);
 
+// The generation the (resolved) options name: "generation=modern" makes it modern;
+// a legacy choice is never listed (ResolveOptions drops it), so the options, tokens
+// and output of legacy runs are what they were before the modern generation.
+core::AioGeneration GenerationOf(const Options& options);
+// The options of a context for this scenario: its generation.
+core::AioContextOptions ContextOptions(const Options& options);
+// "legacy" or "modern".
+std::string GenerationNameOf(const Options& options);
+
 const std::vector<Scenario>& Catalog();
 const Scenario* FindScenario(std::string_view id);
 // Fills in defaults and checks every key and value. Returns the complete options,
-// sorted by key. "revert" and "fix" (for a scenario with switches) take "none" or a
+// sorted by key. "generation" (every scenario) takes legacy or modern: modern only
+// for a scenario that runs there (else a one-line error with modern_why), and a
+// legacy value is dropped (the default, never listed). "revert" and "fix" (for a scenario with switches) take "none" or a
 // comma-separated list of the scenario's switch ids; they come back sorted, without
 // duplicates.
 absl::StatusOr<Options> ResolveOptions(const Scenario& s, const Options& given);

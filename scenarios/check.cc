@@ -68,6 +68,12 @@ std::string CaseName(const CheckCase& c) {
 }
 
 absl::StatusOr<std::vector<CheckCase>> CheckCases(const std::vector<std::string>& ids) {
+  return CheckCases(ids, core::AioGeneration::kLegacy, nullptr);
+}
+
+absl::StatusOr<std::vector<CheckCase>> CheckCases(const std::vector<std::string>& ids,
+                                                  core::AioGeneration generation,
+                                                  std::vector<SkippedScenario>* skipped) {
   std::vector<const Scenario*> chosen;
   if (ids.empty()) {
     for (const Scenario& s : Catalog()) chosen.push_back(&s);
@@ -86,8 +92,26 @@ absl::StatusOr<std::vector<CheckCase>> CheckCases(const std::vector<std::string>
   }
   std::vector<CheckCase> cases;
   for (const Scenario* s : chosen) {
+    if (generation == core::AioGeneration::kModern &&
+        s->modern_status != Scenario::ModernStatus::kRuns) {
+      if (skipped != nullptr) skipped->push_back({s, s->modern_status, s->modern_why});
+      continue;
+    }
     for (const Options& options : OptionVariants(*s)) {
-      cases.push_back(CheckCase{s, options, s->expected(options)});
+      if (generation == core::AioGeneration::kLegacy) {
+        cases.push_back(CheckCase{s, options, s->expected(options)});
+        continue;
+      }
+      Options given = options;
+      given.emplace_back("generation", "modern");
+      absl::StatusOr<Options> modern = ResolveOptions(*s, given);
+      if (!modern.ok()) continue;  // a switch of the legacy code
+      if (std::find_if(cases.begin(), cases.end(), [&](const CheckCase& c) {
+            return c.scenario == s && c.options == *modern;
+          }) != cases.end()) {
+        continue;
+      }
+      cases.push_back(CheckCase{s, *modern, s->expected(*modern)});
     }
   }
   return cases;

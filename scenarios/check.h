@@ -75,6 +75,19 @@ struct CheckResult {
 // an unknown id (one line, listing the catalog's).
 absl::StatusOr<std::vector<CheckCase>> CheckCases(const std::vector<std::string>& ids);
 
+// A scenario that has no cases on a generation, and why (Scenario::modern_why).
+struct SkippedScenario {
+  const Scenario* scenario = nullptr;
+  Scenario::ModernStatus status = Scenario::ModernStatus::kNotApplicable;
+  std::string why;
+};
+// The same on one generation: for modern, each option set of a scenario that runs
+// there, with generation=modern (the legacy-only switch variants left out); the
+// scenarios that do not run there go to *skipped, with the reason.
+absl::StatusOr<std::vector<CheckCase>> CheckCases(const std::vector<std::string>& ids,
+                                                  core::AioGeneration generation,
+                                                  std::vector<SkippedScenario>* skipped);
+
 // "S3 canceller=foreign" or "R9".
 std::string CaseName(const CheckCase& c);
 

@@ -7,6 +7,7 @@
 
 #include "core/aio/aio.h"
 #include "core/aio/legacy/aio_internal.h"
+#include "core/aio/modern/aio_internal.h"
 #include "sim/aiosim_sim.h"
 
 namespace aiosim::scenarios {
@@ -17,21 +18,42 @@ inline void SleepMs(int ms) {
   core::qemu_sem_timedwait(&never, ms);
 }
 
-// For pending-work predicates, which run without scheduling points.
+// For pending-work predicates, which run without scheduling points (observers'
+// reads). A legacy BH only.
 inline bool BhScheduled(core::QEMUBH* bh) {
   return core::legacy::of(bh)->scheduled.PlainLoad();
 }
-
+namespace internal {
+inline int CountModernScheduled(core::modern::QEMUBH* bh, int n) {
+  for (; bh != nullptr; bh = bh->next.Peek()) {
+    const unsigned f = bh->flags.Peek();
+    if ((f & (core::modern::BH_SCHEDULED | core::modern::BH_DELETED)) ==
+        core::modern::BH_SCHEDULED) {
+      n++;
+    }
+  }
+  return n;
+}
+}  // namespace internal
 // "" if no BH of `ctx` is scheduled, else a description, for SimContext::SetPending.
+// Modern: the BHs pending on ctx->bh_list and on the slices of running aio_bh_polls.
 inline std::string PendingBhs(core::AioContext* ctx) {
   int n = 0;
-  for (core::legacy::QEMUBH* bh = core::legacy::of(ctx)->first_bh.Load(); bh != nullptr;
-       bh = bh->next.Load()) {
-    n += BhScheduled(bh) ? 1 : 0;
+  if (ctx->generation == core::AioGeneration::kModern) {
+    core::modern::AioContext* m = core::modern::of(ctx);
+    n = internal::CountModernScheduled(m->bh_list.Peek(), 0);
+    for (core::modern::BHListSlice* s = m->bh_slice_first.Peek(); s != nullptr;
+         s = s->next.Peek()) {
+      n = internal::CountModernScheduled(s->bh_list.Peek(), n);
+    }
+  } else {
+    for (core::legacy::QEMUBH* bh = core::legacy::of(ctx)->first_bh.Load(); bh != nullptr;
+         bh = bh->next.Load()) {
+      n += BhScheduled(bh) ? 1 : 0;
+    }
   }
   return n == 0 ? std::string() : std::to_string(n) + " BH(s) of the context are scheduled";
 }
-
 inline core::ThreadId Spawn(sim::SimContext& c, const char* name, std::function<void()> fn) {
   return c.platform().threads().Spawn(name, std::move(fn), core::QEMU_THREAD_JOINABLE);
 }

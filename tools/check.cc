@@ -34,6 +34,9 @@ const char kCheckUsage[] =
     "  --preemptions K  DFS bound for a declared failure (default 2)\n"
     "  --seed N         random and PCT seed (default 1)\n"
     "  --races          with the race detector (QEMU 2.8's known races let through)\n"
+    "  --generation G   legacy (default) or modern: the cases of that generation; on\n"
+    "                   modern, a scenario that does not run there is listed with\n"
+    "                   why (n/a, or not ported yet) and is no case\n"
     "  --json           one JSON object\n"
     "  --help           this help\n"
     "\n"
@@ -57,7 +60,8 @@ const char kExploreUsage[] =
 namespace {
 
 constexpr FlagSpec kCheckFlags[] = {
-    {"executions", "N"}, {"preemptions", "K"}, {"seed", "N"}, {"races", ""}, {"json", ""},
+    {"executions", "N"}, {"preemptions", "K"}, {"seed", "N"},
+    {"races", ""},       {"json", ""},        {"generation", "G"},
 };
 
 std::string RunJson(const scenarios::CheckRun& r) {
@@ -103,6 +107,7 @@ int CheckMain(Args args) {
   }
   scenarios::CheckBudget budget;
   bool json = false;
+  core::AioGeneration generation = core::AioGeneration::kLegacy;
   for (const ParsedFlag& flag : parsed->flags) {
     absl::StatusOr<uint64_t> n = uint64_t{0};
     if (flag.name == "executions") {
@@ -117,6 +122,12 @@ int CheckMain(Args args) {
       budget.races = true;
     } else if (flag.name == "json") {
       json = true;
+    } else if (flag.name == "generation") {
+      if (!core::ParseAioGeneration(flag.value, &generation)) {
+        n = absl::InvalidArgumentError(absl::StrFormat(
+            "--generation %s: unknown generation (expected: legacy, modern)",
+            Shown(flag.value)));
+      }
     }
     if (!n.ok()) {
       absl::FPrintF(stderr, "aiosim check: %s\n", OneLine(n.status()));
@@ -124,7 +135,9 @@ int CheckMain(Args args) {
     }
   }
   std::vector<std::string> ids(parsed->positional.begin(), parsed->positional.end());
-  absl::StatusOr<std::vector<scenarios::CheckCase>> cases = scenarios::CheckCases(ids);
+  std::vector<scenarios::SkippedScenario> skipped;
+  absl::StatusOr<std::vector<scenarios::CheckCase>> cases =
+      scenarios::CheckCases(ids, generation, &skipped);
   if (!cases.ok()) {
     absl::FPrintF(stderr, "aiosim check: %s\n", OneLine(cases.status()));
     return kExitBadInput;
@@ -134,6 +147,22 @@ int CheckMain(Args args) {
   std::vector<std::string> results;
   int ok = 0, failed = 0;
   double seconds = 0;
+  int not_applicable = 0, not_ported = 0;
+  std::vector<std::string> skipped_json;
+  for (const scenarios::SkippedScenario& k : skipped) {
+    const bool na = k.status == scenarios::Scenario::ModernStatus::kNotApplicable;
+    (na ? not_applicable : not_ported)++;
+    if (json) {
+      JsonObject j;
+      j.Str("scenario", k.scenario->id)
+          .Str("status", na ? "n/a" : "not ported")
+          .Str("why", k.why);
+      skipped_json.push_back(j.Close());
+    } else {
+      WriteStdout(absl::StrFormat("%-4s %s on modern: %s\n", na ? "n/a" : "--",
+                                  k.scenario->id, k.why));
+    }
+  }
   for (const scenarios::CheckCase& c : *cases) {
     const scenarios::CheckResult r = scenarios::CheckOne(c, budget);
     if (r.interrupted) break;
@@ -153,19 +182,26 @@ int CheckMain(Args args) {
     FlushStdout();
   }
   const int signal = StopSignal();
-  const std::string summary = absl::StrFormat(
+  std::string summary = absl::StrFormat(
       "%d case%s, %d ok, %d failed%s (%.1f s of search)", ok + failed,
       ok + failed == 1 ? "" : "s", ok, failed,
       signal != 0 ? absl::StrFormat(", interrupted by %s after them", SignalName(signal))
                   : "",
       seconds);
+  if (generation == core::AioGeneration::kModern) {
+    summary += absl::StrFormat(
+        "; generation modern: %d scenario%s not applicable, %d not ported yet",
+        not_applicable, not_applicable == 1 ? "" : "s", not_ported);
+  }
   if (json) {
     JsonObject j;
     j.Bool("ok", failed == 0 && signal == 0)
         .Uint("cases", ok + failed)
         .Uint("failed", failed)
         .Bool("interrupted", signal != 0)
-        .Raw("results", "[" + absl::StrJoin(results, ",\n  ") + "]");
+        .Str("generation", core::AioGenerationName(generation))
+        .Raw("results", "[" + absl::StrJoin(results, ",\n  ") + "]")
+        .Raw("not_run", "[" + absl::StrJoin(skipped_json, ", ") + "]");
     WriteStdout(j.Close() + "\n");
   } else {
     WriteStdout("check: " + summary + "\n");

@@ -87,9 +87,10 @@ absl::StatusOr<Replay> ParseReplayArgs(Args args, bool* help) {
   if (absl::Status s = sim::ApplyTokenOptions(replay.token, &replay.config); !s.ok()) {
     return s;
   }
-  if (replay.token.generation != "legacy") {
+  core::AioGeneration generation;
+  if (!core::ParseAioGeneration(replay.token.generation, &generation)) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "token: generation '%s' is not supported by this build (expected: legacy)",
+        "token: generation '%s' is not in this build (expected: legacy, modern)",
         replay.token.generation));
   }
   replay.choice.scenario = scenarios::FindScenario(replay.token.scenario);
@@ -108,6 +109,12 @@ absl::StatusOr<Replay> ParseReplayArgs(Args args, bool* help) {
         absl::StrFormat("token: %s", options.status().message()));
   }
   replay.choice.options = *std::move(options);
+  // The token's generation field and its options say the same (run records both).
+  if (scenarios::GenerationOf(replay.choice.options) != generation) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "token: its generation '%s' and its options (%s) disagree",
+        replay.token.generation, OptionsText(replay.choice.options)));
+  }
   for (const auto& [k, v] : replay.token.options) {
     if (k == "execution") replay.execution = v;
   }

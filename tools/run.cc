@@ -42,6 +42,8 @@ const char kRunUsage[] =
     "  --preemptions K     dfs: preemption bound (default 2), or 'unbounded' (rounds\n"
     "                      until no work is left, with sleep sets)\n"
     "  --pct-depth D       pct: bug depth d (default 3)\n"
+    "  --generation G      legacy (QEMU 2.8.1, default) or modern (QEMU 10.2), where\n"
+    "                      the scenario runs on it ('aiosim list' says)\n"
     "  --option KEY=VALUE  a scenario option (repeatable; 'aiosim list' shows them)\n"
     "  --revert ID,...     revert historical fixes QEMU 2.8.1 has (docs/switches.md)\n"
     "  --fix ID,...        apply later QEMU fixes to 2.8.1 (docs/switches.md)\n"
@@ -134,6 +136,7 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
   run.choice = *std::move(choice);
   sim::RunConfig& c = run.config;
   c.scenario = run.choice.scenario->id;
+  c.generation = scenarios::GenerationNameOf(run.choice.options);
   c.options = run.choice.options;
   bool executions_given = false, seconds_given = false, token_given = false;
   std::string token_path;

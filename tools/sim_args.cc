@@ -86,8 +86,9 @@ absl::StatusOr<ScenarioChoice> ChooseScenario(
             "--option: %s (e.g. --option revert=R4)", kv.status().message()));
       }
       given.push_back(*std::move(kv));
-    } else if (flag.name == "revert" || flag.name == "fix") {
-      // ResolveOptions checks the ids against the scenario's switches.
+    } else if (flag.name == "revert" || flag.name == "fix" || flag.name == "generation") {
+      // ResolveOptions checks the ids against the scenario's switches, and the
+      // generation against the scenario's.
       given.emplace_back(std::string(flag.name), std::string(flag.value));
     }
   }

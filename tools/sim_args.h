@@ -35,11 +35,13 @@ inline constexpr FlagSpec kExecFlags[] = {
 absl::StatusOr<bool> ApplyExecFlag(const ParsedFlag& flag, sim::ExecOptions* exec);
 
 // The flags that choose scenario options: --option key=value (repeatable) and
-// --revert ID,... and --fix ID,... (shorthands for --option revert=... / fix=...).
+// --revert ID,..., --fix ID,... and --generation G (shorthands for --option
+// revert=... / fix=... / generation=...).
 inline constexpr FlagSpec kScenarioFlags[] = {
     {"option", "KEY=VALUE", /*repeatable=*/true},
     {"revert", "ID,..."},
     {"fix", "ID,..."},
+    {"generation", "G"},
 };
 
 struct ScenarioChoice {

@@ -10,6 +10,7 @@
 #include "core/aio/aio.h"
 #include "gtest/gtest.h"
 #include "scenarios/catalog.h"
+#include "scenarios/check.h"
 #include "sim/race.h"
 #include "sim/tests/scale.h"
 
@@ -117,6 +118,19 @@ std::vector<Case> AllCases() {
         cases.push_back({s.id, o, strategy});
       }
     }
+    // The modern generation's cases (generation=modern in their options), for the
+    // scenarios that run there.
+    absl::StatusOr<std::vector<CheckCase>> modern =
+        CheckCases({}, core::AioGeneration::kModern, nullptr);
+    if (modern.ok()) {
+      for (const CheckCase& c : *modern) {
+        if (aiosim::testing::kSanitized && c.expected == sim::FailureKind::kNone &&
+            std::string(strategy) != "random") {
+          continue;
+        }
+        cases.push_back({c.scenario->id, c.options, strategy});
+      }
+    }
   }
   for (const Scenario& s : Catalog()) {
     for (const Options& o : OptionVariants(s)) {
@@ -137,7 +151,13 @@ class DeterminismTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(DeterminismTest, ThousandSeedsRunTwiceGiveIdenticalTraces) {
   const Scenario* s = FindScenario(GetParam());
   ASSERT_NE(s, nullptr);
-  for (const Options& options : OptionVariants(*s)) {
+  std::vector<Options> variants = OptionVariants(*s);
+  absl::StatusOr<std::vector<CheckCase>> modern =
+      CheckCases({s->id}, core::AioGeneration::kModern, nullptr);
+  if (modern.ok()) {
+    for (const CheckCase& c : *modern) variants.push_back(c.options);
+  }
+  for (const Options& options : variants) {
     sim::ExecOptions exec;
     std::vector<uint64_t> bad =
         sim::DeterminismCheck(s->make(options), exec, 1, aiosim::testing::Scaled(1000));

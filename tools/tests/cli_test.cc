@@ -102,6 +102,25 @@ TEST(CliTest, ReplayPrintsTheTraceHashThatRunReported) {
   EXPECT_EQ(JsonField(json.out, "trace_hash"), hash);
 }
 
+// The modern generation (QEMU 10.2): the same claim S3, the generation in the header,
+// the options and the token, and a replay of that token on the modern core.
+TEST(CliTest, RunS3OnModernFindsItAndItsTokenReplaysOnModern) {
+  const Result run = Cli({"run", "S3", "--generation", "modern", "--strategy", "dfs",
+                          "--token-file", ""});
+  ASSERT_EQ(run.exit, 1) << run.err;
+  EXPECT_TRUE(absl::StartsWith(
+      run.out, "aiosim run: scenario S3 (canceller=foreign generation=modern), "
+               "generation modern"))
+      << run.out;
+  EXPECT_TRUE(absl::StrContains(run.out, "core/aio/modern/async.cc")) << run.out;
+  const std::string token = TokenOf(run);
+  const Result replay = Cli({"replay", token});
+  EXPECT_EQ(replay.exit, 1) << replay.err;
+  EXPECT_TRUE(absl::StrContains(replay.out, "generation modern")) << replay.out;
+  EXPECT_EQ(TraceHashOf(replay), TraceHashOf(run));
+  EXPECT_TRUE(absl::StrContains(replay.out, "FAILURE assertion: "));
+}
+
 TEST(CliTest, TheTokenFileReplaysTheLastExecutionOfEveryStrategy) {
   for (const char* strategy : {"random", "pct", "dfs"}) {
     const Result run =
@@ -152,6 +171,10 @@ TEST(CliTest, BadInputExitsTwoWithOneLineOnStderr) {
   unknown.scenario = "S99";
   unknown.generation = "legacy";
   unknown.strategy = "random";
+  sim::TokenData future = unknown;
+  future.scenario = "S3";
+  future.generation = "future";
+  // A token whose generation field says modern while its options do not.
   sim::TokenData modern = unknown;
   modern.scenario = "S3";
   modern.generation = "modern";
@@ -177,7 +200,13 @@ TEST(CliTest, BadInputExitsTwoWithOneLineOnStderr) {
       {{"replay", TestDir() + "/no-such.token"}, "aiosim replay: token file '"},
       {{"replay", sim::EncodeToken(unknown)},
        "aiosim replay: token: unknown scenario 'S99'"},
-      {{"replay", sim::EncodeToken(modern)}, "aiosim replay: token: generation 'modern'"},
+      {{"replay", sim::EncodeToken(future)}, "aiosim replay: token: generation 'future'"},
+      {{"replay", sim::EncodeToken(modern)},
+       "aiosim replay: token: its generation 'modern' and its options"},
+      {{"run", "S4", "--generation", "modern"},
+       "aiosim run: scenario S4 does not run on the modern generation"},
+      {{"run", "S3", "--generation", "future"}, "aiosim run: --generation future"},
+      {{"check", "--generation", "x"}, "aiosim check: --generation x: unknown generation"},
       {{"check-determinism", "R9", "--seeds", "x"},
        "aiosim check-determinism: --seeds: "},
       {{"list", "extra"}, "aiosim list: unexpected argument 'extra'"},

@@ -49,9 +49,10 @@ void CompletionCallback(void* opaque) {
 
 sim::Body MakeBody(const Options& options) {
   const uint32_t switches = SwitchBits(options);
-  return [switches](sim::SimContext& c) {
+  const AioContextOptions ctx_options = ContextOptions(options);
+  return [switches, ctx_options](sim::SimContext& c) {
     AioRuntime rt(&c.platform(), switches);
-    AioContext* ctx = aio_context_new(&rt);
+    AioContext* ctx = aio_context_new(&rt, ctx_options);
     c.SetPending([ctx] { return PendingBhs(ctx); });
     R1State s;
     s.bh.Store(aio_bh_new(ctx, CompletionCallback, &s));
@@ -77,6 +78,8 @@ Scenario MakeR1() {
   s.source = "QEMU-SEMANTICS.md 1.2, 3 R1";
   s.reverts = {"R1"};
   s.expected = FailsWith(AIO_REVERT_R1, sim::FailureKind::kUseAfterFree);
+  s.modern_status = Scenario::ModernStatus::kRuns;  // declared fixed: none
+  s.modern_why.clear();
   s.catalog = {"R1"};
   s.exhaust_bound = 4;
   s.make = MakeBody;

@@ -47,9 +47,10 @@ void KickCallback(void*) {}
 
 sim::Body MakeBody(const Options& options) {
   const uint32_t switches = SwitchBits(options);
-  return [switches](sim::SimContext& c) {
+  const AioContextOptions ctx_options = ContextOptions(options);
+  return [switches, ctx_options](sim::SimContext& c) {
     AioRuntime rt(&c.platform(), switches);
-    AioContext* ctx = aio_context_new(&rt);
+    AioContext* ctx = aio_context_new(&rt, ctx_options);
     R4State s;
     QEMUBH* work = aio_bh_new(ctx, WorkCallback, &s);
     QEMUBH* kick = aio_bh_new(ctx, KickCallback, nullptr);
@@ -106,6 +107,13 @@ Scenario MakeR4() {
   s.source = "QEMU-SEMANTICS.md 3, R4; 4, aio_notify_bug.promela";
   s.reverts = {"R4"};
   s.expected = FailsWith(AIO_REVERT_R4, sim::FailureKind::kLostWakeup);
+  // The vcpu's nested aio_poll of the main context under the BQL is legal in QEMU
+  // 10 only through qemu_get_current_aio_context's BQL fallback (a BQL holder is in
+  // the main context's home thread), which the modern core does not model yet: there
+  // modern's home-thread assertion stops the vcpu's poll.
+  s.modern_why =
+      "not ported yet: its vcpu polls the main context under the BQL, which QEMU 10 "
+      "allows through qemu_get_current_aio_context's BQL fallback, not modelled yet";
   s.catalog = {"R4"};
   s.exhaust_bound = 1;  // the none variants: DFS complete at 1 (docs/catalog.md)
   s.make = MakeBody;

@@ -169,10 +169,23 @@ void Execution::Fail(FailureKind kind, std::string message,
   EndExecution();
 }
 
-bool Execution::SuppressRace(const char* f1, const char* f2) {
+namespace {
+// The name a known-race entry gives the function of `loc`: the modern core's
+// functions (core/aio/modern/) as "modern::NAME", as ThreadSanitizer's frames show
+// them (docs/tsan-known-races.txt), everything else by its bare name.
+std::string KnownRaceName(const core::SrcLoc& loc) {
+  std::string name = loc.function_name();
+  if (std::string_view(loc.file_name()).find("core/aio/modern/") != std::string_view::npos) {
+    name = "modern::" + name;
+  }
+  return name;
+}
+}  // namespace
+
+bool Execution::SuppressRace(const core::SrcLoc& a, const core::SrcLoc& b) {
   const KnownRaces* known = GetKnownRaces();
   if (known == nullptr || options_.report_known_races) return false;
-  const KnownRaces::Group* g = known->Match(f1, f2);
+  const KnownRaces::Group* g = known->Match(KnownRaceName(a), KnownRaceName(b));
   if (g == nullptr) return false;
   for (auto& [id, count] : result_.suppressed_races) {
     if (id == g->id) {

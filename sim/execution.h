@@ -288,9 +288,10 @@ class Execution {
   // `where` is the failure's identity (see Failure::where).
   [[noreturn]] void Fail(FailureKind kind, std::string message,
                          std::vector<std::string> details = {}, std::string where = "");
-  // Whether a race between accesses in these functions is a known one to let through;
-  // counts it if so.
-  bool SuppressRace(const char* f1, const char* f2);
+  // Whether a race between accesses at these locations is a known one to let
+  // through (matched by function: the modern core's as "modern::NAME"); counts it if
+  // so.
+  bool SuppressRace(const core::SrcLoc& a, const core::SrcLoc& b);
   // Describes a source location for reports: "file.cc:123 (function)".
   static std::string Where(core::SrcLoc loc);
 

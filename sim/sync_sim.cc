@@ -55,8 +55,7 @@ void CheckRace(Execution* ex, ObjMeta* meta, OpKind kind, core::MemOrder order,
   if (RaceDetector* rd = ex->races()) {
     RaceDetector::Race race;
     if (rd->OnAccess(meta, ex->current()->id, kind, order, loc, &race) &&
-        !ex->SuppressRace(race.first.loc.function_name(),
-                          race.second.loc.function_name())) {
+        !ex->SuppressRace(race.first.loc, race.second.loc)) {
       ex->Fail(FailureKind::kDataRace,
                absl::StrFormat("data race on object #%d: %s vs %s%s", race.obj,
                                AccessLine(race.first, ex), AccessLine(race.second, ex),
@@ -147,8 +146,7 @@ void OnDestroy(ObjMeta* meta) {
     if (RaceDetector* rd = ex->races()) {
       RaceDetector::Race race;
       if (rd->OnDestroy(meta, ex->current()->id, ex->destroy_loc(), &race) &&
-          !ex->SuppressRace(race.first.loc.function_name(),
-                            race.second.loc.function_name())) {
+          !ex->SuppressRace(race.first.loc, race.second.loc)) {
         meta->magic = kMetaDead;
         ex->Fail(FailureKind::kDataRace,
                  absl::StrFormat(

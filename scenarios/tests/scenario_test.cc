@@ -230,7 +230,15 @@ TEST(KnownRacesTest, TheTsanListIsTheSimulatorsList) {
     EXPECT_FALSE(g.description.empty()) << g.id;
   }
   EXPECT_EQ(ids, (std::vector<std::string>{"T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8",
-                                           "T9", "T10"}));
+                                           "T9", "T10", "T11"}));
+  // The modern core's races are listed under modern:: names: a legacy entry never
+  // lets a modern race through by its bare name, nor the reverse.
+  const sim::KnownRaces::Group* m =
+      known->Match("modern::bh_list_insert_head_atomic", "modern::aio_bh_poll");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->id, "T11");
+  EXPECT_EQ(known->Match("bh_list_insert_head_atomic", "aio_bh_poll"), nullptr);
+  EXPECT_EQ(known->Match("modern::aio_poll", "modern::aio_notify"), nullptr);
   const sim::KnownRaces::Group* g = known->Match("aio_poll", "aio_notify");
   ASSERT_NE(g, nullptr);
   EXPECT_EQ(g->id, "T3");

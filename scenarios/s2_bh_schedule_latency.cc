@@ -83,13 +83,14 @@ Mode ParseMode(const std::string& m) {
 
 sim::Body MakeBody(const Options& options) {
   const Mode mode = ParseMode(OptionValue(options, "mode"));
-  return [mode](sim::SimContext& c) {
+  const AioContextOptions ctx_options = ContextOptions(options);
+  return [mode, ctx_options](sim::SimContext& c) {
     const bool tick = mode == Mode::kIdleTick || mode == Mode::kIdleBound ||
                       mode == Mode::kRaceBound;
     const bool race = mode == Mode::kRace || mode == Mode::kRaceBound;
     const bool measure_idle = !race && mode != Mode::kImmediate;
     AioRuntime rt(&c.platform());
-    AioContext* ctx = aio_context_new(&rt);
+    AioContext* ctx = aio_context_new(&rt, ctx_options);
     c.SetPending([ctx] { return PendingBhs(ctx); });
     S2State s;
     s.rt = &rt;
@@ -174,12 +175,18 @@ Scenario MakeS2() {
                 {"immediate", "idle", "idle-tick", "idle-bound", "race", "race-bound"},
                 "which schedule is measured, with or without a 50 ms tick, and the "
                 "bound checked (see the file's header)"}};
+  // Modern (QEMU 10.2, 5.0's BH rewrite): every enqueue notifies, the idle one too,
+  // so an idle BH scheduled while the loop sleeps wakes it at once, and the race's
+  // immediate schedule is never left to the idle latency: nothing is found.
   s.expected = [](const Options& o) {
+    if (GenerationOf(o) == AioGeneration::kModern) return sim::FailureKind::kNone;
     const std::string m = OptionValue(o, "mode");
     if (m == "idle" || m == "race") return sim::FailureKind::kLostWakeup;
     if (m == "idle-tick") return sim::FailureKind::kAssertion;
     return sim::FailureKind::kNone;
   };
+  s.modern_status = Scenario::ModernStatus::kRuns;
+  s.modern_why.clear();
   s.catalog = {"S2"};
   s.exhaust_bound = 2;  // the none variants: DFS complete at 2 (race-bound: ~5 s)
   s.make = MakeBody;

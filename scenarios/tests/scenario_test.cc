@@ -230,7 +230,7 @@ TEST(KnownRacesTest, TheTsanListIsTheSimulatorsList) {
     EXPECT_FALSE(g.description.empty()) << g.id;
   }
   EXPECT_EQ(ids, (std::vector<std::string>{"T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8",
-                                           "T9", "T10", "T11"}));
+                                           "T9", "T10", "T11", "T12"}));
   // The modern core's races are listed under modern:: names: a legacy entry never
   // lets a modern race through by its bare name, nor the reverse.
   const sim::KnownRaces::Group* m =

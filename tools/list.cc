@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "scenarios/catalog.h"
+#include "scenarios/check.h"
 #include "scenarios/races.h"
 #include "sim/aiosim_sim.h"
 #include "tools/json.h"
@@ -103,6 +104,29 @@ std::string OutcomeKey(const scenarios::Options& options) {
   return absl::StrJoin(parts, ",");
 }
 
+// On the modern generation: the declared outcome of each option set that runs there
+// ("--generation modern"), or why the scenario does not.
+std::string ModernText(const scenarios::Scenario& s) {
+  if (s.modern_status != scenarios::Scenario::ModernStatus::kRuns) return s.modern_why;
+  std::vector<std::string> outcomes;
+  absl::StatusOr<std::vector<scenarios::CheckCase>> cases =
+      scenarios::CheckCases({s.id}, core::AioGeneration::kModern, nullptr);
+  if (!cases.ok()) return std::string(cases.status().message());
+  for (const scenarios::CheckCase& c : *cases) {
+    scenarios::Options shown;
+    for (const auto& kv : c.options) {
+      if (kv.first != "generation" && !(kv.first == "revert" && kv.second == "none") &&
+          !(kv.first == "fix" && kv.second == "none")) {
+        shown.push_back(kv);
+      }
+    }
+    const bool one = s.options.empty();
+    outcomes.push_back(one ? std::string(sim::FailureKindName(c.expected))
+                           : OutcomeKey(shown) + ": " + sim::FailureKindName(c.expected));
+  }
+  return "runs (--generation modern), expected: " + absl::StrJoin(outcomes, "; ");
+}
+
 std::string ListLine(const scenarios::Scenario& s) {
   std::vector<std::string> options;
   for (const scenarios::ScenarioOption& o : s.options) {
@@ -116,10 +140,10 @@ std::string ListLine(const scenarios::Scenario& s) {
                            ? std::string(sim::FailureKindName(o.kind))
                            : OutcomeKey(o.options) + ": " + sim::FailureKindName(o.kind));
   }
-  return absl::StrFormat("%-3s %s; for: %s; options: %s; expected: %s", s.id, s.title,
-                         s.catalog.empty() ? "-" : absl::StrJoin(s.catalog, ","),
+  return absl::StrFormat("%-3s %s; for: %s; options: %s; expected: %s; modern: %s", s.id,
+                         s.title, s.catalog.empty() ? "-" : absl::StrJoin(s.catalog, ","),
                          options.empty() ? "none" : absl::StrJoin(options, " "),
-                         absl::StrJoin(outcomes, "; "));
+                         absl::StrJoin(outcomes, "; "), ModernText(s));
 }
 
 // The ids of the scenarios whose catalog names `id` (a race or a claim).
@@ -135,9 +159,10 @@ std::vector<std::string> ScenariosFor(const std::string& id) {
 
 std::string RaceLine(const scenarios::RaceEntry& r) {
   const std::vector<std::string> in = ScenariosFor(r.id);
-  return absl::StrFormat("%-3s %s in 2.8.1: %s (%s); %s; scenarios: %s", r.id,
-                         scenarios::RaceStatusName(r.legacy), r.title, r.commit, r.why,
-                         in.empty() ? "none" : absl::StrJoin(in, ","));
+  return absl::StrFormat("%-3s %s in 2.8.1: %s (%s); %s; scenarios: %s; %s in 10.2: %s",
+                         r.id, scenarios::RaceStatusName(r.legacy), r.title, r.commit, r.why,
+                         in.empty() ? "none" : absl::StrJoin(in, ","),
+                         scenarios::RaceStatusName(r.modern), r.modern_why);
 }
 
 std::string RaceJson(const scenarios::RaceEntry& r) {
@@ -147,6 +172,8 @@ std::string RaceJson(const scenarios::RaceEntry& r) {
       .Str("commit", r.commit)
       .Str("legacy", scenarios::RaceStatusName(r.legacy))
       .Str("why", r.why)
+      .Str("modern", scenarios::RaceStatusName(r.modern))
+      .Str("modern_why", r.modern_why)
       .Raw("scenarios", JsonArray(ScenariosFor(r.id)));
   return j.Close();
 }
@@ -176,6 +203,7 @@ std::string ScenarioJson(const scenarios::Scenario& s) {
   j.Raw("catalog", JsonArray(s.catalog));
   j.Raw("reverts", JsonArray(s.reverts)).Raw("fixes", JsonArray(s.fixes));
   j.Raw("expected", "[" + absl::StrJoin(outcomes, ", ") + "]");
+  j.Str("modern", ModernText(s));
   return j.Close();
 }
 

@@ -56,6 +56,13 @@ TEST(CliTest, ListNamesTheCatalogWithDeclaredOutcomes) {
   EXPECT_TRUE(
       absl::StrContains(r.out, "canceller=foreign: assertion; canceller=home: none"));
   EXPECT_TRUE(absl::StrContains(r.out, "revert=R4: lost-wakeup"));
+  // Each line also says how it stands on the modern generation (QEMU 10.2).
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "modern: runs (--generation modern), expected: canceller=foreign: assertion; "
+             "canceller=home: none"))
+      << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "; fixed in 10.2: aio_bh_enqueue loads bh->ctx"));
+  EXPECT_TRUE(absl::StrContains(r.out, "; n/a in 10.2: QEMU 8.2 removed is_external"));
 
   const Result json = Cli({"list", "--json"});
   EXPECT_EQ(json.exit, 0) << json.err;

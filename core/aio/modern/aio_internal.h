@@ -163,6 +163,12 @@ struct AioContext : core::AioContext {
 inline AioContext* of(core::AioContext* ctx) { return static_cast<AioContext*>(ctx); }
 inline QEMUBH* of(core::QEMUBH* bh) { return static_cast<QEMUBH*>(bh); }
 
+// Test-only, not QEMU: when set, aio_poll skips its re-check of `notified` after
+// raising notify_me (5.0's "don't block if aio_notify() was called"), the canary of
+// core/aio/tests/modern_sim_test.cc. Never set outside that test; read by simulated
+// threads only while no simulation changes it.
+extern bool aio_test_skip_notified_recheck;
+
 // ---- entry points (core/aio/dispatch.cc), as core/aio/aio.h documents them ------------
 
 AioContext* aio_context_new(AioRuntime* rt, const AioContextOptions& options,

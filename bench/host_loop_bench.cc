@@ -37,6 +37,7 @@ using aiosim::core::QEMU_CLOCK_REALTIME;
 using aiosim::core::QEMU_THREAD_JOINABLE;
 using aiosim::core::QEMUBH;
 using aiosim::core::QemuSemaphore;
+using aiosim::core::AioGeneration;
 using aiosim::core::QEMUTimer;
 using aiosim::core::ThreadId;
 
@@ -44,7 +45,8 @@ using aiosim::core::ThreadId;
 // benchmark must have deleted its BHs and freed its timers.
 class BenchLoop {
  public:
-  BenchLoop() : rt_(&platform_), ctx_(aiosim::core::aio_context_new(&rt_)) {}
+  explicit BenchLoop(AioGeneration generation = AioGeneration::kLegacy)
+      : rt_(&platform_), ctx_(aiosim::core::aio_context_new(&rt_, Options(generation))) {}
   ~BenchLoop() {
     if (ctx_ == nullptr) return;
     aiosim::core::aio_poll(ctx_, false);  // frees the BHs deleted since the last poll
@@ -62,6 +64,12 @@ class BenchLoop {
   HostPlatform& platform() { return platform_; }
 
  private:
+  static aiosim::core::AioContextOptions Options(AioGeneration generation) {
+    aiosim::core::AioContextOptions o;
+    o.generation = generation;
+    return o;
+  }
+
   HostPlatform platform_;
   AioRuntime rt_;
   AioContext* ctx_;
@@ -80,8 +88,8 @@ void ExpectCount(benchmark::State& state, uint64_t got, uint64_t want) {
 // One iteration: qemu_bh_schedule from the home thread, then a non-blocking aio_poll
 // that runs the callback. Nobody is blocked in aio_poll, so aio_notify writes no
 // eventfd; the cost is the schedule, one ppoll(2) with a zero timeout and dispatch.
-void BM_BhScheduleLatencyHome(benchmark::State& state) {
-  BenchLoop loop;
+void BhScheduleLatencyHome(benchmark::State& state, AioGeneration generation) {
+  BenchLoop loop(generation);
   if (!loop.Ok(state)) return;
   uint64_t runs = 0;
   QEMUBH* bh = aiosim::core::aio_bh_new(loop.ctx(), CountCb, &runs);
@@ -94,13 +102,22 @@ void BM_BhScheduleLatencyHome(benchmark::State& state) {
   ExpectCount(state, runs, state.iterations());
   aiosim::core::qemu_bh_delete(bh);
 }
+void BM_BhScheduleLatencyHome(benchmark::State& state) {
+  BhScheduleLatencyHome(state, AioGeneration::kLegacy);
+}
 BENCHMARK(BM_BhScheduleLatencyHome);
+// The same on the modern generation (QEMU 10.2): with only the context's notifier
+// registered (it has a poll handler), a non-blocking aio_poll makes no ppoll at all.
+void BM_BhScheduleLatencyHomeModern(benchmark::State& state) {
+  BhScheduleLatencyHome(state, AioGeneration::kModern);
+}
+BENCHMARK(BM_BhScheduleLatencyHomeModern);
 
 // ---- 2. BH throughput, home thread ----------------------------------------------------
 
 // One iteration: schedule range(0) distinct BHs, then one aio_poll runs them all.
-void BM_BhThroughputHome(benchmark::State& state) {
-  BenchLoop loop;
+void BhThroughputHome(benchmark::State& state, AioGeneration generation) {
+  BenchLoop loop(generation);
   if (!loop.Ok(state)) return;
   const int64_t n = state.range(0);
   uint64_t runs = 0;
@@ -118,7 +135,14 @@ void BM_BhThroughputHome(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
   for (QEMUBH* bh : bhs) aiosim::core::qemu_bh_delete(bh);
 }
+void BM_BhThroughputHome(benchmark::State& state) {
+  BhThroughputHome(state, AioGeneration::kLegacy);
+}
 BENCHMARK(BM_BhThroughputHome)->Arg(1)->Arg(16)->Arg(256);
+void BM_BhThroughputHomeModern(benchmark::State& state) {
+  BhThroughputHome(state, AioGeneration::kModern);
+}
+BENCHMARK(BM_BhThroughputHomeModern)->Arg(1)->Arg(16)->Arg(256);
 
 // ---- 3. BH ping-pong with a foreign thread --------------------------------------------
 
@@ -159,8 +183,8 @@ void StopForeign(BenchLoop& loop, Atomic<bool>* stop, Atomic<bool>* exited, Thre
 // home thread, blocked in aio_poll(ctx, true), is woken through the eventfd and runs
 // the callback, which posts the semaphore; the foreign thread resumes and schedules
 // again. Wall-clock time, since both threads mostly sleep.
-void BM_BhPingPongForeign(benchmark::State& state) {
-  BenchLoop loop;
+void BhPingPongForeign(benchmark::State& state, AioGeneration generation) {
+  BenchLoop loop(generation);
   if (!loop.Ok(state)) return;
   PingPong p;
   p.bh = aiosim::core::aio_bh_new(loop.ctx(), PingPongCb, &p);
@@ -188,7 +212,14 @@ void BM_BhPingPongForeign(benchmark::State& state) {
       static_cast<double>(runs_in_loop > 0 ? runs_in_loop : 1);
   aiosim::core::qemu_bh_delete(p.bh);
 }
+void BM_BhPingPongForeign(benchmark::State& state) {
+  BhPingPongForeign(state, AioGeneration::kLegacy);
+}
 BENCHMARK(BM_BhPingPongForeign)->UseRealTime();
+void BM_BhPingPongForeignModern(benchmark::State& state) {
+  BhPingPongForeign(state, AioGeneration::kModern);
+}
+BENCHMARK(BM_BhPingPongForeignModern)->UseRealTime();
 
 // ---- 4. BH flood from a foreign thread ------------------------------------------------
 

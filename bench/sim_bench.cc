@@ -321,14 +321,14 @@ BENCHMARK(BM_StandardWorkload)->ArgName("races")->Arg(0)->Arg(1);
 // random walk. Some executions find the bug; failed_ratio is their fraction (the run
 // does not stop there) and the label counts executions by failure kind. range(0): race
 // detector on or off.
-void BM_ScenarioS3(benchmark::State& state) {
+void ScenarioS3(benchmark::State& state, const char* generation) {
   const scenarios::Scenario* s = scenarios::FindScenario("S3");
   if (s == nullptr) {
     state.SkipWithError("scenario S3 is not in the catalog");
     return;
   }
   absl::StatusOr<scenarios::Options> resolved =
-      scenarios::ResolveOptions(*s, {{"canceller", "foreign"}});
+      scenarios::ResolveOptions(*s, {{"canceller", "foreign"}, {"generation", generation}});
   if (!resolved.ok()) {
     state.SkipWithError(std::string(resolved.status().message()).c_str());
     return;
@@ -364,7 +364,11 @@ void BM_ScenarioS3(benchmark::State& state) {
   state.counters["tracked_peak_B"] = Bytes(static_cast<double>(tracked_peak));
   SetAllocationCounters(state, CountAllocations(body, options, 0));
 }
+void BM_ScenarioS3(benchmark::State& state) { ScenarioS3(state, "legacy"); }
 BENCHMARK(BM_ScenarioS3)->ArgName("races")->Arg(0)->Arg(1);
+// The same claim on the modern generation (QEMU 10.2: cancel a fetch_and).
+void BM_ScenarioS3Modern(benchmark::State& state) { ScenarioS3(state, "modern"); }
+BENCHMARK(BM_ScenarioS3Modern)->ArgName("races")->Arg(0)->Arg(1);
 
 // ---- 4. property programs -------------------------------------------------------------
 

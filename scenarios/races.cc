@@ -70,7 +70,7 @@ const std::vector<RaceEntry>& Races() {
        "thread",
        S::kFixed,
        "aio_poll asserts in_aio_context_home_thread, so only the home thread polls and "
-       "accepts (not yet checked: the scenario reads 2.8.1's notify_me)"},
+       "accepts (checked: R9 --generation modern, the main thread's poll is caught)"},
       {"R10", "aio_enable_external does not notify", "321d1dba8b (2.10)", S::kPresent,
        "--fix R10: aio_enable_external calls aio_notify", S::kNotApplicable,
        "QEMU 8.2 removed is_external and aio_disable_external/aio_enable_external"},

@@ -153,6 +153,15 @@ struct AioContext : core::AioContext {
 
   Shared<core::ThreadPool*> thread_pool{nullptr};
 
+  // Not QEMU: the thread that last made this context its current one (the creator,
+  // then aio_context_set_home_thread's caller). QEMU identifies the home thread by
+  // its TLS alone; when a context moves to an IOThread, the thread it left runs
+  // another context (QEMU's main thread: qemu_aio_context), so its TLS no longer
+  // names this one. Here the thread it left keeps its TLS, so in_aio_context_home_thread
+  // also compares this id. Plain, as legacy's: written by the new home thread before
+  // it polls, read by a thread asking about itself.
+  ThreadId home_thread = 0;
+
   // Not QEMU: how many of this context's BHs are allocated and not yet freed, for
   // tests (a modern BH is on no list until it is scheduled, so no list counts it).
   // An observer's counter: the core never reads it, and it is no scheduling point.

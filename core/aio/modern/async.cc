@@ -337,6 +337,7 @@ AioContext* aio_context_new(AioRuntime* rt, const AioContextOptions& options,
   // public API's convention, core/aio/aio.h), as qemu_init_main_loop makes the main
   // context the main thread's. A thread that already runs a context keeps it.
   if (my_aiocontext.Get() == nullptr) my_aiocontext.Set(ctx);
+  ctx->home_thread = rt->platform()->threads().Current();
   return ctx;
 }
 
@@ -354,13 +355,17 @@ void aio_context_set_home_thread(AioContext* ctx, ThreadId thread) {
   // Modern identifies the home thread by its TLS, which only the thread itself can
   // set (iothread_run calls qemu_set_current_aio_context).
   AIOSIM_ASSERT(thread == ctx->runtime->platform()->threads().Current());
+  ctx->home_thread = thread;
   if (my_aiocontext.Get() == ctx) return;
   my_aiocontext.Set(nullptr);
   qemu_set_current_aio_context(ctx);
 }
 
+// QEMU: ctx == qemu_get_current_aio_context(). The thread id stands in for the TLS
+// of a thread the context moved away from (see AioContext::home_thread).
 bool in_aio_context_home_thread(AioContext* ctx) {
-  return ctx == qemu_get_current_aio_context();
+  return ctx == qemu_get_current_aio_context() &&
+         ctx->home_thread == ctx->runtime->platform()->threads().Current();
 }
 
 core::ThreadPool* aio_get_thread_pool(AioContext*) {

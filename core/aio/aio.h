@@ -288,7 +288,9 @@ bool aio_node_check(AioContext* ctx, bool is_external);
 bool aio_prepare(AioContext* ctx);
 // Whether some fd handler has pending revents to dispatch.
 bool aio_pending(AioContext* ctx);
-// BHs, then fd handlers (with the revents already collected), then timers.
+// BHs, then fd handlers (with the revents already collected), then timers. Returns
+// whether progress was made (legacy); QEMU 10's aio_dispatch returns nothing, so a
+// modern context's returns false.
 bool aio_dispatch(AioContext* ctx);
 // One iteration: poll fds (blocking: until something happens), then dispatch.
 // Returns whether progress was made (a non-idle BH, an fd handler other than the

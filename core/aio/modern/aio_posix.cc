@@ -37,19 +37,24 @@ static int64_t now_ns(AioContext* ctx) {
 
 // ---- the lists -------------------------------------------------------------------------
 
+// Unlinks `node` from the singly linked list at `head` whose links are `next`
+// (QEMU's doubly linked QLIST_REMOVE, as a walk from the head; aio_internal.h).
+static void shared_list_unlink(Shared<AioHandler*>* head, AioHandler* node,
+                               Shared<AioHandler*> AioHandler::*next) {
+  for (Shared<AioHandler*>* link = head; AioHandler* n = link->Load(); link = &(n->*next)) {
+    if (n == node) {
+      link->Store((node->*next).Load());
+      break;
+    }
+  }
+  (node->*next).Store(nullptr);
+}
+
 // QLIST_SAFE_REMOVE(node, node_ready).
 static void ready_list_remove(AioHandler* node) {
   AioHandlerList* list = node->ready_on.Load();
   if (list == nullptr) return;
-  Shared<AioHandler*>* link = &list->first;
-  while (AioHandler* n = link->Load()) {
-    if (n == node) {
-      link->Store(node->ready_next.Load());
-      break;
-    }
-    link = &n->ready_next;
-  }
-  node->ready_next.Store(nullptr);
+  shared_list_unlink(&list->first, node, &AioHandler::ready_next);
   node->ready_on.Store(nullptr);
 }
 
@@ -76,15 +81,7 @@ static void aio_add_poll_ready_handler(AioHandlerList* ready_list, AioHandler* n
 // QLIST_SAFE_REMOVE(node, node_poll) / QLIST_INSERT_HEAD(&ctx->poll_aio_handlers).
 static void poll_list_remove(AioContext* ctx, AioHandler* node) {
   if (!node->on_poll.Load()) return;
-  Shared<AioHandler*>* link = &ctx->poll_aio_handlers;
-  while (AioHandler* n = link->Load()) {
-    if (n == node) {
-      link->Store(node->poll_next.Load());
-      break;
-    }
-    link = &n->poll_next;
-  }
-  node->poll_next.Store(nullptr);
+  shared_list_unlink(&ctx->poll_aio_handlers, node, &AioHandler::poll_next);
   node->on_poll.Store(false);
 }
 

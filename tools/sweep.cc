@@ -20,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "scenarios/catalog.h"
+#include "scenarios/check.h"
 #include "sim/aiosim_sim.h"
 #include "tools/interrupt.h"
 #include "tools/sim_args.h"
@@ -50,6 +51,8 @@ const char kSweepUsage[] =
     "  --minimize           minimise each failure found (slower; off by default)\n"
     "  --pct-depth D        pct: bug depth (default 3)\n"
     "  --option KEY=VALUE, --revert ID,..., --fix ID,...   with one scenario only\n"
+    "  --generation G       legacy (default) or modern: the modern option sets of\n"
+    "                       the scenarios that run there (--all: only those)\n"
     "  --races[=all], --max-steps N, --time-advances N, --spurious, --eintr\n"
     "  --help               this help\n"
     "\n"
@@ -97,7 +100,22 @@ struct Sweep {
   uint64_t jobs = 1;
   uint64_t shard = 1, shards = 1;
   std::string out;
+  core::AioGeneration generation = core::AioGeneration::kLegacy;  // --generation
 };
+
+// The option sets swept for one scenario: the given ones, else each option value and
+// switch alone (OptionVariants); on modern, the scenario's modern cases.
+std::vector<scenarios::Options> SweptOptions(const Sweep& s, const scenarios::Scenario& sc) {
+  if (!s.given.empty()) return s.given;
+  if (s.generation == core::AioGeneration::kLegacy) return scenarios::OptionVariants(sc);
+  std::vector<scenarios::Options> out;
+  absl::StatusOr<std::vector<scenarios::CheckCase>> cases =
+      scenarios::CheckCases({sc.id}, s.generation, nullptr);
+  if (cases.ok()) {
+    for (const scenarios::CheckCase& c : *cases) out.push_back(c.options);
+  }
+  return out;
+}
 
 Json OptionsJson(const scenarios::Options& options) {
   Json j = Json::object();
@@ -135,7 +153,7 @@ std::vector<Item> Items(const Sweep& s) {
   uint64_t index = 0;
   for (const scenarios::Scenario* sc : s.scenarios) {
     const std::vector<scenarios::Options> variants =
-        s.given.empty() ? scenarios::OptionVariants(*sc) : s.given;
+        SweptOptions(s, *sc);
     for (const scenarios::Options& options : variants) {
       for (uint64_t seed = s.seed_first;; seed++) {
         items.push_back(Item{index++, sc, options, seed});
@@ -149,6 +167,7 @@ std::vector<Item> Items(const Sweep& s) {
 Json RunItem(const Sweep& s, const Item& item) {
   sim::RunConfig c;
   c.scenario = item.scenario->id;
+  c.generation = scenarios::GenerationNameOf(item.options);
   c.options = item.options;
   c.strategy = s.strategy;
   c.seed = item.seed;
@@ -276,6 +295,7 @@ constexpr FlagSpec kSweepFlags[] = {
     {"option", "KEY=VALUE", true},
     {"revert", "ID,..."},
     {"fix", "ID,..."},
+    {"generation", "G"},
     {"races", "", false, true},
     {"max-steps", "N"},
     {"time-advances", "N"},
@@ -323,6 +343,13 @@ absl::StatusOr<Sweep> ParseSweep(Args args, bool* help) {
         s.pct_depth = static_cast<int>(*n);
     } else if (f.name == "option" || f.name == "revert" || f.name == "fix") {
       scenario_flags.push_back(f);
+    } else if (f.name == "generation") {
+      if (!core::ParseAioGeneration(f.value, &s.generation)) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "--generation %s: unknown generation (expected: legacy, modern)",
+            Shown(f.value)));
+      }
+      scenario_flags.push_back(f);
     } else {
       absl::StatusOr<bool> exec = ApplyExecFlag(f, &s.exec);
       if (!exec.ok()) return exec.status();
@@ -339,7 +366,15 @@ absl::StatusOr<Sweep> ParseSweep(Args args, bool* help) {
         ScenarioIds()));
   }
   if (all) {
-    for (const scenarios::Scenario& sc : scenarios::Catalog()) s.scenarios.push_back(&sc);
+    for (const scenarios::Scenario& sc : scenarios::Catalog()) {
+      // --all --generation modern: the scenarios that run there ('aiosim list' says
+      // why the others do not).
+      if (s.generation == core::AioGeneration::kModern &&
+          sc.modern_status != scenarios::Scenario::ModernStatus::kRuns) {
+        continue;
+      }
+      s.scenarios.push_back(&sc);
+    }
   } else {
     for (std::string_view id : parsed->positional) {
       const scenarios::Scenario* sc = scenarios::FindScenario(id);
@@ -352,6 +387,21 @@ absl::StatusOr<Sweep> ParseSweep(Args args, bool* help) {
       }
     }
   }
+  // --generation alone applies to every scenario; with --option, --revert or --fix it
+  // is one more of the one scenario's options.
+  const bool only_generation =
+      std::all_of(scenario_flags.begin(), scenario_flags.end(),
+                  [](const ParsedFlag& f) { return f.name == "generation"; });
+  if (only_generation && s.generation == core::AioGeneration::kModern) {
+    for (const scenarios::Scenario* sc : s.scenarios) {
+      if (sc->modern_status != scenarios::Scenario::ModernStatus::kRuns) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "scenario %s does not run on the modern generation: %s", sc->id,
+            sc->modern_why));
+      }
+    }
+  }
+  if (only_generation) scenario_flags.clear();
   if (!scenario_flags.empty()) {
     if (s.scenarios.size() != 1) {
       return absl::InvalidArgumentError(
@@ -365,7 +415,7 @@ absl::StatusOr<Sweep> ParseSweep(Args args, bool* help) {
   }
   uint64_t per_scenario_items = 0;
   for (const scenarios::Scenario* sc : s.scenarios) {
-    per_scenario_items += s.given.empty() ? scenarios::OptionVariants(*sc).size() : 1;
+    per_scenario_items += SweptOptions(s, *sc).size();
   }
   const uint64_t span = s.seed_last - s.seed_first;
   if (span >= kItemsMax || per_scenario_items * (span + 1) > kItemsMax) {

@@ -214,6 +214,8 @@ TEST(CliTest, BadInputExitsTwoWithOneLineOnStderr) {
        "aiosim run: scenario S4 does not run on the modern generation"},
       {{"run", "S3", "--generation", "future"}, "aiosim run: --generation future"},
       {{"check", "--generation", "x"}, "aiosim check: --generation x: unknown generation"},
+      {{"sweep", "S4", "--generation", "modern", "--seeds", "1..2", "--out", "-"},
+       "aiosim sweep: scenario S4 does not run on the modern generation"},
       {{"check-determinism", "R9", "--seeds", "x"},
        "aiosim check-determinism: --seeds: "},
       {{"list", "extra"}, "aiosim list: unexpected argument 'extra'"},

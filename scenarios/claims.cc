@@ -21,7 +21,12 @@ const std::vector<Claim>& Claims() {
        "creator threads' aio_bh_new + qemu_bh_schedule while the home thread polls lose no "
        "BH and never tear the list (exhaustive search complete); the ablation without "
        "bh_lock loses a BH (found, one preemption); what the barrier orders needs a weak "
-       "memory model"},
+       "memory model",
+       "confirmed",
+       "on 10.2 nothing needs a lock: aio_bh_new publishes nothing (a BH is on no list until it is"
+       " scheduled) and the enqueue is a compare-and-swap loop; creator threads' aio_bh_new + "
+       "qemu_bh_schedule lose no BH and each runs once in the home thread (exhaustive search "
+       "complete)"},
       {"S2",
        "qemu_bh_schedule wakes the loop at once; qemu_bh_schedule_idle runs the BH only "
        "after about 10 ms if nothing else wakes the loop",
@@ -30,7 +35,13 @@ const std::vector<Claim>& Claims() {
        "the idle BH waits for the next unrelated wakeup, not 10 ms: scheduled while the "
        "loop sleeps with no timeout it never runs (found: lost wakeup), with a 50 ms tick "
        "it runs at the tick; and a schedule racing a schedule_idle of the same BH gets "
-       "the idle latency (found)"},
+       "the idle latency (found)",
+       "refuted",
+       "both BHs run without waiting for an unrelated wakeup: 10.2's enqueue notifies for every "
+       "schedule, the idle one too, so an idle BH scheduled while the loop sleeps is never lost "
+       "and runs within 10 ms, and a schedule racing a schedule_idle is never left to the idle "
+       "latency (every mode: nothing found, exhaustive search complete); the claim's 'only after "
+       "about 10 ms' no longer holds"},
       {"S3",
        "qemu_bh_cancel and qemu_bh_delete are not atomic and can be called asynchronously, "
        "so a BH may still run after it was cancelled",
@@ -38,7 +49,12 @@ const std::vector<Claim>& Claims() {
        "from a foreign thread the callback can run after qemu_bh_cancel returned (found, "
        "two preemptions); from the home thread it cannot (exhaustive search complete); "
        "the real bug the plain-store cancel caused, R8 (a pool request that never "
-       "completes), needs a weak memory model"},
+       "completes), needs a weak memory model",
+       "documented race",
+       "as in 2.8.1: cancel is a fetch_and on the flag word, but aio_bh_poll may already have "
+       "dequeued the BH with SCHEDULED set, so from a foreign thread the callback can run after "
+       "qemu_bh_cancel returned (found, two preemptions); from the home thread it cannot "
+       "(exhaustive search complete)"},
       {"S4",
        "a BH is the second half of an asynchronous job: the first half completes elsewhere, "
        "the second runs in the Aio context thread",
@@ -49,7 +65,8 @@ const std::vector<Claim>& Claims() {
        "aio_poll (exhaustive search complete to 1 preemption); the nested case holds "
        "only because the "
        "completion BH schedules itself before each callback: reverting that (R6) loses "
-       "the completion"},
+       "the completion",
+       "", ""},
       {"S5",
        "aio_set_fd_handler takes no lock and both registers and unregisters, so it may only "
        "be called from the Aio context thread",
@@ -63,7 +80,12 @@ const std::vector<Claim>& Claims() {
        "update makes the loop call the new io_read with the old opaque (R11). In 2.8.1 the "
        "caller holding aio_context_acquire is also enough (R11 caller=acquire, exhaustive): "
        "aio_poll holds the context except around ppoll; the race needs 2.9's lock-free "
-       "aio_poll"},
+       "aio_poll",
+       "refuted",
+       "10.2 allows aio_set_fd_handler from any thread: it publishes a new node (copy-on-write) "
+       "under QemuLockCnt and frees the old one only when nobody visits the list, so registering "
+       "and unregistering from a foreign thread is safe (exhaustive search complete at 3 "
+       "preemptions); its plain writes of the old node are races by design (T12)"},
       {"S6",
        "timer_del is thread-safe, but the timer and its list must not be freed while it "
        "runs",
@@ -73,7 +95,8 @@ const std::vector<Claim>& Claims() {
        "a callback already "
        "taken off the list: that callback runs after timer_del returned (found, the "
        "documented race), and freeing the timer and its device right after timer_del is "
-       "a use after free (found)"},
+       "a use after free (found)",
+       "", ""},
       {"S7",
        "thread_pool_submit_aio may only be called in the Aio context thread; when no "
        "thread is idle it spawns one",
@@ -85,24 +108,29 @@ const std::vector<Claim>& Claims() {
        "from a foreign thread the unlocked pool->head is torn with one preemption: a "
        "request is lost and never completes, or a completed one is back on the list "
        "and completes twice; a foreign thread that holds the context "
-       "(aio_context_acquire, QEMU 2.8's actual rule) may submit"},
+       "(aio_context_acquire, QEMU 2.8's actual rule) may submit",
+       "", ""},
       {"S8",
        "thread_pool_cancel removes a request that is still queued by taking a token from "
        "the semaphore, and completes it with -ECANCELED",
        "confirmed",
        "against every interleaving with a warm worker (exhaustive search complete to two "
        "preemptions with one request, which includes a worker holding the only token "
-       "but not yet the lock, and to one with two), a cancelled request is either stolen (-ECANCELED, its function "
+       "but not yet the lock, and to one with two), a cancelled request is either stolen "
+       "(-ECANCELED, its function "
        "never runs) or left to finish with its real result, every callback runs exactly "
        "once, and bdrv_aio_cancel returns only after the callback ran; with R7 reverted "
-       "(2.0's synchronous cancel) it returns before"},
+       "(2.0's synchronous cancel) it returns before",
+       "", ""},
   };
   return *claims;
 }
 
 std::vector<ClaimResult> Adjudicate(const std::vector<std::string>& ids,
                                     const CheckBudget& budget,
-                                    const std::function<void(const std::string&)>& progress) {
+                                    const std::function<void(const std::string&)>& progress,
+                                    core::AioGeneration generation) {
+  const bool modern = generation == core::AioGeneration::kModern;
   std::vector<ClaimResult> out;
   for (const Claim& claim : Claims()) {
     if (!ids.empty() && std::none_of(ids.begin(), ids.end(), [&](const std::string& id) {
@@ -118,9 +146,22 @@ std::vector<ClaimResult> Adjudicate(const std::vector<std::string>& ids,
       }
     }
     std::vector<std::string> evidence;
-    bool all_ok = !r.scenarios.empty() && !claim.verdict.empty();
-    absl::StatusOr<std::vector<CheckCase>> cases = CheckCases(r.scenarios);
-    if (cases.ok() && !claim.verdict.empty()) {
+    const std::string& verdict = modern ? claim.modern_verdict : claim.verdict;
+    bool all_ok = !r.scenarios.empty() && !verdict.empty();
+    std::vector<SkippedScenario> skipped;
+    absl::StatusOr<std::vector<CheckCase>> cases =
+        r.scenarios.empty() ? absl::StatusOr<std::vector<CheckCase>>(std::vector<CheckCase>{})
+                            : CheckCases(r.scenarios, generation, &skipped);
+    if (modern && cases.ok() && cases->empty()) {
+      std::vector<std::string> why;
+      for (const SkippedScenario& k : skipped) why.push_back(k.scenario->id + ": " + k.why);
+      r.not_run = true;
+      r.not_run_why = absl::StrJoin(why, "; ");
+      r.verdict = "not run on modern yet";
+      out.push_back(std::move(r));
+      continue;
+    }
+    if (cases.ok() && !verdict.empty()) {
       for (const CheckCase& c : *cases) {
         if (budget.stop && budget.stop()) {
           all_ok = false;
@@ -134,10 +175,10 @@ std::vector<ClaimResult> Adjudicate(const std::vector<std::string>& ids,
       }
     }
     r.verified = all_ok;
-    r.verdict = r.scenarios.empty()    ? "not adjudicated yet (no scenario)"
-                : claim.verdict.empty() ? "not adjudicated yet (no verdict)"
-                : all_ok               ? claim.verdict
-                                       : "unverified (a check failed)";
+    r.verdict = r.scenarios.empty() ? "not adjudicated yet (no scenario)"
+                : verdict.empty()   ? "not adjudicated yet (no verdict)"
+                : all_ok            ? verdict
+                                    : "unverified (a check failed)";
     r.evidence = absl::StrJoin(evidence, "; ");
     out.push_back(std::move(r));
   }

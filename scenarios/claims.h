@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/aio/aio.h"
 #include "scenarios/check.h"
 
 namespace aiosim::scenarios {
@@ -22,6 +23,10 @@ struct Claim {
   std::string claim;    // the seed's claim, translated, in one sentence
   std::string verdict;  // "confirmed", "refuted", "documented race", "needs weak memory"
   std::string why;      // the verdict in a sentence, in terms of the scenarios' outcomes
+  // The same for QEMU 10.2 (the modern generation), where the scenarios behind the
+  // claim run there; empty where none does yet.
+  std::string modern_verdict;
+  std::string modern_why;
 };
 const std::vector<Claim>& Claims();
 
@@ -32,13 +37,20 @@ struct ClaimResult {
   bool verified = false;   // every check holds (and there is at least one)
   std::string verdict;     // claim->verdict if verified; else "unverified"
   std::string evidence;    // the checks' evidence, "; "-separated
+  // On modern: no scenario behind the claim runs there yet (nothing was checked; the
+  // result neither verifies nor fails the claim). `not_run_why` says which and why.
+  bool not_run = false;
+  std::string not_run_why;
 };
 
 // Checks the scenarios behind each claim. `ids`: claims to adjudicate (all if empty).
 // `progress` (optional) is called before each case.
+// `generation`: legacy (QEMU 2.8.1, the seed's) or modern (QEMU 10.2: the claim's
+// modern verdict, from the cases of its scenarios that run there).
 std::vector<ClaimResult> Adjudicate(const std::vector<std::string>& ids,
                                     const CheckBudget& budget,
-                                    const std::function<void(const std::string&)>& progress);
+                                    const std::function<void(const std::string&)>& progress,
+                                    core::AioGeneration generation = core::AioGeneration::kLegacy);
 
 }  // namespace aiosim::scenarios
 

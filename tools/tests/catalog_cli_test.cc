@@ -55,6 +55,22 @@ TEST(CatalogCliTest, ClaimsPrintAVerdictWithEvidence) {
   EXPECT_TRUE(absl::StrContains(text.out, "S3  DOCUMENTED RACE")) << text.out;
 }
 
+// The same claims asked of QEMU 10.2: S3 still a documented race (its scenario runs on
+// modern), S4 not run there yet (the pool), which counts neither way.
+TEST(CatalogCliTest, ClaimsOnModernSayWhereTheyStandOrWhyNot) {
+  const Result r = Cli({"claims", "S3", "S4", "--generation", "modern", "--quiet",
+                        "--executions", "2000"});
+  EXPECT_EQ(r.exit, 0) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "asked of QEMU 10.2")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "S3  DOCUMENTED RACE")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "S3 canceller=foreign generation=modern: found "))
+      << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "S4  NOT RUN ON MODERN YET")) << r.out;
+  const Result bad = Cli({"claims", "--generation", "future"});
+  EXPECT_EQ(bad.exit, 2);
+  EXPECT_TRUE(absl::StartsWith(bad.err, "aiosim claims: --generation future")) << bad.err;
+}
+
 TEST(CatalogCliTest, TwoShardsMergedEqualOneUnshardedSweepByteForByte) {
   const std::string dir = TestDir();
   const std::vector<std::string> sweep = {"sweep", "R9",           "S3", "--seeds",

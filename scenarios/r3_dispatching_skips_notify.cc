@@ -74,27 +74,32 @@ void KickCallback(void*) {}
 
 sim::Body MakeBody(const Options& options) {
   const uint32_t switches = SwitchBits(options);
-  return [switches](sim::SimContext& c) {
+  const AioContextOptions ctx_options = ContextOptions(options);
+  return [switches, ctx_options](sim::SimContext& c) {
     AioRuntime rt(&c.platform(), switches);
-    AioContext* ctx = aio_context_new(&rt);
+    AioContext* ctx = aio_context_new(&rt, ctx_options);
     R3State s;
     s.completion_bh.Store(aio_bh_new(ctx, CompletionCallback, &s));
     QEMUBH* kick = aio_bh_new(ctx, KickCallback, nullptr);
     c.SetPending([ctx] { return PendingBhs(ctx); });
 
+    // QEMU's BQL and main context (the vCPU's poll of it under the BQL is legal in
+    // QEMU 10 through qemu_get_current_aio_context's fallback).
+    rt.set_bql(&s.bql);
+    rt.set_main_context(ctx);
     ThreadId iothread = Spawn(c, "iothread", [&] {
       MainLoop loop{ctx, &s.bql};
-      qemu_mutex_lock(&s.bql);
+      bql_lock(&rt);
       while (!atomic_read(&s.stop)) main_loop_wait(&loop, false);
-      qemu_mutex_unlock(&s.bql);
+      bql_unlock(&rt);
     });
     ThreadId vcpu = Spawn(c, "vcpu", [&] {
       // A nested blocking poll under the BQL, waiting for the first request, as a
       // synchronous read from a vCPU does. It holds the BQL throughout, so the
       // iothread cannot run the completion BH while it waits.
-      qemu_mutex_lock(&s.bql);
+      bql_lock(&rt);
       while (!atomic_read(&s.processed[0])) aio_poll(ctx, true);
-      qemu_mutex_unlock(&s.bql);
+      bql_unlock(&rt);
     });
     ThreadId worker = Spawn(c, "worker", [&] {
       for (int i = 0; i < kRequests; i++) {
@@ -138,6 +143,16 @@ Scenario MakeR3() {
   // With --races: 2.1-2.3's ctx->dispatching is a plain bool that aio_notify reads in
   // any thread, a data race of the reverted code (not on 2.8's list of known races).
   s.races_first = [](const Options& o) { return (SwitchBits(o) & AIO_REVERT_R3) != 0; };
+  // On the modern core the search finds a lost wakeup (docs/modern.md, candidates):
+  // the context notifier's io_read drains the eventfd in the vcpu's dispatch, after
+  // its BH pass, while the iothread is between the GSource prepare and its poll.
+  // Whether QEMU 10's rules allow this concurrency is not settled, so no outcome is
+  // declared yet.
+  s.modern_why =
+      "not declared yet: on the modern core the search finds a lost wakeup (the "
+      "notifier's io_read drains the eventfd in a vCPU's nested dispatch while the main "
+      "loop is between prepare and poll); whether QEMU 10 allows this concurrency is "
+      "open (docs/modern.md, candidates)";
   s.catalog = {"R3"};
   s.exhaust_bound = 1;
   s.make = MakeBody;

@@ -39,13 +39,17 @@ const std::vector<RaceEntry>& Races() {
       {"R3", "the ctx->dispatching optimisation skips a needed notify",
        "eabc977973 (2.4)", S::kFixed, "--revert R3 brings back ctx->dispatching",
        S::kFixed,
-       "no ctx->dispatching: notify_me counts pollers, and aio_notify always sets "
-       "notified, which aio_poll re-checks before it sleeps"},
+       "no ctx->dispatching (notify_me counts pollers); but R3's scenario finds a lost "
+       "wakeup on the modern core by another route: the notifier's io_read drains the "
+       "eventfd in a vCPU's nested dispatch while the main loop is between prepare and "
+       "poll; not declared until QEMU 10's rules on that concurrency are settled "
+       "(docs/modern.md, candidates)"},
       {"R4", "the eventfd cleared after dispatch", "21a03d17f2, 05e514b1d4 (2.4)",
        S::kFixed, "--revert R4: no aio_notify_accept", S::kFixed,
        "aio_notify sets notified and aio_poll re-checks it after raising notify_me, so "
-       "the notifier handler's drain cannot lose a wakeup (not yet checked: the scenario "
-       "polls under the BQL, not modelled)"},
+       "the notifier handler's drain cannot lose a wakeup in aio_poll (checked: R4 "
+       "--generation modern, the vCPU polling the main context under the BQL); the "
+       "GSource path does not re-check notified: see R3"},
       {"R5", "AioContext lock contention versus notify_me", "ca96ac44dc (2.4)",
        S::kNotApplicable, "needs the RFifoLock era (before 2.8)", S::kNotApplicable,
        "no RFifoLock, and no AioContext lock since 9.0"},

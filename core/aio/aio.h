@@ -81,9 +81,19 @@ class AioRuntime {
   QemuMutex* timerlists_lock() { return &timerlists_lock_; }
   uint32_t switches() const { return switches_; }
 
+  // QEMU's qemu_get_aio_context() (the main loop's context) and its BQL, where a
+  // program has them (the main-loop scenarios); both optional, set before any thread
+  // uses them, never changed after.
+  void set_main_context(AioContext* ctx) { main_context_ = ctx; }
+  AioContext* main_context() const { return main_context_; }
+  void set_bql(QemuMutex* bql) { bql_ = bql; }
+  QemuMutex* bql() const { return bql_; }
+
  private:
   Platform* platform_;
   uint32_t switches_;
+  AioContext* main_context_ = nullptr;
+  QemuMutex* bql_ = nullptr;
   QEMUClock clocks_[QEMU_CLOCK_MAX];
   QemuMutex timerlists_lock_;
 };
@@ -198,6 +208,17 @@ struct QEMUBH {
   QEMUBH() = default;
   ~QEMUBH() = default;
 };
+
+// ---- the BQL ---------------------------------------------------------------------------
+// QEMU's bql_lock / bql_unlock / bql_locked (2.8.1: qemu_mutex_lock_iothread and
+// qemu_mutex_iothread_locked): the runtime's BQL (AioRuntime::set_bql) and a
+// thread-local flag saying that the calling thread holds it. The modern core's
+// qemu_get_current_aio_context falls back to the runtime's main context for a BQL
+// holder, as QEMU 10's does (a vCPU thread may poll the main context under the BQL).
+void bql_lock(AioRuntime* rt);
+void bql_unlock(AioRuntime* rt);
+// The runtime whose BQL the calling thread holds, or null.
+AioRuntime* bql_holder();
 
 // ---- lifecycle -------------------------------------------------------------------------
 // Returns nullptr and sets *error (if given) when the platform cannot create the

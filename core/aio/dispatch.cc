@@ -59,6 +59,26 @@ AioRuntime::~AioRuntime() {
     AIOSIM_ASSERT(clock.timerlists.Load() == nullptr);  // every AioContext was finalized
   }
 }
+// ---- the BQL ---------------------------------------------------------------------------
+
+namespace {
+ThreadLocal<AioRuntime*> bql_held_by;  // QEMU's `static __thread bool bql_locked`
+}  // namespace
+
+void bql_lock(AioRuntime* rt) {
+  AIOSIM_ASSERT(rt->bql() != nullptr);
+  qemu_mutex_lock(rt->bql());
+  bql_held_by.Set(rt);
+}
+
+void bql_unlock(AioRuntime* rt) {
+  AIOSIM_ASSERT(bql_held_by.Get() == rt);
+  bql_held_by.Set(nullptr);
+  qemu_mutex_unlock(rt->bql());
+}
+
+AioRuntime* bql_holder() { return bql_held_by.Get(); }
+
 namespace {
 bool IsLegacy(const AioContext* ctx) { return ctx->generation == AioGeneration::kLegacy; }
 bool IsLegacy(const QEMUBH* bh) { return bh->generation == AioGeneration::kLegacy; }

@@ -40,14 +40,25 @@ bool main_loop_wait(MainLoop* loop, bool nonblocking) {
   // prepare through dispatch.
   if (timeout_ns != 0) {
     loop->spin_counter = 0;
-    if (loop->iothread_lock != nullptr) qemu_mutex_unlock(loop->iothread_lock);
+    if (loop->iothread_lock != nullptr) {
+      // The runtime's own BQL goes through bql_unlock, which clears the holder flag.
+      if (loop->iothread_lock == ctx->runtime->bql()) {
+        bql_unlock(ctx->runtime);
+      } else {
+        qemu_mutex_unlock(loop->iothread_lock);
+      }
+    }
   } else {
     loop->spin_counter++;
   }
   int ret = ctx->runtime->platform()->poller().Poll(pollfds.data(), pollfds.size(),
                                                     timeout_ns);
   if (timeout_ns != 0 && loop->iothread_lock != nullptr) {
-    qemu_mutex_lock(loop->iothread_lock);
+    if (loop->iothread_lock == ctx->runtime->bql()) {
+      bql_lock(ctx->runtime);
+    } else {
+      qemu_mutex_lock(loop->iothread_lock);
+    }
   }
 
   // g_main_context_check: copy revents into the GPollFDs, then ask the source.

@@ -293,11 +293,20 @@ static void aio_context_notifier_poll_ready(EventNotifier*) {}
 
 // ---- the current AioContext (QEMU_DEFINE_STATIC_CO_TLS(AioContext *, my_aiocontext)) -
 
-// One per thread (per simulated thread in the simulator); QEMU's BQL fallback (the
-// main context for a thread that holds the BQL) has no counterpart here.
+// One per thread (per simulated thread in the simulator).
 static ThreadLocal<AioContext*> my_aiocontext;
 
-AioContext* qemu_get_current_aio_context() { return my_aiocontext.Get(); }
+// The thread's own context, else, for a thread that holds the BQL, the main context
+// (a vCPU thread), else none. (The main context is the BQL's runtime's, where it is
+// a modern one.)
+AioContext* qemu_get_current_aio_context() {
+  if (AioContext* ctx = my_aiocontext.Get()) return ctx;
+  if (AioRuntime* rt = bql_holder()) {
+    core::AioContext* main = rt->main_context();
+    if (main != nullptr && main->generation == AioGeneration::kModern) return of(main);
+  }
+  return nullptr;
+}
 
 void qemu_set_current_aio_context(AioContext* ctx) {
   AIOSIM_ASSERT(my_aiocontext.Get() == nullptr);
@@ -364,8 +373,11 @@ void aio_context_set_home_thread(AioContext* ctx, ThreadId thread) {
 // QEMU: ctx == qemu_get_current_aio_context(). The thread id stands in for the TLS
 // of a thread the context moved away from (see AioContext::home_thread).
 bool in_aio_context_home_thread(AioContext* ctx) {
-  return ctx == qemu_get_current_aio_context() &&
-         ctx->home_thread == ctx->runtime->platform()->threads().Current();
+  if (my_aiocontext.Get() != nullptr) {
+    return ctx == my_aiocontext.Get() &&
+           ctx->home_thread == ctx->runtime->platform()->threads().Current();
+  }
+  return ctx == qemu_get_current_aio_context();  // the BQL fallback
 }
 
 core::ThreadPool* aio_get_thread_pool(AioContext*) {

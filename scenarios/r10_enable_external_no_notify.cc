@@ -107,6 +107,8 @@ Scenario MakeR10() {
     return (SwitchBits(o) & AIO_FIX_R10) != 0 ? sim::FailureKind::kNone
                                               : sim::FailureKind::kLostWakeup;
   };
+  s.modern_status = Scenario::ModernStatus::kNotApplicable;
+  s.modern_why = "QEMU 8.2 removed is_external and aio_disable_external/aio_enable_external";
   s.catalog = {"R10"};
   s.exhaust_bound = 4;  // fix=R10: 69,338 executions, about 3 s in release (5: 15 s)
   s.make = MakeBody;

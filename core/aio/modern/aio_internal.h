@@ -15,8 +15,6 @@
 #ifndef AIOSIM_CORE_AIO_MODERN_AIO_INTERNAL_H_
 #define AIOSIM_CORE_AIO_MODERN_AIO_INTERNAL_H_
 
-#include <atomic>
-
 #include "core/aio/aio.h"
 #include "core/aio/modern/lockcnt.h"
 #include "core/aio/thread_pool.h"
@@ -162,10 +160,6 @@ struct AioContext : core::AioContext {
   // it polls, read by a thread asking about itself.
   ThreadId home_thread = 0;
 
-  // Not QEMU: how many of this context's BHs are allocated and not yet freed, for
-  // tests (a modern BH is on no list until it is scheduled, so no list counts it).
-  // An observer's counter: the core never reads it, and it is no scheduling point.
-  std::atomic<int> test_live_bhs{0};
 };
 
 // The modern object behind a public pointer. REQUIRES: a modern object.
@@ -177,6 +171,13 @@ inline QEMUBH* of(core::QEMUBH* bh) { return static_cast<QEMUBH*>(bh); }
 // core/aio/tests/modern_sim_test.cc. Never set outside that test; read by simulated
 // threads only while no simulation changes it.
 extern bool aio_test_skip_notified_recheck;
+
+// Test-only, not QEMU: if set, called with +1 when a BH of `ctx` is allocated and -1
+// when it is freed, so that tests can count live BHs (a modern BH is on no list until
+// it is scheduled, so no list counts it). Set before any thread runs and never
+// changed after; the core never reads what it counts, and the call is no scheduling
+// point.
+extern void (*aio_test_bh_count_hook)(AioContext* ctx, int delta);
 
 // ---- entry points (core/aio/dispatch.cc), as core/aio/aio.h documents them ------------
 

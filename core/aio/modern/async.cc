@@ -18,6 +18,8 @@
 
 namespace aiosim::core::modern {
 
+void (*aio_test_bh_count_hook)(AioContext* ctx, int delta) = nullptr;
+
 // ---- bottom halves ---------------------------------------------------------------------
 
 // QSLIST_INSERT_HEAD_ATOMIC: a plain read of the head, then a compare-and-swap.
@@ -59,7 +61,7 @@ static QEMUBH* aio_bh_dequeue(Shared<QEMUBH*>* head, unsigned* flags) {
 }
 
 static void bh_free(AioContext* ctx, QEMUBH* bh) {
-  ctx->test_live_bhs.fetch_sub(1, std::memory_order_relaxed);
+  if (aio_test_bh_count_hook != nullptr) aio_test_bh_count_hook(ctx, -1);
   platform_delete(bh);
 }
 
@@ -72,7 +74,7 @@ static QEMUBH* bh_alloc(AioContext* ctx, QEMUBHFunc* cb, void* opaque, const cha
   bh->cb.Store(cb);
   bh->opaque.Store(opaque);
   bh->reentrancy_guard.Store(guard);
-  ctx->test_live_bhs.fetch_add(1, std::memory_order_relaxed);
+  if (aio_test_bh_count_hook != nullptr) aio_test_bh_count_hook(ctx, +1);
   return bh;
 }
 

@@ -2,6 +2,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "core/aio/tests/world.h"
 
+#include <map>
+#include <mutex>
+
 #include "core/aio/legacy/aio_internal.h"
 #include "core/aio/modern/aio_internal.h"
 #include "core/platform/sync.h"
@@ -10,6 +13,16 @@ namespace aiosim::testing {
 
 namespace {
 core::AioGeneration current_generation = core::AioGeneration::kLegacy;
+
+// Live BHs per modern context (core::modern::aio_test_bh_count_hook). Host threads
+// may allocate BHs concurrently, hence the mutex; test code, not the core's.
+std::mutex live_bhs_mu;
+std::map<const void*, int>* live_bhs = new std::map<const void*, int>;
+
+void CountModernBh(core::modern::AioContext* ctx, int delta) {
+  std::lock_guard<std::mutex> lock(live_bhs_mu);
+  (*live_bhs)[ctx] += delta;
+}
 
 core::AioContextOptions OptionsFor(core::AioGeneration generation) {
   core::AioContextOptions options;
@@ -32,7 +45,11 @@ World::World(core::Platform* platform, core::AioGeneration generation)
     : platform_(platform),
       generation_(generation),
       runtime_(platform),
-      ctx_(core::aio_context_new(&runtime_, OptionsFor(generation))) {}
+      ctx_(nullptr) {
+  // Installed before the first modern context exists, never changed after.
+  core::modern::aio_test_bh_count_hook = CountModernBh;
+  ctx_ = core::aio_context_new(&runtime_, OptionsFor(generation));
+}
 
 unsigned World::NotifyMe() {
   if (modern()) return core::atomic_read(&core::modern::of(ctx_)->notify_me);
@@ -50,7 +67,11 @@ core::EventNotifier* World::CtxNotifier() {
 }
 
 int World::LiveBhs() {
-  if (modern()) return core::modern::of(ctx_)->test_live_bhs.load(std::memory_order_relaxed);
+  if (modern()) {
+    std::lock_guard<std::mutex> lock(live_bhs_mu);
+    auto it = live_bhs->find(core::modern::of(ctx_));
+    return it == live_bhs->end() ? 0 : it->second;
+  }
   int n = 0;
   for (core::legacy::QEMUBH* bh = core::legacy::of(ctx_)->first_bh.Load(); bh != nullptr;
        bh = bh->next.Load()) {
@@ -62,7 +83,11 @@ int World::LiveBhs() {
 World::~World() {
   // Let the outermost aio_bh_poll free every deleted BH, then finalize.
   core::aio_poll(ctx_, false);
+  const void* key = core::modern::of(ctx_);
   core::aio_context_unref(ctx_);
+  // A later context may be allocated at the same address.
+  std::lock_guard<std::mutex> lock(live_bhs_mu);
+  live_bhs->erase(key);
 }
 
 core::ThreadId World::Spawn(const std::string& name, std::function<void()> fn) {

@@ -123,10 +123,11 @@ int CheckMain(Args args) {
     } else if (flag.name == "json") {
       json = true;
     } else if (flag.name == "generation") {
-      if (!core::ParseAioGeneration(flag.value, &generation)) {
-        n = absl::InvalidArgumentError(absl::StrFormat(
-            "--generation %s: unknown generation (expected: legacy, modern)",
-            Shown(flag.value)));
+      absl::StatusOr<core::AioGeneration> g = ParseGenerationFlag(flag.value);
+      if (g.ok()) {
+        generation = *g;
+      } else {
+        n = g.status();
       }
     }
     if (!n.ok()) {

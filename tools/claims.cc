@@ -13,6 +13,7 @@
 #include "tools/interrupt.h"
 #include "tools/json.h"
 #include "tools/run.h"
+#include "tools/sim_args.h"
 
 namespace aiosim::tools {
 
@@ -157,15 +158,12 @@ int ClaimsMain(Args args) {
     } else if (flag.name == "quiet") {
       quiet = true;
     } else if (flag.name == "generation") {
-      core::AioGeneration g;
-      if (!core::ParseAioGeneration(flag.value, &g)) {
-        absl::FPrintF(stderr,
-                      "aiosim claims: --generation %s: unknown generation (expected: "
-                      "legacy, modern)\n",
-                      Shown(flag.value));
+      absl::StatusOr<core::AioGeneration> g = ParseGenerationFlag(flag.value);
+      if (!g.ok()) {
+        absl::FPrintF(stderr, "aiosim claims: %s\n", OneLine(g.status()));
         return kExitBadInput;
       }
-      g_modern = g == core::AioGeneration::kModern;
+      g_modern = *g == core::AioGeneration::kModern;
     }
   }
   std::vector<std::string> ids;

@@ -22,6 +22,15 @@ const char* OnOff(bool on) { return on ? "on" : "off"; }
 
 }  // namespace
 
+absl::StatusOr<core::AioGeneration> ParseGenerationFlag(std::string_view value) {
+  core::AioGeneration g;
+  if (!core::ParseAioGeneration(value, &g)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--generation %s: unknown generation (expected: legacy, modern)", Shown(value)));
+  }
+  return g;
+}
+
 absl::StatusOr<bool> ApplyExecFlag(const ParsedFlag& flag, sim::ExecOptions* exec) {
   if (flag.name == "races") {
     if (flag.value != "" && flag.value != "all") {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/aio/aio.h"
 #include "scenarios/catalog.h"
 #include "sim/aiosim_sim.h"
 #include "tools/flags.h"
@@ -33,6 +34,9 @@ inline constexpr FlagSpec kExecFlags[] = {
 // Applies `flag` if it is one of kExecFlags: returns true, or an error for a bad
 // value. Returns false for any other flag.
 absl::StatusOr<bool> ApplyExecFlag(const ParsedFlag& flag, sim::ExecOptions* exec);
+
+// --generation's value: legacy or modern, else a one-line error naming both.
+absl::StatusOr<core::AioGeneration> ParseGenerationFlag(std::string_view value);
 
 // The flags that choose scenario options: --option key=value (repeatable) and
 // --revert ID,..., --fix ID,... and --generation G (shorthands for --option

@@ -344,11 +344,9 @@ absl::StatusOr<Sweep> ParseSweep(Args args, bool* help) {
     } else if (f.name == "option" || f.name == "revert" || f.name == "fix") {
       scenario_flags.push_back(f);
     } else if (f.name == "generation") {
-      if (!core::ParseAioGeneration(f.value, &s.generation)) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "--generation %s: unknown generation (expected: legacy, modern)",
-            Shown(f.value)));
-      }
+      absl::StatusOr<core::AioGeneration> g = ParseGenerationFlag(f.value);
+      if (!g.ok()) return g.status();
+      s.generation = *g;
       scenario_flags.push_back(f);
     } else {
       absl::StatusOr<bool> exec = ApplyExecFlag(f, &s.exec);

@@ -35,6 +35,7 @@
 #include <string_view>
 
 #include "absl/container/inlined_vector.h"
+#include "core/aio/generation.h"
 #include "core/aio/qemu_timer.h"
 #include "core/platform/platform.h"
 #include "core/platform/sync.h"
@@ -56,15 +57,7 @@ struct MemReentrancyGuard {
   Shared<bool> engaged_in_io{false};
 };
 
-// The QEMU generation an AioContext follows.
-enum class AioGeneration {
-  kLegacy,  // QEMU 2.8.1: bh_lock, walking_bh, cancel as a plain store, semaphore pool
-  kModern,  // QEMU 10.2: BH flag word, lock-free enqueue, QemuLockCnt, copy-on-write
-            // fd handlers, explicit notify barriers (docs/modern.md)
-};
-// Parses "legacy" or "modern"; false for anything else.
-bool ParseAioGeneration(std::string_view name, AioGeneration* generation);
-const char* AioGenerationName(AioGeneration generation);
+// AioGeneration: core/aio/generation.h.
 
 // What QEMU keeps in globals, for one world. Not copyable. Outlives its contexts.
 class AioRuntime {

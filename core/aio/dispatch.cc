@@ -292,25 +292,42 @@ void aio_ctx_set_revents(AioContext* ctx, const PollFd& pfd) {
 }
 
 // ---- the thread pool -------------------------------------------------------------------
-// Only legacy's exists (a modern context's aio_get_thread_pool fails first).
+
+namespace {
+bool IsLegacy(const ThreadPool* pool) { return pool->generation == AioGeneration::kLegacy; }
+}  // namespace
 
 ThreadPool* thread_pool_new(AioContext* ctx) {
-  if (!IsLegacy(ctx)) return modern::aio_get_thread_pool(modern::of(ctx));
-  return legacy::thread_pool_new(legacy::of(ctx));
+  if (IsLegacy(ctx)) return legacy::thread_pool_new(legacy::of(ctx));
+  return modern::thread_pool_new(modern::of(ctx));
 }
 void thread_pool_free(ThreadPool* pool) {
   if (pool == nullptr) return;
-  legacy::thread_pool_free(legacy::of(pool));
+  if (IsLegacy(pool)) return legacy::thread_pool_free(legacy::of(pool));
+  modern::thread_pool_free(modern::of(pool));
 }
 BlockAIOCB* thread_pool_submit_aio(ThreadPool* pool, ThreadPoolFunc* func, void* arg,
                                    BlockCompletionFunc* cb, void* opaque) {
-  return legacy::thread_pool_submit_aio(legacy::of(pool), func, arg, cb, opaque);
+  if (IsLegacy(pool)) {
+    return legacy::thread_pool_submit_aio(legacy::of(pool), func, arg, cb, opaque);
+  }
+  return modern::thread_pool_submit_aio(modern::of(pool), func, arg, cb, opaque);
 }
 void thread_pool_submit(ThreadPool* pool, ThreadPoolFunc* func, void* arg) {
-  legacy::thread_pool_submit(legacy::of(pool), func, arg);
+  if (IsLegacy(pool)) return legacy::thread_pool_submit(legacy::of(pool), func, arg);
+  modern::thread_pool_submit(modern::of(pool), func, arg);
 }
 ThreadPoolStats thread_pool_stats(ThreadPool* pool) {
-  return legacy::thread_pool_stats(legacy::of(pool));
+  if (IsLegacy(pool)) return legacy::thread_pool_stats(legacy::of(pool));
+  return modern::thread_pool_stats(modern::of(pool));
+}
+bool aio_context_set_thread_pool_params(AioContext* ctx, int64_t min, int64_t max,
+                                        std::string* error) {
+  if (IsLegacy(ctx)) {
+    CheckFailed("aio_context_set_thread_pool_params: thread-pool-min/max came in QEMU "
+                "7.1 (legacy context)");
+  }
+  return modern::aio_context_set_thread_pool_params(modern::of(ctx), min, max, error);
 }
 
 }  // namespace aiosim::core

@@ -1,5 +1,5 @@
-// core/aio/qemu_timer.h — follows QEMU 2.8.1 include/qemu/timer.h: clocks, timer
-// lists, timer list groups and timers.
+// core/aio/qemu_timer.h — follows QEMU 2.8.1 include/qemu/timer.h (and, for a modern
+// context's lists, QEMU 10.2.0's): clocks, timer lists, timer list groups and timers.
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // Differences from QEMU, all forced by having no globals (a simulation must be able
@@ -13,11 +13,19 @@
 // thread; a timer list's active list is protected by active_timers_lock; callbacks run
 // in the thread that runs timerlist_run_timers, without that lock. timer_del does not
 // wait for a callback already running (the race the seed's claim S6 is about).
+//
+// Generations: a timer list follows its context's (timerlist_new takes one). Where
+// they differ (core/aio/legacy/qemu_timer.cc, core/aio/modern/qemu_timer.cc):
+// 10.2 peeks at the list head atomically before taking the lock, links timers with
+// atomic stores, holds the lock across timerlist_run_timers' loop, compares
+// timerlist_expired with '<=' (2.9), and its timers_done_ev is QEMU's own futex
+// QemuEvent (util/event.c) where legacy's is the seam's idealised event.
 #ifndef AIOSIM_CORE_AIO_QEMU_TIMER_H_
 #define AIOSIM_CORE_AIO_QEMU_TIMER_H_
 
 #include <cstdint>
 
+#include "core/aio/generation.h"
 #include "core/platform/clock.h"
 #include "core/platform/sync.h"
 
@@ -50,22 +58,37 @@ struct QEMUTimer {
   QEMUTimerList* timer_list = nullptr;
   QEMUTimerCB* cb = nullptr;
   void* opaque = nullptr;
-  Shared<QEMUTimer*> next{nullptr};  // under active_timers_lock
+  // Under active_timers_lock. Atomic because 10.2 stores a link with qatomic_set
+  // (timer_del_locked, timer_mod_ns_locked); every other access, and all of 2.8.1's,
+  // is plain (PlainLoad/PlainStore).
+  Atomic<QEMUTimer*> next{nullptr};
   int scale = SCALE_NS;
 };
 
+// A timer list (QEMU keeps the struct private to qemu-timer.c): each generation
+// derives its own, adding its timers_done_ev. These fields are for the generations'
+// qemu_timer.cc and core/aio/qemu_timer.cc only. `generation` is fixed at creation.
 struct QEMUTimerList {
+  AioGeneration generation;
   QEMUClock* clock = nullptr;
   QemuMutex active_timers_lock;
-  Shared<QEMUTimer*> active_timers{nullptr};  // sorted by expire_time, FIFO on ties
+  // Sorted by expire_time, FIFO on ties. Under active_timers_lock, except 10.2's
+  // lock-free peeks (qatomic_read) and 2.8.1's plain early read in run_timers.
+  Atomic<QEMUTimer*> active_timers{nullptr};
   Shared<QEMUTimerList*> clock_next{nullptr};  // in clock->timerlists, as timerlists
   QEMUTimerListNotifyCB* notify_cb = nullptr;
   void* notify_opaque = nullptr;
-  // Set whenever no callback of this list is running (starts set: e4efd8a488;
-  // unset with AIO_REVERT_R18_DONE_EV).
-  QemuEvent timers_done_ev{true};
   AioRuntime* runtime = nullptr;
+
+ protected:
+  explicit QEMUTimerList(AioGeneration g) : generation(g) {}
+  ~QEMUTimerList() = default;
 };
+
+// For the generations' qemu_timer.cc: adds a new list to its clock's lists / takes it
+// off (under the runtime's timerlists_lock, where QEMU relies on the BQL).
+void timerlist_register(QEMUTimerList* timer_list);
+void timerlist_unregister(QEMUTimerList* timer_list);
 
 struct QEMUTimerListGroup {
   QEMUTimerList* tl[QEMU_CLOCK_MAX] = {};
@@ -95,8 +118,10 @@ int64_t qemu_soonest_timeout(int64_t timeout1, int64_t timeout2);
 int qemu_timeout_ns_to_ms(int64_t ns);
 
 // ---- timer lists -----------------------------------------------------------------------
+// A list of `generation`'s (a context's lists are of the context's generation).
 QEMUTimerList* timerlist_new(AioRuntime* rt, QEMUClockType type,
-                             QEMUTimerListNotifyCB* cb, void* opaque);
+                             QEMUTimerListNotifyCB* cb, void* opaque,
+                             AioGeneration generation = AioGeneration::kLegacy);
 // REQUIRES: no timer left on the list.
 void timerlist_free(QEMUTimerList* timer_list);
 bool timerlist_has_timers(QEMUTimerList* timer_list);
@@ -109,7 +134,8 @@ bool timerlist_run_timers(QEMUTimerList* timer_list);
 void timerlist_notify(QEMUTimerList* timer_list);
 
 void timerlistgroup_init(AioRuntime* rt, QEMUTimerListGroup* tlg,
-                         QEMUTimerListNotifyCB* cb, void* opaque);
+                         QEMUTimerListNotifyCB* cb, void* opaque,
+                         AioGeneration generation = AioGeneration::kLegacy);
 void timerlistgroup_deinit(QEMUTimerListGroup* tlg);
 bool timerlistgroup_run_timers(QEMUTimerListGroup* tlg);
 int64_t timerlistgroup_deadline_ns(QEMUTimerListGroup* tlg);

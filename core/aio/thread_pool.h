@@ -1,15 +1,24 @@
 // core/aio/thread_pool.h — follows QEMU 2.8.1 include/block/thread-pool.h and the
-// BlockAIOCB parts of include/block/aio.h and block/io.c.
+// BlockAIOCB parts of include/block/aio.h and block/io.c; for a modern context, QEMU
+// 10.2.0's (the AIO pool, ThreadPoolAio in 10.2's names).
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // A ThreadPool runs blocking functions in worker threads and delivers each result to
 // a completion callback in the AioContext's home thread (the BH "second half" of the
-// seed's claim S4). Up to max_threads (64) workers; a worker idle for 10 s exits.
+// seed's claim S4). Up to max_threads (64) workers; a worker idle for 10 s exits
+// (modern: unless only min_threads are left).
 //
-// Threading (as QEMU 2.8): thread_pool_submit_aio, bdrv_aio_cancel* and
-// thread_pool_free are for the AioContext's home thread only (claim S7 is about
-// calling submit from elsewhere). Completion callbacks run in the home thread, each
-// exactly once, with func's return value or -ECANCELED (then func never ran).
+// Threading (as QEMU): thread_pool_submit_aio, bdrv_aio_cancel* and thread_pool_free
+// are for the AioContext's home thread only (claim S7 is about calling submit from
+// elsewhere: legacy races, modern fails its assertion at once). Completion callbacks
+// run in the home thread, each exactly once, with func's return value or -ECANCELED
+// (then func never ran).
+//
+// The generations differ (docs/modern.md): legacy's idle workers wait on a
+// semaphore, modern's on a condition variable; modern has thread-pool-min/max
+// (aio_context_set_thread_pool_params); a modern pool request has no
+// get_aio_context, so bdrv_aio_cancel on it fails as QEMU 8.0+ aborts (use
+// bdrv_aio_cancel_async).
 #ifndef AIOSIM_CORE_AIO_THREAD_POOL_H_
 #define AIOSIM_CORE_AIO_THREAD_POOL_H_
 
@@ -77,6 +86,7 @@ struct ThreadPoolStats {
   int idle_threads = 0;
   int new_threads = 0;
   int pending_threads = 0;
+  int min_threads = 0;  // legacy: always 0
   int max_threads = 0;
   // Requests submitted whose completion has not yet been retired by the completion
   // BH (the length of pool->head, a home-thread list): 0 means thread_pool_free may
@@ -84,6 +94,14 @@ struct ThreadPoolStats {
   int requests = 0;
 };
 ThreadPoolStats thread_pool_stats(ThreadPool* pool);
+
+// util/async.c (7.1): sets the context's thread-pool-min/max and applies them to its
+// pool at once, if it has one (spawning up to min, asking workers above max to leave).
+// Rejects min > max, max <= 0, min < 0 and values above INT_MAX: returns false and
+// says why in *error. Modern contexts only (legacy fails: QEMU 2.8.1 has no such
+// call). REQUIRES: the home thread.
+bool aio_context_set_thread_pool_params(AioContext* ctx, int64_t min, int64_t max,
+                                        std::string* error);
 
 }  // namespace aiosim::core
 

@@ -161,6 +161,21 @@ BlockAIOCB* thread_pool_submit_aio(ThreadPool* pool, ThreadPoolFunc* func, void*
 void thread_pool_submit(ThreadPool* pool, ThreadPoolFunc* func, void* arg);
 ThreadPoolStats thread_pool_stats(ThreadPool* pool);
 
+// ---- timer lists (qemu_timer.cc; core/aio/qemu_timer.cc dispatches) ------------------
+core::QEMUTimerList* timerlist_new(AioRuntime* rt, QEMUClockType type,
+                                   QEMUTimerListNotifyCB* cb, void* opaque);
+void timerlist_free(core::QEMUTimerList* timer_list);
+// qemu_event_wait(&timer_list->timers_done_ev), for qemu_clock_enable.
+void timerlist_wait_done(core::QEMUTimerList* timer_list);
+bool timerlist_has_timers(core::QEMUTimerList* timer_list);
+bool timerlist_expired(core::QEMUTimerList* timer_list);
+int64_t timerlist_deadline_ns(core::QEMUTimerList* timer_list);
+bool timerlist_run_timers(core::QEMUTimerList* timer_list);
+// REQUIRES: ts->timer_list is set.
+void timer_del(QEMUTimer* ts);
+void timer_mod_ns(QEMUTimer* ts, int64_t expire_time);
+void timer_mod_anticipate_ns(QEMUTimer* ts, int64_t expire_time);
+
 // With AIO_REVERT_R3 (QEMU 2.1-2.3 async.c): sets ctx->dispatching; entering a
 // phase that may block (false) is followed by a full barrier, so that the flag is
 // visible before e.g. bh->scheduled is read.

@@ -65,7 +65,13 @@ void bdrv_aio_cancel(BlockAIOCB* acb) {
   bdrv_aio_cancel_async(acb);
   // The callback drops the request's own reference; ours keeps the ACB alive.
   while (acb->refcnt.Load() > 1) {
-    AIOSIM_ASSERT(acb->aiocb_info->get_aio_context != nullptr);
+    // QEMU polls the BlockDriverState's context then, and aborts without one; there is
+    // no BlockDriverState here. A modern pool request (8.0+) has neither.
+    if (acb->aiocb_info->get_aio_context == nullptr) {
+      CheckFailed("bdrv_aio_cancel: the ACB has no get_aio_context and no "
+                  "BlockDriverState, so QEMU aborts (a thread pool request since 8.0: "
+                  "use bdrv_aio_cancel_async)");
+    }
     aio_poll(acb->aiocb_info->get_aio_context(acb), true);
   }
   qemu_aio_unref(acb);

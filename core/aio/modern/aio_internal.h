@@ -10,8 +10,7 @@
 // (co_schedule_bh, scheduled_coroutines), linux-aio and io_uring, epoll (the single
 // fd monitor is poll, as legacy's), `ctx->lock` (unused since 9.0 removed
 // aio_context_acquire), aio_max_batch, io_poll_begin/io_poll_end (no public setter
-// here: aio_set_event_notifier_poll is for virtqueues), and the thread pool's
-// min/max (with the modern pool, step 5).
+// here: aio_set_event_notifier_poll is for virtqueues).
 #ifndef AIOSIM_CORE_AIO_MODERN_AIO_INTERNAL_H_
 #define AIOSIM_CORE_AIO_MODERN_AIO_INTERNAL_H_
 
@@ -23,6 +22,10 @@
 namespace aiosim::core::modern {
 
 struct AioContext;
+struct ThreadPool;
+
+// include/block/thread-pool.h.
+constexpr int THREAD_POOL_MAX_THREADS_DEFAULT = 64;
 
 // QEMUBH::flags (util/async.c).
 enum : unsigned {
@@ -150,6 +153,10 @@ struct AioContext : core::AioContext {
   std::unique_ptr<EventNotifier> notifier;
 
   Shared<core::ThreadPool*> thread_pool{nullptr};
+  // thread-pool-min/max (7.1): written by aio_context_set_thread_pool_params, read by
+  // the pool under its lock.
+  Shared<int> thread_pool_min{0};
+  Shared<int> thread_pool_max{THREAD_POOL_MAX_THREADS_DEFAULT};
 
   // Not QEMU: the thread that last made this context its current one (the creator,
   // then aio_context_set_home_thread's caller). QEMU identifies the home thread by
@@ -165,6 +172,7 @@ struct AioContext : core::AioContext {
 // The modern object behind a public pointer. REQUIRES: a modern object.
 inline AioContext* of(core::AioContext* ctx) { return static_cast<AioContext*>(ctx); }
 inline QEMUBH* of(core::QEMUBH* bh) { return static_cast<QEMUBH*>(bh); }
+ThreadPool* of(core::ThreadPool* pool);
 
 // Test-only, not QEMU: when set, aio_poll skips its re-check of `notified` after
 // raising notify_me (5.0's "don't block if aio_notify() was called"), the canary of
@@ -213,6 +221,32 @@ void aio_set_event_notifier(AioContext* ctx, EventNotifier* notifier,
                             EventNotifierHandler* io_poll_ready);
 void aio_context_set_poll_params(AioContext* ctx, int64_t max_ns, int64_t grow,
                                  int64_t shrink);
+
+bool aio_context_set_thread_pool_params(AioContext* ctx, int64_t min, int64_t max,
+                                        std::string* error);
+
+core::ThreadPool* thread_pool_new(AioContext* ctx);
+void thread_pool_free(ThreadPool* pool);
+BlockAIOCB* thread_pool_submit_aio(ThreadPool* pool, ThreadPoolFunc* func, void* arg,
+                                   BlockCompletionFunc* cb, void* opaque);
+void thread_pool_submit(ThreadPool* pool, ThreadPoolFunc* func, void* arg);
+void thread_pool_update_params(ThreadPool* pool, AioContext* ctx);
+ThreadPoolStats thread_pool_stats(ThreadPool* pool);
+
+// ---- timer lists (qemu_timer.cc; core/aio/qemu_timer.cc dispatches) ------------------
+core::QEMUTimerList* timerlist_new(AioRuntime* rt, QEMUClockType type,
+                                   QEMUTimerListNotifyCB* cb, void* opaque);
+void timerlist_free(core::QEMUTimerList* timer_list);
+// qemu_event_wait(&timer_list->timers_done_ev), for qemu_clock_enable.
+void timerlist_wait_done(core::QEMUTimerList* timer_list);
+bool timerlist_has_timers(core::QEMUTimerList* timer_list);
+bool timerlist_expired(core::QEMUTimerList* timer_list);
+int64_t timerlist_deadline_ns(core::QEMUTimerList* timer_list);
+bool timerlist_run_timers(core::QEMUTimerList* timer_list);
+// REQUIRES: ts->timer_list is set.
+void timer_del(QEMUTimer* ts);
+void timer_mod_ns(QEMUTimer* ts, int64_t expire_time);
+void timer_mod_anticipate_ns(QEMUTimer* ts, int64_t expire_time);
 
 bool aio_prepare(AioContext* ctx);
 bool aio_pending(AioContext* ctx);

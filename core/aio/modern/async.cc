@@ -343,7 +343,7 @@ AioContext* aio_context_new(AioRuntime* rt, const AioContextOptions& options,
   qemu_lockcnt_init(&ctx->list_lock);
   aio_set_event_notifier(ctx, ctx->notifier.get(), aio_context_notifier_cb,
                          aio_context_notifier_poll, aio_context_notifier_poll_ready);
-  timerlistgroup_init(rt, &ctx->tlg, aio_timerlist_notify, ctx);
+  timerlistgroup_init(rt, &ctx->tlg, aio_timerlist_notify, ctx, AioGeneration::kModern);
   // Not QEMU: the creator is the home thread until aio_context_set_home_thread (the
   // public API's convention, core/aio/aio.h), as qemu_init_main_loop makes the main
   // context the main thread's. A thread that already runs a context keeps it.
@@ -382,11 +382,10 @@ bool in_aio_context_home_thread(AioContext* ctx) {
   return ctx == qemu_get_current_aio_context();  // the BQL fallback
 }
 
-core::ThreadPool* aio_get_thread_pool(AioContext*) {
-  // QEMU 10.2's pool (util/thread-pool.c: a condition variable, min/max threads) is
-  // step 5 of docs/modern.md; running 2.8.1's pool here would be neither version.
-  CheckFailed("aio_get_thread_pool: the modern thread pool is not built yet "
-              "(docs/modern.md, step 5)");
+// Created on first use (thread_pool.cc). Home thread, as QEMU's callers are.
+core::ThreadPool* aio_get_thread_pool(AioContext* ctx) {
+  if (ctx->thread_pool.Load() == nullptr) ctx->thread_pool.Store(thread_pool_new(ctx));
+  return ctx->thread_pool.Load();
 }
 
 // ---- glib's view of the source's poll fds (main_loop.cc) -------------------------------

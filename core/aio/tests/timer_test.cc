@@ -195,6 +195,29 @@ TEST_P(TimerTest, DeadlinesFeedComputeTimeout) {
   });
 }
 
+// 2.8.1 compares timerlist_expired with '<', so a timer due exactly now is not yet
+// "expired" although its deadline is already 0; 2.9 (33bef0b994) made it '<=' (R18).
+// Only a clock that stands still between arming and asking shows it: the simulator's
+// virtual time does; the host's clock almost always moves on, and then both agree.
+TEST_P(TimerTest, ATimerDueExactlyNowIsExpiredOnlyFromQemu29) {
+  RunInWorld([](World& w) {
+    Fired f;
+    QEMUTimerList* tl = w.ctx()->tlg.tl[QEMU_CLOCK_REALTIME];
+    QEMUTimer* t = timer_new_ns(w.ctx(), QEMU_CLOCK_REALTIME, Fired::Cb, &f);
+    const int64_t now = w.NowNs();
+    timer_mod_ns(t, now);
+    const bool expired = timerlist_expired(tl);
+    EXPECT_EQ(timerlist_deadline_ns(tl), 0);
+    if (w.NowNs() == now) {
+      EXPECT_EQ(expired, w.modern()) << "at equality: legacy '<', modern '<='";
+    } else {
+      EXPECT_TRUE(expired);
+    }
+    timer_del(t);
+    timer_free(t);
+  });
+}
+
 struct Timed {
   World* w = nullptr;
   int runs = 0;

@@ -122,7 +122,9 @@ bool World::PollUntil(const std::function<bool()>& done, int timeout_ms) {
   }
   core::timer_del(watchdog);
   core::timer_free(watchdog);
-  return ok;
+  // The watchdog ran: the wait took the whole timeout, so whatever done() says now
+  // came without waking the loop (or too late).
+  return ok && !fired;
 }
 
 namespace {
@@ -136,6 +138,13 @@ bool WaitFor(World& w, int timeout_ms, const std::function<bool()>& pred) {
   return true;
 }
 }  // namespace
+
+bool World::PollEveryMsUntil(const std::function<bool()>& done, int timeout_ms) {
+  return WaitFor(*this, timeout_ms, [&] {
+    core::aio_poll(ctx_, false);
+    return done();
+  });
+}
 
 bool World::WaitUntilHomePolls(int timeout_ms) {
   // Bits 1..31 of notify_me count blocking aio_polls in their prepare/poll phase.

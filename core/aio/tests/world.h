@@ -66,6 +66,10 @@ class World {
   // condition that changes without waking the loop (a lost wakeup, or a broken test)
   // fails instead of hanging.
   bool PollUntil(const std::function<bool()>& done, int timeout_ms = 5000);
+  // For a condition that changes without waking the loop (a pool's thread counts):
+  // runs aio_poll(ctx, false) and checks `done()` every millisecond of platform time;
+  // false after `timeout_ms`.
+  bool PollEveryMsUntil(const std::function<bool()>& done, int timeout_ms = 5000);
 
   // For a foreign thread: returns once the home thread is inside a blocking
   // aio_poll(ctx(), true) past its timeout computation: it has raised notify_me (so
@@ -140,6 +144,13 @@ std::string GenerationParamName(
 #define AIOSIM_LEGACY_ONLY(why)                          \
   do {                                                   \
     if (modern()) GTEST_SKIP() << "legacy only: " << why; \
+  } while (0)
+
+// In a GenerationTest: the test is about an API or behaviour that 2.8.1 does not
+// have; on legacy it is skipped, with the QEMU version that added it.
+#define AIOSIM_MODERN_ONLY(why)                            \
+  do {                                                     \
+    if (!modern()) GTEST_SKIP() << "modern only: " << why; \
   } while (0)
 
 // The name of this binary's platform ("host" or "sim").

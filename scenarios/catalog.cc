@@ -197,6 +197,20 @@ absl::StatusOr<std::string> ResolveSwitches(const Scenario& s, const std::string
 
 }  // namespace
 
+bool ScenarioOption::LegacyOnly(std::string_view value) const {
+  return std::any_of(legacy_only.begin(), legacy_only.end(),
+                     [&](const auto& entry) { return entry.first == value; });
+}
+
+const std::string& ScenarioOption::DefaultFor(core::AioGeneration generation) const {
+  if (generation == core::AioGeneration::kModern) {
+    for (const std::string& v : values) {
+      if (!LegacyOnly(v)) return v;
+    }
+  }
+  return values.front();
+}
+
 core::AioGeneration GenerationOf(const Options& options) {
   return OptionValue(options, "generation") == "modern" ? core::AioGeneration::kModern
                                                         : core::AioGeneration::kLegacy;
@@ -271,9 +285,20 @@ absl::StatusOr<Options> ResolveOptions(const Scenario& s, const Options& given) 
     out.emplace_back(k, v);
   }
   for (const ScenarioOption& o : s.options) {
-    if (OptionValue(out, o.key).empty()) out.emplace_back(o.key, o.values.front());
+    if (OptionValue(out, o.key).empty()) {
+      out.emplace_back(o.key, o.DefaultFor(GenerationOf(out)));
+    }
   }
   if (OptionValue(out, "generation") == "modern") {
+    for (const ScenarioOption& o : s.options) {
+      const std::string v = OptionValue(out, o.key);
+      for (const auto& [value, why] : o.legacy_only) {
+        if (v == value) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "scenario ", s.id, ": ", o.key, "=", v, " is legacy only: ", why));
+        }
+      }
+    }
     for (const char* key : {"revert", "fix"}) {
       const std::string v = OptionValue(out, key);
       if (!v.empty() && v != "none") {

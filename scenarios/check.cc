@@ -104,6 +104,13 @@ absl::StatusOr<std::vector<CheckCase>> CheckCases(const std::vector<std::string>
       }
       Options given = options;
       given.emplace_back("generation", "modern");
+      // A legacy-only value (an API 10.2 lacks) gives way to the modern default.
+      std::erase_if(given, [&](const std::pair<std::string, std::string>& kv) {
+        return std::any_of(s->options.begin(), s->options.end(),
+                           [&](const ScenarioOption& o) {
+                             return o.key == kv.first && o.LegacyOnly(kv.second);
+                           });
+      });
       absl::StatusOr<Options> modern = ResolveOptions(*s, given);
       if (!modern.ok()) continue;  // a switch of the legacy code
       if (std::find_if(cases.begin(), cases.end(), [&](const CheckCase& c) {

@@ -66,7 +66,12 @@ const std::vector<Claim>& Claims() {
        "only because the "
        "completion BH schedules itself before each callback: reverting that (R6) loses "
        "the completion",
-       "", ""},
+       "confirmed",
+       "10.2's condition-variable pool keeps the contract: every function runs once in a "
+       "worker and every callback exactly once in the home thread with its function's "
+       "result, with one or two requests and with a nested aio_poll in a callback (the "
+       "completion BH still schedules itself before each callback; exhaustive search "
+       "complete to 1 preemption)"},
       {"S5",
        "aio_set_fd_handler takes no lock and both registers and unregisters, so it may only "
        "be called from the Aio context thread",
@@ -96,7 +101,11 @@ const std::vector<Claim>& Claims() {
        "taken off the list: that callback runs after timer_del returned (found, the "
        "documented race), and freeing the timer and its device right after timer_del is "
        "a use after free (found)",
-       "", ""},
+       "confirmed",
+       "as in 2.8.1: 10.2's timer_del takes the list lock and never corrupts the list "
+       "(exhaustive search complete to 2 preemptions), and it still does not wait for a "
+       "callback already taken off the list: the callback runs after timer_del returned, "
+       "and freeing right after it is a use after free (both found)"},
       {"S7",
        "thread_pool_submit_aio may only be called in the Aio context thread; when no "
        "thread is idle it spawns one",
@@ -109,7 +118,12 @@ const std::vector<Claim>& Claims() {
        "request is lost and never completes, or a completed one is back on the list "
        "and completes twice; a foreign thread that holds the context "
        "(aio_context_acquire, QEMU 2.8's actual rule) may submit",
-       "", ""},
+       "confirmed",
+       "the spawn rule is 2.8.1's (exhaustive search complete to one preemption, the "
+       "same counters), and the rule is now enforced: 10.2's thread_pool_submit_aio "
+       "asserts that the caller's current AioContext is the pool's (8.0), so a foreign "
+       "submit fails at once (found with no preemption) instead of tearing pool->head; "
+       "holding the context is no longer a way (aio_context_acquire went in 9.0)"},
       {"S8",
        "thread_pool_cancel removes a request that is still queued by taking a token from "
        "the semaphore, and completes it with -ECANCELED",
@@ -121,7 +135,13 @@ const std::vector<Claim>& Claims() {
        "never runs) or left to finish with its real result, every callback runs exactly "
        "once, and bdrv_aio_cancel returns only after the callback ran; with R7 reverted "
        "(2.0's synchronous cancel) it returns before",
-       "", ""},
+       "refuted",
+       "10.2 has no semaphore: idle workers wait on a condition variable and "
+       "thread_pool_cancel removes any request still QUEUED under the lock, taking no "
+       "token; a cancelled request is stolen (-ECANCELED, its function never runs) or "
+       "left to finish, and every callback runs exactly once (bdrv_aio_cancel_async; "
+       "exhaustive search complete to two preemptions with one request and one with "
+       "two); bdrv_aio_cancel aborts on a pool request since 8.0"},
   };
   return *claims;
 }

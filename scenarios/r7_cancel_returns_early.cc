@@ -100,6 +100,10 @@ Scenario MakeR7() {
   s.source = "QEMU-SEMANTICS.md 3, R7; 1.7";
   s.reverts = {"R7"};
   s.expected = FailsWith(AIO_REVERT_R7, sim::FailureKind::kUseAfterFree);
+  s.modern_status = Scenario::ModernStatus::kNotApplicable;
+  s.modern_why =
+      "a pool request has no get_aio_context since QEMU 8.0, so bdrv_aio_cancel aborts "
+      "on it (scenario S8 cancels with bdrv_aio_cancel_async on modern)";
   s.catalog = {"R7"};
   s.exhaust_bound = 2;  // the none variant: DFS complete at 2
   s.make = MakeBody;

@@ -55,19 +55,24 @@ const std::vector<RaceEntry>& Races() {
        "no RFifoLock, and no AioContext lock since 9.0"},
       {"R6", "thread pool: nested aio_poll inside a completion callback",
        "3c80ca158c (2.1)", S::kFixed,
-       "--revert R6: the completion BH does not reschedule itself", S::kNotYetBuilt,
-       "the modern thread pool is step 5 of docs/modern.md"},
+       "--revert R6: the completion BH does not reschedule itself", S::kFixed,
+       "10.2's completion BH schedules itself before each callback, as 2.8.1's "
+       "(checked: R6 and S4 mode=nested --generation modern)"},
       {"R7", "a callback after a synchronous cancel returned",
        "271c0f68b4, 3391f5e51c (2.1, 2.2)", S::kFixed,
        "--revert R7: synchronous cancel returns before the completion ran",
-       S::kNotYetBuilt, "the modern thread pool is step 5 of docs/modern.md"},
+       S::kNotApplicable,
+       "a pool request has no get_aio_context since 8.0, so bdrv_aio_cancel aborts on "
+       "it; the pool is cancelled with bdrv_aio_cancel_async only (S8 --generation "
+       "modern)"},
       {"R8", "qemu_bh_cancel as a plain store erases a concurrent schedule",
        "ef6dada8b4 (2.11)", S::kWeakMemory,
        "the restart scan's stale read of req->state needs reordering; --fix R8 is the "
        "atomic_mb_set cancel",
        S::kWeakMemory,
        "qemu_bh_cancel is a fetch_and on the flag word (an RMW never erases a concurrent "
-       "schedule); the restart scan is the pool's (step 5)"},
+       "schedule); the pool's restart scan still reads req->state plainly (10.2; "
+       "acquire after 10.2, e77508292c), which matters only with reordering"},
       {"R9", "a non-blocking aio_poll in another thread steals a wakeup",
        "b37548fcd1 (3.1), 0dc165c1bd (4.0)", S::kPresent,
        "--fix R9-accept accepts only in blocking polls; --fix R9-home asserts the home "
@@ -109,9 +114,9 @@ const std::vector<RaceEntry>& Races() {
        S::kFixed,
        "--revert R18-done-ev; --fix R18-expired; poll_disable_cnt and epoll do not exist "
        "here",
-       S::kNotYetBuilt,
-       "the modern timers are step 5 of docs/modern.md (until then a modern context uses "
-       "the legacy timer lists); poll_disable_cnt is modelled, unordered by design"},
+       S::kFixed,
+       "timers_done_ev starts set and timerlist_expired compares with '<=' (checked: R18 "
+       "--generation modern); poll_disable_cnt is modelled, unordered by design"},
       // Not in QEMU-SEMANTICS.md: found by the property suites (docs/properties.md).
       {"P1",
        "qemu_bh_schedule after qemu_bh_schedule_idle does not wake a sleeping aio_poll",

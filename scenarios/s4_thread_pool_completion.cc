@@ -89,9 +89,9 @@ void S4Done(void* opaque, int ret) {
 sim::Body MakeBody(const Options& options) {
   const std::string mode = OptionValue(options, "mode");
   const uint32_t switches = SwitchBits(options);
-  return [mode, switches](sim::SimContext& c) {
+  return [mode, switches, options](sim::SimContext& c) {
     AioRuntime rt(&c.platform(), switches);
-    AioContext* ctx = aio_context_new(&rt);
+    AioContext* ctx = aio_context_new(&rt, ContextOptions(options));
     S4State s;
     // Pending: a request whose function returned (its worker then sets THREAD_DONE
     // and schedules the completion BH without blocking) and whose callback has not run.
@@ -148,7 +148,8 @@ Scenario MakeS4() {
       "thread. Confirmed (contract C5): every function runs once in a worker and every "
       "callback exactly once in the home thread with that function's result, with no "
       "lost completion, also when a callback waits for the other request in a nested "
-      "aio_poll (R6's situation; the completion BH reschedules itself).";
+      "aio_poll (R6's situation; the completion BH reschedules itself). Modern (QEMU "
+      "10.2): the same, with the condition-variable pool.";
   s.source = "SEED-CLAIMS.md S4; QEMU-SEMANTICS.md 1.7, contract C5; R6";
   s.options = {
       {"mode",
@@ -161,6 +162,8 @@ Scenario MakeS4() {
                ? sim::FailureKind::kLostWakeup
                : sim::FailureKind::kNone;
   };
+  s.modern_status = Scenario::ModernStatus::kRuns;
+  s.modern_why.clear();
   s.catalog = {"S4", "R6"};
   s.exhaust_bound = 1;  // DFS complete at 1 preemption; 2 exceeds 2,000,000 executions
   s.make = MakeBody;

@@ -189,9 +189,9 @@ sim::Body MakeBody(const Options& options) {
   const bool foreign = submitter.starts_with("foreign");
   const bool acquired = submitter == "foreign-acquired";
   const bool burst = submitter == "home-burst";
-  return [foreign, acquired, burst](sim::SimContext& c) {
+  return [foreign, acquired, burst, options](sim::SimContext& c) {
     AioRuntime rt(&c.platform());
-    AioContext* ctx = aio_context_new(&rt);
+    AioContext* ctx = aio_context_new(&rt, ContextOptions(options));
     ThreadPool* pool = aio_get_thread_pool(ctx);
     S7State s;
     s.sim = &c;
@@ -233,14 +233,17 @@ Scenario MakeS7() {
       "thread submits and polls: pool->head, an unlocked list, is torn — a request is "
       "lost and never completes, or a completed one is back on the list and completes "
       "twice (found with one preemption). A foreign thread that holds the context "
-      "(aio_context_acquire) may submit: nothing is found.";
+      "(aio_context_acquire) may submit: nothing is found. Modern (QEMU 10.2): the "
+      "spawn rule is the same; a foreign submit fails QEMU's assertion that the "
+      "caller's current context is the pool's (8.0), before it touches pool->head.";
   s.source = "SEED-CLAIMS.md S7; QEMU-SEMANTICS.md 1.7";
   s.options = {{"submitter",
                 {"home", "home-burst", "foreign", "foreign-acquired"},
                 "who submits the second request, and when: the home thread while the "
                 "first runs, the home thread right after the first, a foreign thread, "
                 "or a foreign thread holding the context (aio_context_acquire, as the "
-                "home thread's own submit then does too)"}};
+                "home thread's own submit then does too)",
+                {{"foreign-acquired", "aio_context_acquire was removed in QEMU 9.0"}}}};
   s.expected = [](const Options& o) {
     return OptionValue(o, "submitter") == "foreign" ? sim::FailureKind::kAssertion
                                                     : sim::FailureKind::kNone;
@@ -248,6 +251,8 @@ Scenario MakeS7() {
   // With --races: the unlocked pool->head insertions of the two submitters race in
   // the first execution, before the torn list shows.
   s.races_first = [](const Options& o) { return OptionValue(o, "submitter") == "foreign"; };
+  s.modern_status = Scenario::ModernStatus::kRuns;
+  s.modern_why.clear();
   s.catalog = {"S7"};
   s.exhaust_bound = 1;
   s.make = MakeBody;

@@ -100,9 +100,10 @@ const std::vector<RaceEntry>& Races() {
        "5.0's explicit smp_mb and store-release are in modern; visible only with "
        "reordering"},
       {"R13", "aio_wait_kick missing barrier", "7455ff1aa015 (7.1)", S::kNotApplicable,
-       "AIO_WAIT_WHILE does not exist in 2.8.1", S::kNotYetBuilt,
-       "AIO_WAIT_WHILE / aio_wait_kick (with 7.1's barrier) are step 5 of "
-       "docs/modern.md; the bug needs weak memory"},
+       "AIO_WAIT_WHILE does not exist in 2.8.1", S::kWeakMemory,
+       "7.1's barrier pair is in modern (core/aio/modern/aio_wait.cc: smp_mb__after_rmw "
+       "after the waiter's increment, smp_mb before the kicker's read); without it a "
+       "waiter and a kicker each miss the other's write only with reordering"},
       {"R16", "a nested BH poll frees BHs still in the outer walk",
        "7887f6201f, 648fb0ea5e (1.0)", S::kFixed,
        "--revert R16: every aio_bh_poll frees deleted BHs", S::kFixed,

@@ -81,6 +81,9 @@ class AioRuntime {
   AioContext* main_context() const { return main_context_; }
   void set_bql(QemuMutex* bql) { bql_ = bql; }
   QemuMutex* bql() const { return bql_; }
+  // QEMU's global_aio_wait.num_waiters (core/aio/aio_wait.h): how many
+  // AIO_WAIT_WHILE calls of this world are waiting.
+  Atomic<unsigned>* aio_wait_num_waiters() { return &aio_wait_num_waiters_; }
 
  private:
   Platform* platform_;
@@ -89,6 +92,7 @@ class AioRuntime {
   QemuMutex* bql_ = nullptr;
   QEMUClock clocks_[QEMU_CLOCK_MAX];
   QemuMutex timerlists_lock_;
+  Atomic<unsigned> aio_wait_num_waiters_{0};
 };
 
 // Switches of the legacy core, to compare QEMU's code with and without a fix (the

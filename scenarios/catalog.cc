@@ -18,7 +18,8 @@ const std::vector<Scenario>& Catalog() {
   static const std::vector<Scenario>* catalog = new std::vector<Scenario>{
       MakeS1(),  MakeS2(), MakeS3(),  MakeS4(),  MakeS5(),  MakeS6(),
       MakeS7(),  MakeS8(), MakeR1(),  MakeR3(),  MakeR4(),  MakeR6(),
-      MakeR7(),  MakeR9(), MakeR10(), MakeR11(), MakeR16(), MakeR18(), MakeP1()};
+      MakeR7(),  MakeR9(), MakeR10(), MakeR11(), MakeR16(), MakeR18(), MakeP1(),
+      MakeM1()};
   return *catalog;
 }
 

@@ -85,6 +85,14 @@ struct Scenario {
   int exhaust_bound = 1;
   // Optional: a bound per option set, where variants differ in cost (see ExhaustBound).
   std::function<int(const Options&)> exhaust_bound_for;
+  // The bug depth (PCT's d) that `aiosim check` and the scenario tests run PCT with:
+  // 3 unless the scenario's failure needs more priority change points (then it says
+  // why where it sets it).
+  int pct_depth = 3;
+  // The executions within which the scenario tests' bounded exhaustive search (2
+  // preemptions) must find a declared failure: 10,000 unless the scenario needs more
+  // (then it says why). `aiosim check` gives DFS its exhaustive budget anyway.
+  uint64_t dfs_find_executions = 10000;
   // The failure kind expected with these (complete, validated) options under the
   // standard budgets, or sim::FailureKind::kNone if none may be found.
   std::function<sim::FailureKind(const Options&)> expected;
@@ -159,6 +167,7 @@ Scenario MakeR11();
 Scenario MakeR16();
 Scenario MakeR18();
 Scenario MakeP1();
+Scenario MakeM1();
 
 }  // namespace aiosim::scenarios
 

@@ -33,6 +33,7 @@ CheckRun Search(const CheckCase& c, const CheckBudget& budget,
   config.seed = budget.seed;
   config.executions_max = executions;
   config.preemptions = bound;
+  config.pct_depth = c.scenario->pct_depth;
   config.exec.race_detection = budget.races;
   config.stop = budget.stop;
   const sim::Body body = c.scenario->make(c.options);

@@ -39,11 +39,10 @@ const std::vector<RaceEntry>& Races() {
       {"R3", "the ctx->dispatching optimisation skips a needed notify",
        "eabc977973 (2.4)", S::kFixed, "--revert R3 brings back ctx->dispatching",
        S::kFixed,
-       "no ctx->dispatching (notify_me counts pollers); but R3's scenario finds a lost "
-       "wakeup on the modern core by another route: the notifier's io_read drains the "
+       "no ctx->dispatching (notify_me counts pollers); R3's scenario still loses a "
+       "wakeup on modern, by another route: M1 (the notifier's handler drains the "
        "eventfd in a vCPU's nested dispatch while the main loop is between prepare and "
-       "poll; not declared until QEMU 10's rules on that concurrency are settled "
-       "(docs/modern.md, candidates)"},
+       "poll; checked: R3 --generation modern)"},
       {"R4", "the eventfd cleared after dispatch", "21a03d17f2, 05e514b1d4 (2.4)",
        S::kFixed, "--revert R4: no aio_notify_accept", S::kFixed,
        "aio_notify sets notified and aio_poll re-checks it after raising notify_me, so "
@@ -128,6 +127,17 @@ const std::vector<RaceEntry>& Races() {
        S::kFixed,
        "aio_bh_enqueue calls aio_notify on every schedule (checked: P1 and S2 mode=race "
        "--generation modern)"},
+      // Not in QEMU-SEMANTICS.md: found by this simulator on the modern core.
+      {"M1", "a vCPU's aio_poll of the main context eats the main loop's wakeup",
+       "none known (docs/modern.md)", S::kNotApplicable,
+       "2.8.1's notifier handler does nothing: aio_notify_accept clears the eventfd "
+       "before the BH pass, so a later completion's write stays for the main loop "
+       "(checked: M1, nothing found)",
+       S::kPresent,
+       "with the poll fd monitor: the context notifier's handler drains the eventfd in "
+       "the vCPU's dispatch, after its BH pass, while the main loop is between prepare "
+       "and poll (checked: M1 and R3 --generation modern); not settled for 10.2's "
+       "io_uring fd monitor"},
   };
   return *races;
 }

@@ -56,9 +56,11 @@ TEST_P(ScenarioTest, ProducesItsDeclaredOutcome) {
   config.seed = 1;
   // Searches that find their failure stop there; "nothing found" runs the whole budget
   // (a fifth of it under a sanitizer, sim/tests/scale.h).
-  config.executions_max =
-      expected == sim::FailureKind::kNone ? aiosim::testing::Scaled(10000) : 10000;
+  config.executions_max = expected == sim::FailureKind::kNone ? aiosim::testing::Scaled(10000)
+                           : k.strategy == "dfs"              ? s->dfs_find_executions
+                                                              : 10000;
   config.preemptions = 2;
+  config.pct_depth = s->pct_depth;
   config.exec.race_detection = k.races;
   sim::Body body = s->make(*options);
   sim::Report r = sim::Explore(body, config);

@@ -64,7 +64,8 @@ const std::vector<Switch>& Switches() {
        "prepare/check do not touch it"},
       {"R6", true, core::AIO_REVERT_R6, "3c80ca158c (QEMU 2.1)",
        "thread_pool_completion_bh no longer calls qemu_bh_schedule(completion_bh) "
-       "before each callback (nor b7a745dc33's qemu_bh_cancel after it)"},
+       "before each callback (nor b7a745dc33's qemu_bh_cancel after it)",
+       "the same in 10.2's thread_pool_completion_bh"},
       {"R7", true, core::AIO_REVERT_R7, "271c0f68b4, 3391f5e51c (QEMU 2.1, 2.2)",
        "bdrv_aio_cancel calls 2.0's synchronous pool cancel (steal a queued request, "
        "else wait on check_cancel until the worker set THREAD_DONE) and returns "
@@ -74,7 +75,8 @@ const std::vector<Switch>& Switches() {
        "every aio_bh_poll, nested or not, frees deleted BHs, instead of only the "
        "outermost (walking_bh == 0)"},
       {"R18-done-ev", true, core::AIO_REVERT_R18_DONE_EV, "e4efd8a488 (QEMU 2.4)",
-       "a timer list's timers_done_ev starts unset instead of set"},
+       "a timer list's timers_done_ev starts unset instead of set",
+       "the same for 10.2's timer lists (QEMU's futex QemuEvent initialised unset)"},
       {"R8", false, core::AIO_FIX_R8, "ef6dada8b4 (QEMU 2.11)",
        "qemu_bh_cancel is atomic_mb_set(&bh->scheduled, 0) instead of a plain store"},
       {"R9-accept", false, core::AIO_FIX_R9_ACCEPT, "b37548fcd1 (QEMU 3.1)",
@@ -110,6 +112,15 @@ const Switch* FindSwitch(std::string_view id, bool revert) {
     }
   }
   return nullptr;
+}
+
+// The switches the modern code has, for an error message.
+static std::string ModernSwitchList() {
+  std::vector<std::string> ids;
+  for (const Switch& sw : Switches()) {
+    if (!sw.modern_change.empty()) ids.push_back((sw.revert ? "--revert " : "--fix ") + sw.id);
+  }
+  return ids.empty() ? std::string("none") : absl::StrJoin(ids, ", ");
 }
 
 uint32_t SwitchBits(const Options& options) {
@@ -302,11 +313,15 @@ absl::StatusOr<Options> ResolveOptions(const Scenario& s, const Options& given) 
     }
     for (const char* key : {"revert", "fix"}) {
       const std::string v = OptionValue(out, key);
-      if (!v.empty() && v != "none") {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "scenario ", s.id, ": --", key, " ", v,
-            " switches QEMU 2.8.1's code (the legacy generation); the modern "
-            "generation has no switches yet"));
+      if (v.empty() || v == "none") continue;
+      for (absl::string_view id : absl::StrSplit(v, ',')) {
+        const Switch* sw = FindSwitch(std::string(id), std::string(key) == "revert");
+        if (sw != nullptr && sw->modern_change.empty()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "scenario ", s.id, ": --", key, " ", id,
+              " switches QEMU 2.8.1's code only (the legacy generation); on modern: ",
+              ModernSwitchList()));
+        }
       }
     }
   }

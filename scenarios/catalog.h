@@ -47,6 +47,9 @@ struct Switch {
   uint32_t bit = 0;    // AioSwitch
   std::string commit;  // QEMU commit(s)
   std::string change;  // the exact change, in one sentence
+  // Where the modern generation's code has the switch too (the same bit, the same
+  // fix taken out of QEMU 10.2's code): what it changes there. Empty: legacy only.
+  std::string modern_change = {};
 };
 const std::vector<Switch>& Switches();
 const Switch* FindSwitch(std::string_view id, bool revert);

@@ -55,8 +55,9 @@ const std::vector<RaceEntry>& Races() {
       {"R6", "thread pool: nested aio_poll inside a completion callback",
        "3c80ca158c (2.1)", S::kFixed,
        "--revert R6: the completion BH does not reschedule itself", S::kFixed,
-       "10.2's completion BH schedules itself before each callback, as 2.8.1's "
-       "(checked: R6 and S4 mode=nested --generation modern)"},
+       "10.2's completion BH schedules itself before each callback, as 2.8.1's; "
+       "--revert R6 takes it out of 10.2's code too and the lost wakeup is back "
+       "(checked: R6 and S4 mode=nested --generation modern, both ways)"},
       {"R7", "a callback after a synchronous cancel returned",
        "271c0f68b4, 3391f5e51c (2.1, 2.2)", S::kFixed,
        "--revert R7: synchronous cancel returns before the completion ran",
@@ -118,7 +119,8 @@ const std::vector<RaceEntry>& Races() {
        "here",
        S::kFixed,
        "timers_done_ev starts set and timerlist_expired compares with '<=' (checked: R18 "
-       "--generation modern); poll_disable_cnt is modelled, unordered by design"},
+       "--generation modern; --revert R18-done-ev brings the deadlock back there too); "
+       "poll_disable_cnt is modelled, unordered by design"},
       // Not in QEMU-SEMANTICS.md: found by the property suites (docs/properties.md).
       {"P1",
        "qemu_bh_schedule after qemu_bh_schedule_idle does not wake a sleeping aio_poll",

@@ -116,7 +116,8 @@ enum AioSwitch : uint32_t {
   // notifier's own fd handler clears the eventfd during dispatch.
   AIO_REVERT_R4 = 1u << 2,
   // R6 (3c80ca158c; QEMU 2.1): the pool's completion BH schedules itself before each
-  // callback (and cancels that after it, b7a745dc33). Reverted: neither.
+  // callback (and cancels that after it, b7a745dc33). Reverted: neither. The modern
+  // pool has this switch too.
   AIO_REVERT_R6 = 1u << 3,
   // R7 (271c0f68b4, 3391f5e51c; QEMU 2.1, 2.2): bdrv_aio_cancel is cancel_async plus
   // aio_poll until the callback released the ACB. Reverted: 2.0's synchronous pool
@@ -127,7 +128,8 @@ enum AioSwitch : uint32_t {
   // frees deleted BHs. Reverted: every aio_bh_poll, nested or not, frees them.
   AIO_REVERT_R16 = 1u << 5,
   // R18 (e4efd8a488; QEMU 2.4): a timer list's timers_done_ev starts set. Reverted:
-  // it starts unset (a runtime switch: timer lists know their runtime only).
+  // it starts unset (a runtime switch: timer lists know their runtime only). The
+  // modern timer lists have this switch too.
   AIO_REVERT_R18_DONE_EV = 1u << 6,
 
   // R8 (ef6dada8b4; QEMU 2.11): qemu_bh_cancel is atomic_mb_set(&scheduled, 0)

@@ -213,6 +213,9 @@ TEST(CliTest, BadInputExitsTwoWithOneLineOnStderr) {
       {{"run", "R10", "--generation", "modern"},
        "aiosim run: scenario R10 does not run on the modern generation"},
       {{"run", "S3", "--generation", "future"}, "aiosim run: --generation future"},
+      {{"run", "R1", "--revert", "R1", "--generation", "modern"},
+       "aiosim run: scenario R1: --revert R1 switches QEMU 2.8.1's code only (the legacy "
+       "generation); on modern: --revert R6, --revert R18-done-ev"},
       {{"run", "S7", "--option", "submitter=foreign-acquired", "--generation", "modern"},
        "aiosim run: scenario S7: submitter=foreign-acquired is legacy only: "
        "aio_context_acquire was removed in QEMU 9.0"},

@@ -45,7 +45,8 @@ static bool timer_expired_ns(QEMUTimer* timer_head, int64_t current_time) {
 core::QEMUTimerList* timerlist_new(AioRuntime* rt, QEMUClockType type,
                                    QEMUTimerListNotifyCB* cb, void* opaque) {
   auto* tl = platform_new<QEMUTimerList>();
-  qemu_event_init(&tl->timers_done_ev, true);
+  // Starts set (e4efd8a488, 2.4); unset with AIO_REVERT_R18_DONE_EV.
+  qemu_event_init(&tl->timers_done_ev, (rt->switches() & AIO_REVERT_R18_DONE_EV) == 0);
   tl->runtime = rt;
   tl->clock = rt->clock(type);
   tl->notify_cb = cb;

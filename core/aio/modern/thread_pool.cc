@@ -194,13 +194,14 @@ restart:
     if (elem->cb != nullptr) {
       smp_rmb();  // state before ret
       // In case the callback runs a nested aio_poll to wait for another request
-      // that completed at the same time (R6).
-      qemu_bh_schedule(pool->completion_bh);
+      // that completed at the same time (R6; reverted with AIO_REVERT_R6: not).
+      const bool reschedule = (pool->ctx->switches & AIO_REVERT_R6) == 0;
+      if (reschedule) qemu_bh_schedule(pool->completion_bh);
       elem->cb(elem->opaque, elem->ret.Load());
       // Safe whoever scheduled it meanwhile: the scan restarts anyway. In 10.2 this
       // cancel is an atomic fetch_and, so it cannot erase a concurrent schedule's
       // notify (2.8.1's plain store could: R8).
-      qemu_bh_cancel(pool->completion_bh);
+      if (reschedule) qemu_bh_cancel(pool->completion_bh);
       qemu_aio_unref(elem);
       goto restart;
     }

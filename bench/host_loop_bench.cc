@@ -277,8 +277,8 @@ BENCHMARK(BM_BhFloodForeign)->UseRealTime();
 // expired), then one aio_poll(ctx, false) runs them all. Equal deadlines are kept in
 // arming order, so each timer_mod_ns walks the whole list: arming is quadratic in N,
 // as in QEMU 2.8.
-void BM_TimerThroughput(benchmark::State& state) {
-  BenchLoop loop;
+void TimerThroughput(benchmark::State& state, AioGeneration generation) {
+  BenchLoop loop(generation);
   if (!loop.Ok(state)) return;
   const int64_t n = state.range(0);
   uint64_t runs = 0;
@@ -300,15 +300,23 @@ void BM_TimerThroughput(benchmark::State& state) {
     aiosim::core::timer_free(ts);
   }
 }
+void BM_TimerThroughput(benchmark::State& state) {
+  TimerThroughput(state, AioGeneration::kLegacy);
+}
 BENCHMARK(BM_TimerThroughput)->Arg(1)->Arg(16)->Arg(256);
+// 10.2's timer lists: the lock held across timerlist_run_timers' loop, atomic peeks.
+void BM_TimerThroughputModern(benchmark::State& state) {
+  TimerThroughput(state, AioGeneration::kModern);
+}
+BENCHMARK(BM_TimerThroughputModern)->Arg(1)->Arg(16)->Arg(256);
 
 // One iteration: timer_mod_ns + timer_del of one timer on a list that holds range(0)
 // other timers armed an hour or more ahead. range(1) = 0 arms it before all of them
 // (it becomes the head, which also calls aio_notify); 1 arms it after all of them, so
 // the sorted insert walks the whole list. timer_mod_ns first unlinks the timer, which
 // walks the whole list when it is not armed.
-void BM_TimerModDel(benchmark::State& state) {
-  BenchLoop loop;
+void TimerModDel(benchmark::State& state, AioGeneration generation) {
+  BenchLoop loop(generation);
   if (!loop.Ok(state)) return;
   const int64_t others = state.range(0);
   const bool tail = state.range(1) != 0;
@@ -340,7 +348,14 @@ void BM_TimerModDel(benchmark::State& state) {
     aiosim::core::timer_free(t);
   }
 }
+void BM_TimerModDel(benchmark::State& state) { TimerModDel(state, AioGeneration::kLegacy); }
 BENCHMARK(BM_TimerModDel)
+    ->ArgNames({"others", "tail"})
+    ->ArgsProduct({{0, 16, 256}, {0, 1}});
+void BM_TimerModDelModern(benchmark::State& state) {
+  TimerModDel(state, AioGeneration::kModern);
+}
+BENCHMARK(BM_TimerModDelModern)
     ->ArgNames({"others", "tail"})
     ->ArgsProduct({{0, 16, 256}, {0, 1}});
 

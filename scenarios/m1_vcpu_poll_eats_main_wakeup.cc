@@ -95,12 +95,7 @@ sim::Body MakeBody(const Options& options) {
     rt.set_bql(&s.bql);
     rt.set_main_context(ctx);
 
-    ThreadId iothread = Spawn(c, "iothread", [&] {
-      MainLoop loop{ctx, &s.bql};
-      bql_lock(&rt);
-      while (!atomic_read(&s.stop)) main_loop_wait(&loop, false);
-      bql_unlock(&rt);
-    });
+    ThreadId iothread = SpawnMainLoop(c, &rt, ctx, &s.stop);
     ThreadId vcpu = Spawn(c, "vcpu", [&] {
       bql_lock(&rt);
       while (!atomic_read(&s.processed[0])) aio_poll(ctx, true);

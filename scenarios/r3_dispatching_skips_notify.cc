@@ -87,12 +87,7 @@ sim::Body MakeBody(const Options& options) {
     // QEMU 10 through qemu_get_current_aio_context's fallback).
     rt.set_bql(&s.bql);
     rt.set_main_context(ctx);
-    ThreadId iothread = Spawn(c, "iothread", [&] {
-      MainLoop loop{ctx, &s.bql};
-      bql_lock(&rt);
-      while (!atomic_read(&s.stop)) main_loop_wait(&loop, false);
-      bql_unlock(&rt);
-    });
+    ThreadId iothread = SpawnMainLoop(c, &rt, ctx, &s.stop);
     ThreadId vcpu = Spawn(c, "vcpu", [&] {
       // A nested blocking poll under the BQL, waiting for the first request, as a
       // synchronous read from a vCPU does. It holds the BQL throughout, so the

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/aio/aio.h"
+#include "core/aio/main_loop.h"
 #include "core/aio/legacy/aio_internal.h"
 #include "core/aio/modern/aio_internal.h"
 #include "sim/aiosim_sim.h"
@@ -56,6 +57,19 @@ inline std::string PendingBhs(core::AioContext* ctx) {
 }
 inline core::ThreadId Spawn(sim::SimContext& c, const char* name, std::function<void()> fn) {
   return c.platform().threads().Spawn(name, std::move(fn), core::QEMU_THREAD_JOINABLE);
+}
+
+// QEMU's main loop in a thread of its own, "iothread": main_loop_wait over ctx's
+// GSource until *stop, holding rt's BQL except around a poll that may wait
+// (os_host_main_loop_wait). REQUIRES: rt's BQL is set.
+inline core::ThreadId SpawnMainLoop(sim::SimContext& c, core::AioRuntime* rt,
+                                    core::AioContext* ctx, core::Atomic<bool>* stop) {
+  return Spawn(c, "iothread", [rt, ctx, stop] {
+    core::MainLoop loop{ctx, rt->bql()};
+    core::bql_lock(rt);
+    while (!core::atomic_read(stop)) core::main_loop_wait(&loop, false);
+    core::bql_unlock(rt);
+  });
 }
 inline void Join(sim::SimContext& c, core::ThreadId id) { c.platform().threads().Join(id); }
 

@@ -46,6 +46,7 @@ const char kCheckDeterminismUsage[] =
     "  --option KEY=VALUE  a scenario option (repeatable)\n"
     "  --revert ID,...     same as --option revert=ID,...\n"
     "  --fix ID,...        same as --option fix=ID,...\n"
+    "  --generation G      legacy (default) or modern, where the scenario runs there\n"
     "  --races[=all], --max-steps N, --time-advances N, --spurious, --eintr\n"
     "                      simulator options, as for 'aiosim run'\n"
     "  --json              print one JSON object instead of text\n"
@@ -284,8 +285,8 @@ int CheckDeterminismMain(Args args) {
 
   const sim::Body body = choice->scenario->make(choice->options);
   if (!json) {
-    absl::PrintF("aiosim check-determinism: scenario %s, generation legacy\n",
-                 ScenarioText(*choice));
+    absl::PrintF("aiosim check-determinism: scenario %s, generation %s\n",
+                 ScenarioText(*choice), scenarios::GenerationNameOf(choice->options));
     absl::PrintF("  seeds:       %d..%d, each seed's first random execution run twice\n",
                  first, first + seeds - 1);
     absl::PrintF("  simulator:   %s\n", ExecText(exec));

@@ -243,6 +243,14 @@ TEST(CliTest, CheckDeterminismPassesForR9) {
   EXPECT_TRUE(absl::StrContains(r.out, "determinism: 50 seeds, 0 mismatches")) << r.out;
 }
 
+TEST(CliTest, CheckDeterminismOnModernSaysSo) {
+  const Result r = Cli({"check-determinism", "M1", "--generation", "modern", "--seeds", "20"});
+  EXPECT_EQ(r.exit, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "scenario M1 (generation=modern), generation modern"))
+      << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "determinism: 20 seeds, 0 mismatches")) << r.out;
+}
+
 TEST(CliTest, HelpWorksEverywhere) {
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{{"help", "run"},

@@ -67,7 +67,9 @@ TEST_P(AioWaitTest, BhOneshotRunsInTheOtherContextsThreadAndReturnsAfterIt) {
       while (!atomic_read(&st.stop)) aio_poll(ctx, true);
       while (aio_poll(ctx, false)) {
       }
-      aio_context_unref(ctx);
+      // The context is freed by the main thread after the join (as QEMU's
+      // iothread_join, then aio_context_unref): a schedule from there may still be in
+      // its aio_notify when the BH it enqueued has already run here.
     });
     qemu_sem_wait(&st.ready);
     AioContext* io_ctx = st.io_ctx.Load(MemOrder::kSeqCst);
@@ -89,6 +91,7 @@ TEST_P(AioWaitTest, BhOneshotRunsInTheOtherContextsThreadAndReturnsAfterIt) {
       atomic_set(&static_cast<decltype(st)*>(opaque)->stop, true);
     }, &st);
     w.Join(io);
+    aio_context_unref(io_ctx);
     while (aio_poll(w.ctx(), false)) {
     }
   });

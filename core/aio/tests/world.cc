@@ -2,8 +2,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "core/aio/tests/world.h"
 
-#include <map>
-#include <mutex>
+#include <array>
+#include <atomic>
+#include <cstdlib>
+#include <iostream>
 
 #include "core/aio/legacy/aio_internal.h"
 #include "core/aio/modern/aio_internal.h"
@@ -14,14 +16,31 @@ namespace aiosim::testing {
 namespace {
 core::AioGeneration current_generation = core::AioGeneration::kLegacy;
 
-// Live BHs per modern context (core::modern::aio_test_bh_count_hook). Host threads
-// may allocate BHs concurrently, hence the mutex; test code, not the core's.
-std::mutex live_bhs_mu;
-std::map<const void*, int>* live_bhs = new std::map<const void*, int>;
+// Live modern BHs per world (core::modern::aio_test_bh_count_hook), counted by the
+// runtime the BH's context belongs to. A world takes a slot in its constructor,
+// before its context exists and before any of its threads, and gives it back in its
+// destructor, after they are joined: while threads run the table is only read, and
+// the counts are std::atomic so that host threads may allocate BHs at once. Test
+// instrumentation, invisible to the simulator (no scheduling point): the counts
+// change the behaviour of nothing.
+struct LiveBhSlot {
+  const core::AioRuntime* runtime = nullptr;
+  std::atomic<int> count{0};
+};
+std::array<LiveBhSlot, 8> live_bh_slots;
+
+LiveBhSlot* SlotOf(const core::AioRuntime* runtime) {
+  for (LiveBhSlot& slot : live_bh_slots) {
+    if (slot.runtime == runtime) return &slot;
+  }
+  return nullptr;
+}
 
 void CountModernBh(core::modern::AioContext* ctx, int delta) {
-  std::lock_guard<std::mutex> lock(live_bhs_mu);
-  (*live_bhs)[ctx] += delta;
+  // A context made outside any World (none today) is not counted.
+  if (LiveBhSlot* slot = SlotOf(ctx->runtime)) {
+    slot->count.fetch_add(delta, std::memory_order_relaxed);
+  }
 }
 
 core::AioContextOptions OptionsFor(core::AioGeneration generation) {
@@ -48,6 +67,13 @@ World::World(core::Platform* platform, core::AioGeneration generation)
       ctx_(nullptr) {
   // Installed before the first modern context exists, never changed after.
   core::modern::aio_test_bh_count_hook = CountModernBh;
+  LiveBhSlot* slot = SlotOf(nullptr);
+  if (slot == nullptr) {
+    std::cerr << "aiosim: more than " << live_bh_slots.size() << " Worlds alive at once\n";
+    std::abort();
+  }
+  slot->count.store(0, std::memory_order_relaxed);
+  slot->runtime = &runtime_;
   ctx_ = core::aio_context_new(&runtime_, OptionsFor(generation));
 }
 
@@ -68,9 +94,7 @@ core::EventNotifier* World::CtxNotifier() {
 
 int World::LiveBhs() {
   if (modern()) {
-    std::lock_guard<std::mutex> lock(live_bhs_mu);
-    auto it = live_bhs->find(core::modern::of(ctx_));
-    return it == live_bhs->end() ? 0 : it->second;
+    return SlotOf(&runtime_)->count.load(std::memory_order_relaxed);
   }
   int n = 0;
   for (core::legacy::QEMUBH* bh = core::legacy::of(ctx_)->first_bh.Load(); bh != nullptr;
@@ -83,11 +107,9 @@ int World::LiveBhs() {
 World::~World() {
   // Let the outermost aio_bh_poll free every deleted BH, then finalize.
   core::aio_poll(ctx_, false);
-  const void* key = core::modern::of(ctx_);
   core::aio_context_unref(ctx_);
-  // A later context may be allocated at the same address.
-  std::lock_guard<std::mutex> lock(live_bhs_mu);
-  live_bhs->erase(key);
+  // A later world's runtime may be at the same address.
+  SlotOf(&runtime_)->runtime = nullptr;
 }
 
 core::ThreadId World::Spawn(const std::string& name, std::function<void()> fn) {

@@ -43,8 +43,8 @@ class World {
   // White-box views of ctx(), whichever generation: notify_me and `notified` (atomic
   // reads: scheduling points in the simulator), the context's own notifier, and how
   // many of its BHs are allocated and not yet freed (legacy: the BH list, which
-  // holds every BH; modern: an observer's count, as a BH is on no list until it is
-  // scheduled).
+  // holds every BH; modern: an observer's count of the BHs of every context on
+  // runtime(), as a BH is on no list until it is scheduled).
   unsigned NotifyMe();
   bool NotifiedFlag();
   core::EventNotifier* CtxNotifier();

@@ -388,7 +388,8 @@ void BM_PropertyProgram(benchmark::State& state) {
     cfg.switches = sw;
     for (int t = 0; t < 3; t++) {
       cfg.program.threads.push_back(
-          GenThreadOps(suite, t != 0, Mode::kDocumented, sw, 10)(rc::Random(1000 + i * 3 + t), 10)
+          GenThreadOps(suite, t != 0, Mode::kDocumented, sw,
+                       aiosim::core::AioGeneration::kLegacy, 10)(rc::Random(1000 + i * 3 + t), 10)
               .value());
     }
     bodies.push_back(MakeBody(cfg));

@@ -60,10 +60,15 @@ bool EnvHas(const char* name, std::string_view key) {
 absl::StatusOr<scenarios::Options> PropertyOptions(const PropertySettings& settings,
                                                    const Program& program) {
   const scenarios::Scenario* s = FindPropertyScenario(ScenarioIdOf(*settings.suite));
-  return scenarios::ResolveOptions(*s, {{"mode", ModeName(settings.mode)},
-                                        {"program", Encode(program)},
-                                        {"revert", settings.revert},
-                                        {"fix", settings.fix}});
+  scenarios::Options given = {{"mode", ModeName(settings.mode)},
+                              {"program", Encode(program)},
+                              {"revert", settings.revert},
+                              {"fix", settings.fix}};
+  // A legacy choice is not listed (as for every scenario: legacy tokens unchanged).
+  if (settings.generation == core::AioGeneration::kModern) {
+    given.emplace_back("generation", "modern");
+  }
+  return scenarios::ResolveOptions(*s, given);
 }
 
 sim::Report ExploreProgram(const PropertySettings& settings, const Program& program,
@@ -72,11 +77,13 @@ sim::Report ExploreProgram(const PropertySettings& settings, const Program& prog
   HarnessConfig cfg;
   cfg.program = program;
   cfg.mode = settings.mode;
+  cfg.generation = settings.generation;
   cfg.switches = options.ok() ? scenarios::SwitchBits(*options) : 0;
   const sim::Body body = MakeBody(cfg, probes);
   sim::RunConfig rc;
   rc.scenario = ScenarioIdOf(*settings.suite);
   if (options.ok()) rc.options = *options;
+  rc.generation = core::AioGenerationName(settings.generation);  // the token's field
   rc.exec = PropertyExecOptions();
   rc.minimize = minimize;
   rc.minimize_executions_max = 5000;
@@ -127,7 +134,8 @@ PropertyResult RunProperty(const PropertySettings& settings) {
   bool have_failure = false;
   Program last_failing;
   const rc::Gen<Program> gen =
-      GenProgram(*settings.suite, settings.mode, switches, settings.ops_max);
+      GenProgram(*settings.suite, settings.mode, switches, settings.generation,
+                 settings.ops_max);
 
   auto testable = [&]() {
     const Program p = *gen;
@@ -208,10 +216,12 @@ PropertyResult RunProperty(const PropertySettings& settings) {
     out.token = out.report.token;
     const sim::Failure& f = out.report.failing.failure;
     std::string text = absl::StrFormat(
-        "property %s failed (suite %s, mode %s, revert %s, fix %s)\n"
+        "property %s failed (suite %s, %smode %s, revert %s, fix %s)\n"
         "after %d programs (%d shrink steps) and %d executions\n\n"
         "minimal program:\n%s\n",
-        settings.test_id, settings.suite->id, ModeName(settings.mode), settings.revert,
+        settings.test_id, settings.suite->id,
+        settings.generation == core::AioGeneration::kModern ? "generation modern, " : "",
+        ModeName(settings.mode), settings.revert,
         settings.fix, out.programs, out.shrinks, out.executions, Describe(out.program));
     if (out.report.found) {
       absl::StrAppend(&text, FailureText(f), "\nminimal interleaving (per thread):\n",

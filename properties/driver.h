@@ -31,6 +31,7 @@ namespace aiosim::properties {
 struct PropertySettings {
   const Suite* suite = nullptr;
   Mode mode = Mode::kDocumented;
+  core::AioGeneration generation = core::AioGeneration::kLegacy;
   // Switch options as scenarios take them ("none" or ids, comma-separated).
   std::string revert = "none";
   std::string fix = "none";

@@ -1,5 +1,7 @@
-// properties/harness.cc — see harness.h. Runs over the legacy core (QEMU 2.8.1's
-// include/block/aio.h API as core/aio/aio.h declares it).
+// properties/harness.cc — see harness.h. Runs over either generation of the core
+// (QEMU 2.8.1's or 10.2's include/block/aio.h API as core/aio/aio.h declares it); the
+// model's few white-box views (what is pending, which handler is registered, the
+// probes) read each generation's own state (core/aio/legacy/ and core/aio/modern/).
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // The model (Judge) works on the log: intervals of operations and points of
@@ -18,7 +20,8 @@
 //       function's result or -ECANCELED, and -ECANCELED only if the function never
 //       ran; bdrv_aio_cancel returns after the callback ran.
 //   C6  a handler is not called after its removal returned unless it was added
-//       again; a notifier set after its handler's last call is dispatched by
+//       again (10.2, where any thread may remove one: after a home removal; strict
+//       mode: any); a notifier set after its handler's last call is dispatched by
 //       quiescence while its handler is registered (and external clients enabled).
 //   C7  a timer fires at or after the deadline of a timer_mod that began before the
 //       firing, never more often than it was armed, not after a home timer_del that
@@ -40,6 +43,7 @@
 #include "absl/strings/str_join.h"
 #include "core/aio/aio.h"
 #include "core/aio/legacy/aio_internal.h"
+#include "core/aio/modern/aio_internal.h"
 #include "core/aio/qemu_timer.h"
 #include "core/aio/thread_pool.h"
 #include "scenarios/known_races.h"
@@ -219,6 +223,69 @@ struct World {
   int home_nonblocking_polls = 0;  // inside aio_poll(false) (C8)
   std::vector<int> disabled;       // per program thread: its aio_disable_external calls
 
+  bool modern() const { return cfg.generation == AioGeneration::kModern; }
+
+  // ---- each generation's state, read as an observer (Peek: no scheduling point) ----
+  // Whether aio_bh_poll is walking the BHs: 2.8.1's walking_bh; 10.2 has a slice on
+  // its stack of slices exactly while aio_bh_poll runs.
+  bool BhPollWalking() const {
+    if (modern()) return core::modern::of(ctx)->bh_slice_first.Peek() != nullptr;
+    return core::legacy::of(ctx)->walking_bh.Peek() > 0;
+  }
+  // Whether some thread walks the fd handler list: 2.8.1's walking_handlers; 10.2's
+  // list_lock count (QemuLockCnt keeps it in units of QEMU_LOCKCNT_COUNT_STEP = 4).
+  bool HandlersWalked() const {
+    if (modern()) return core::modern::of(ctx)->list_lock.count.Peek() >= 4;
+    return core::legacy::of(ctx)->walking_handlers.Peek() > 0;
+  }
+  unsigned NotifyMe() const {
+    if (modern()) return core::modern::of(ctx)->notify_me.Peek();
+    return core::legacy::of(ctx)->notify_me.Peek();
+  }
+  // External clients are disabled (2.8.1 only: 8.2 removed them).
+  bool ExternalDisabled() const {
+    return !modern() && core::legacy::of(ctx)->external_disable_cnt.Peek() > 0;
+  }
+  // A BH's schedule state: scheduled at all, and scheduled as idle (10.2: the flag
+  // word; a qemu_bh_cancel clears SCHEDULED and leaves the BH on its list).
+  bool BhScheduled(const QEMUBH* bh) const {
+    if (modern()) {
+      return (core::modern::of(const_cast<QEMUBH*>(bh))->flags.Peek() &
+              core::modern::BH_SCHEDULED) != 0;
+    }
+    return core::legacy::of(const_cast<QEMUBH*>(bh))->scheduled.Peek();
+  }
+  bool BhIdle(const QEMUBH* bh) const {
+    if (modern()) {
+      return (core::modern::of(const_cast<QEMUBH*>(bh))->flags.Peek() &
+              core::modern::BH_IDLE) != 0;
+    }
+    return core::legacy::of(const_cast<QEMUBH*>(bh))->idle.Peek();
+  }
+  // The BHs that may be pending, as (BH, is a oneshot). 2.8.1 keeps every BH on
+  // ctx->first_bh until it is freed; 10.2 keeps a BH on a list only while it is
+  // pending, so the harness asks its own slots: a live slot's BH, and a oneshot whose
+  // aio_bh_schedule_oneshot returned (its enqueue is done) and which has not run.
+  template <typename Fn>
+  void ForEachLiveBh(Fn fn) const {
+    if (!modern()) {
+      for (core::legacy::QEMUBH* bh = core::legacy::of(ctx)->first_bh.Peek();
+           bh != nullptr; bh = bh->next.Peek()) {
+        fn(static_cast<const QEMUBH*>(bh));
+      }
+      return;
+    }
+    for (const BhSlot& slot : bhs) {
+      if (slot.bh != nullptr && !slot.deleted) fn(static_cast<const QEMUBH*>(slot.bh));
+    }
+  }
+  int PendingOneshots() const {
+    int n = 0;
+    if (!modern()) return 0;  // on first_bh, counted by ForEachLiveBh
+    for (const OneshotSlot& o : oneshots) n += ops[o.op].end >= 0 && o.runs.empty() ? 1 : 0;
+    return n;
+  }
+
   int Self() const {
     auto it = thread_of.find(c->platform().threads().Current());
     return it == thread_of.end() ? kNoThread : it->second;
@@ -247,6 +314,18 @@ struct World {
 
   // ---- pending work (no scheduling points: Peek only) ------------------------------
   bool Registered(int fd, bool* external) const {
+    if (modern()) {
+      // A node on ctx->aio_handlers that is also on the deleted list was removed
+      // while the list was walked (10.2's aio_remove_fd_handler).
+      for (core::modern::AioHandler* n = core::modern::of(ctx)->aio_handlers.Peek();
+           n != nullptr; n = n->node_next.Peek()) {
+        if (n->fd == fd && !n->on_deleted.Peek()) {
+          if (external != nullptr) *external = false;
+          return true;
+        }
+      }
+      return false;
+    }
     for (core::legacy::AioHandler* n = core::legacy::of(ctx)->aio_handlers.Peek();
          n != nullptr; n = n->next.Peek()) {
       if (n->fd == fd && !n->deleted.Peek()) {
@@ -287,21 +366,21 @@ struct World {
     // 2.8.1's idle schedule stores idle = 1 and then scheduled = 1, so a concurrent
     // qemu_bh_schedule's idle = 0 can land between them, and the BH ends up scheduled
     // by the idle call (no notify, by design) with idle clear.
-    int scheduled = 0;
-    for (core::legacy::QEMUBH* bh = core::legacy::of(ctx)->first_bh.Peek(); bh != nullptr;
-         bh = bh->next.Peek()) {
-      if (core::legacy::of(bh)->scheduled.Peek() && !core::legacy::of(bh)->idle.Peek() &&
-          !IdleScheduleSinceLastRun(bh)) {
+    // (10.2's idle schedule ORs IDLE and SCHEDULED in at once, and its notify makes
+    // a sleeping loop compute a 10 ms timeout: an idle BH is not pending there either.)
+    int scheduled = PendingOneshots();
+    ForEachLiveBh([&](const QEMUBH* bh) {
+      if (BhScheduled(bh) && !BhIdle(bh) && (modern() || !IdleScheduleSinceLastRun(bh))) {
         ++scheduled;
       }
-    }
+    });
     if (scheduled > 0) what.push_back(absl::StrCat(scheduled, " BH(s) scheduled"));
     auto* poller = &static_cast<sim::SimPlatform&>(c->platform()).sim_poller();
     for (const NotifierSlot& n : notifiers) {
       bool external = false;
       sim::SimFd* f = poller->Find(n.fd);
       if (f != nullptr && f->counter > 0 && Registered(n.fd, &external) &&
-          (!external || core::legacy::of(ctx)->external_disable_cnt.Peek() == 0)) {
+          (!external || !ExternalDisabled())) {
         what.push_back(absl::StrCat("notifier e", n.id, " is set and its handler registered"));
       }
     }
@@ -329,11 +408,9 @@ struct World {
   std::string Busy() {
     std::string what = Pending();
     auto add = [&](const std::string& s) { what += (what.empty() ? "" : "; ") + s; };
-    for (core::legacy::QEMUBH* bh = core::legacy::of(ctx)->first_bh.Peek(); bh != nullptr;
-         bh = bh->next.Peek()) {
-      if (core::legacy::of(bh)->scheduled.Peek() && core::legacy::of(bh)->idle.Peek())
-        add("an idle BH is scheduled");
-    }
+    ForEachLiveBh([&](const QEMUBH* bh) {
+      if (BhScheduled(bh) && BhIdle(bh)) add("an idle BH is scheduled");
+    });
     for (const TimerSlot& t : timers) {
       if (t.t->expire_time.Peek() >= 0) {
         add(absl::StrFormat("timer t%d is armed for %d ms (now %d ms)", t.id,
@@ -437,7 +514,9 @@ struct World {
 
   // ---- one operation ----------------------------------------------------------------
   bool Foreign(int thread) const { return thread != 0; }
+  // Under aio_context_acquire if `lock`, on 2.8.1 (9.0 removed the context lock).
   void Acquired(bool lock, const std::function<void()>& fn) {
+    lock &= !modern();
     if (lock) aio_context_acquire(ctx);
     fn();
     if (lock) aio_context_release(ctx);
@@ -501,7 +580,7 @@ void NotifierHandler(EventNotifier* e) {
       NotifierSlot& other =
           w->Registered(w->notifiers[1 - n.id].fd, nullptr) ? w->notifiers[1 - n.id] : n;
       if (w->Registered(other.fd, nullptr)) {
-        if (core::legacy::of(w->ctx)->walking_handlers.Peek() > 0) {
+        if (w->HandlersWalked()) {
           w->probe[kProbeHandlerRemovedInDispatch] = true;
         }
         const int rec = w->Begin(w->Self(), -1, Op{OpCode::kFdRemove, other.id, 0});
@@ -574,16 +653,19 @@ bool WakesLoop(OpCode code) {
 void World::Run(int thread, int index, const Op& op) {
   const int rec = Begin(thread, index, op);
   const bool foreign = Foreign(thread);
-  const uint32_t notify_me_before = core::legacy::of(ctx)->notify_me.Peek();
-  // aio_notify is certain for a oneshot and a notify; for a schedule, when the BH was
-  // not scheduled (its exchange then returns 0, or another schedule's did).
+  const uint32_t notify_me_before = NotifyMe();
+  // aio_notify is certain for a oneshot and a notify; for a schedule, in 2.8.1 when
+  // the BH was not scheduled (its exchange then returns 0, or another schedule's
+  // did); in 10.2 always (aio_bh_enqueue notifies on every call, the idle one too).
   // Recorded at the end, if the operation ran (was not skipped).
+  const bool schedule = op.code == OpCode::kSchedule ||
+                        (modern() && op.code == OpCode::kScheduleIdle);
   const bool owes = foreign && in_wait && notify_me_before >= 2 &&
                     (op.code == OpCode::kOneshot || op.code == OpCode::kNotify ||
-                     (op.code == OpCode::kSchedule && bhs[op.obj].bh != nullptr &&
-                      !core::legacy::of(bhs[op.obj].bh)->scheduled.Peek()));
+                     (schedule && bhs[op.obj].bh != nullptr &&
+                      (modern() || !BhScheduled(bhs[op.obj].bh))));
   const uint64_t owes_wait = wait_serial;
-  const bool walking_before = core::legacy::of(ctx)->walking_bh.Peek() > 0;
+  const bool walking_before = BhPollWalking();
   auto bh_slot = [&]() -> BhSlot* {
     BhSlot& s = bhs[op.obj];
     if (s.published.Load(MemOrder::kAcquire) == nullptr) {
@@ -638,8 +720,10 @@ void World::Run(int thread, int index, const Op& op) {
       break;
     case OpCode::kDelete:
       if (BhSlot* s = bh_slot()) {
-        qemu_bh_delete(s->bh);
+        // Marked first: 10.2's poll may free the BH before qemu_bh_delete returns,
+        // and the observer's views must not read it after that.
         s->deleted = true;
+        qemu_bh_delete(s->bh);
       } else {
         return;
       }
@@ -652,6 +736,10 @@ void World::Run(int thread, int index, const Op& op) {
       break;
     }
     case OpCode::kPoll:
+      if (foreign && modern()) {
+        Skip(rec, "10.2's aio_poll asserts the home thread (4.0)");
+        return;
+      }
       if (foreign) {
         depth[thread]++;
         aio_context_acquire(ctx);
@@ -678,6 +766,10 @@ void World::Run(int thread, int index, const Op& op) {
     case OpCode::kFdAddExternal:
     case OpCode::kFdAddRemover: {
       NotifierSlot& n = notifiers[op.obj];
+      if (modern() && op.code == OpCode::kFdAddExternal) {
+        Skip(rec, "external clients were removed in QEMU 8.2");
+        return;
+      }
       // Home: under aio_context_acquire, as 2.8 asks of whoever changes a context that
       // a second thread may poll. A foreign call (misuse) is made bare.
       Acquired(!foreign, [&] {
@@ -696,6 +788,10 @@ void World::Run(int thread, int index, const Op& op) {
       event_notifier_set(notifiers[op.obj].e.get());
       break;
     case OpCode::kDisableExternal:
+      if (modern()) {
+        Skip(rec, "external clients were removed in QEMU 8.2");
+        return;
+      }
       disabled[thread]++;
       aio_disable_external(ctx);
       break;
@@ -757,6 +853,10 @@ void World::Run(int thread, int index, const Op& op) {
     case OpCode::kPoolCancelAsync:
     case OpCode::kPoolCancel: {
       RequestSlot& r = requests[op.obj];
+      if (modern() && op.code == OpCode::kPoolCancel) {
+        Skip(rec, "10.2's pool request has no get_aio_context (8.0): bdrv_aio_cancel aborts");
+        return;
+      }
       bool done = false;
       Acquired(!foreign, [&] {
         // Not submitted, its submit not returned yet (another thread's, in misuse
@@ -785,13 +885,13 @@ void World::Run(int thread, int index, const Op& op) {
       break;
   }
   if (foreign && WakesLoop(op.code)) {
-    if (core::legacy::of(ctx)->notify_me.Peek() != notify_me_before)
+    if (NotifyMe() != notify_me_before)
       probe[kProbeNotifyWhileNotifyMe] = true;
   }
   if (foreign &&
       (op.code == OpCode::kSchedule || op.code == OpCode::kScheduleIdle ||
        op.code == OpCode::kOneshot) &&
-      (walking_before || core::legacy::of(ctx)->walking_bh.Peek() > 0)) {
+      (walking_before || BhPollWalking())) {
     probe[kProbeScheduleWhileWalking] = true;
   }
   if (owes) owed.push_back({rec, owes_wait});
@@ -953,6 +1053,11 @@ Violation World::Judge() {
       }
       for (const OpRecord* rm : removes) {
         if (rm->end < 0 || call.seq <= rm->end) continue;
+        // 10.2 lets any thread remove a handler, but a dispatch already past its
+        // node_deleted check still calls it (as a timer callback outlives timer_del):
+        // only a home removal is final there, as for C3; strict mode judges a foreign
+        // one too.
+        if (modern() && rm->thread != 0 && !strict) continue;
         bool added = false;
         for (const OpRecord* a : adds) added |= end_of(a) > rm->begin && a->begin < call.seq;
         if (!added) {
@@ -964,7 +1069,7 @@ Violation World::Judge() {
     }
     bool external = false;
     if (!Registered(n.fd, &external)) continue;
-    if (external && core::legacy::of(ctx)->external_disable_cnt.Peek() > 0) continue;
+    if (external && ExternalDisabled()) continue;
     const int64_t last_call = n.calls.empty() ? -1 : n.calls.back().seq;
     for (const OpRecord* set : ops_on({OpCode::kSet}, n.id)) {
       if (set->begin <= last_call) continue;
@@ -1037,7 +1142,9 @@ Violation World::Judge() {
 sim::Body MakeBody(HarnessConfig config, std::shared_ptr<ProbeCounts> probes) {
   return [config = std::move(config), probes](sim::SimContext& c) {
     AioRuntime rt(&c.platform(), config.switches);
-    AioContext* ctx = aio_context_new(&rt);
+    AioContextOptions ctx_options;
+    ctx_options.generation = config.generation;
+    AioContext* ctx = aio_context_new(&rt, ctx_options);
     World w;
     w.c = &c;
     w.cfg = config;
@@ -1131,9 +1238,7 @@ sim::Body MakeBody(HarnessConfig config, std::shared_ptr<ProbeCounts> probes) {
     // Teardown.
     for (NotifierSlot& n : w.notifiers) {
       if (w.Registered(n.fd, nullptr)) {
-        aio_context_acquire(ctx);
-        aio_set_event_notifier(ctx, n.e.get(), false, nullptr);
-        aio_context_release(ctx);
+        w.Acquired(true, [&] { aio_set_event_notifier(ctx, n.e.get(), false, nullptr); });
       }
     }
     for (TimerSlot& t : w.timers) {

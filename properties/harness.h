@@ -35,6 +35,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "core/aio/aio.h"
 #include "properties/program.h"
 #include "sim/aiosim_sim.h"
 
@@ -67,6 +68,11 @@ struct HarnessConfig {
   Program program;
   Mode mode = Mode::kDocumented;
   uint32_t switches = 0;  // AioSwitch bits of the world
+  // Which core runs the program (QEMU 2.8.1 or 10.2). The model is the same contract;
+  // what 10.2 no longer has (external clients, a foreign aio_poll, bdrv_aio_cancel of
+  // a pool request, aio_context_acquire) is skipped there, saying why, and the
+  // generators (suites.h) do not draw it.
+  core::AioGeneration generation = core::AioGeneration::kLegacy;
 };
 
 // The body of one execution of `config`. If `probes` is set, every execution that

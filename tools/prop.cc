@@ -25,12 +25,15 @@ const char kPropUsage[] =
     "suites: bh, fd, timer, pool, notify, mixed; 'all' runs each in turn.\n"
     "\n"
     "flags:\n"
-    "  --generation G   legacy (the suites' model is 2.8.1's; modern: not yet)\n"
+    "  --generation G   legacy (QEMU 2.8.1, default) or modern (QEMU 10.2: the lists\n"
+    "                   follow 10.2's contract: no external clients, no foreign\n"
+    "                   aio_poll or bdrv_aio_cancel; foreign fd handler changes)\n"
     "  --mode M         documented (default), strict (a callback after a foreign\n"
     "                   cancel returned fails), misuse (foreign calls of home-only\n"
     "                   functions are generated too)\n"
     "  --revert IDS     take out fixes QEMU 2.8.1 has (e.g. R4); comma-separated\n"
     "  --fix IDS        apply later fixes (e.g. R9-accept,R10); 'fixed' = all of them\n"
+    "                   (on modern: 'fixed' is 10.2 itself, and no --fix exists)\n"
     "  --programs N     programs per suite (default 100)\n"
     "  --executions N   interleavings per program (default 200)\n"
     "  --strategy S     both (default: half random, half PCT), random or pct\n"
@@ -84,11 +87,9 @@ int PropMain(Args args) {
   for (const ParsedFlag& f : parsed->flags) {
     const std::string v(f.value);
     if (f.name == "generation") {
-      if (v != "legacy") {
+      if (!core::ParseAioGeneration(v, &base.generation)) {
         return bad(absl::StrFormat(
-            "--generation: '%s': the property suites run on legacy only so far (their "
-            "contract model reads 2.8.1's state; docs/modern.md, step 6)",
-            Shown(v)));
+            "--generation: '%s': unknown generation (expected: legacy, modern)", Shown(v)));
       }
     } else if (f.name == "mode") {
       absl::StatusOr<properties::Mode> m = properties::ParseMode(v);
@@ -97,7 +98,7 @@ int PropMain(Args args) {
     } else if (f.name == "revert") {
       base.revert = v;
     } else if (f.name == "fix") {
-      base.fix = v == "fixed" ? properties::FixedSwitchIds() : v;
+      base.fix = v;
     } else if (f.name == "programs" || f.name == "executions" || f.name == "ops" ||
                f.name == "seed") {
       const uint64_t max = f.name == "programs"     ? 1'000'000
@@ -133,6 +134,9 @@ int PropMain(Args args) {
     return bad(absl::StrFormat("unknown suite '%s' (expected one of: %s, all)",
                                Shown(which), properties::SuiteIds()));
   }
+  const bool modern = base.generation == core::AioGeneration::kModern;
+  // 'fixed': every later fix of the catalog on 2.8.1; QEMU 10.2 has them all.
+  if (base.fix == "fixed") base.fix = modern ? "none" : properties::FixedSwitchIds();
   base.suite = suites.front();
   if (absl::StatusOr<scenarios::Options> o =
           properties::PropertyOptions(base, properties::Program{{{}}});
@@ -162,7 +166,7 @@ int PropMain(Args args) {
     if (json) {
       JsonObject j;
       j.Str("suite", suite->id)
-          .Str("generation", "legacy")
+          .Str("generation", core::AioGenerationName(base.generation))
           .Str("mode", properties::ModeName(s.mode))
           .Str("revert", s.revert)
           .Str("fix", s.fix)
@@ -198,9 +202,9 @@ int PropMain(Args args) {
                               r.probes.hits[i]);
       }
       WriteStdout(absl::StrFormat(
-          "prop %s (%s, revert %s, fix %s): %s; %d programs, %d executions, %.1f s "
+          "prop %s (%s%s, revert %s, fix %s): %s; %d programs, %d executions, %.1f s "
           "(%.0f executions/s)%s\n  probes (executions that reached each):%s\n",
-          suite->id, properties::ModeName(s.mode), s.revert, s.fix,
+          suite->id, modern ? "modern, " : "", properties::ModeName(s.mode), s.revert, s.fix,
           r.failed ? "FAILED" : "no failure", r.programs, r.executions, r.seconds, eps,
           r.stopped ? ", interrupted" : "", probes));
     }

@@ -11,6 +11,9 @@
 namespace aiosim::properties {
 namespace {
 
+constexpr core::AioGeneration kLegacy = core::AioGeneration::kLegacy;
+constexpr core::AioGeneration kModern = core::AioGeneration::kModern;
+
 TEST(ProgramTest, EncodesCompactlyAndDecodesBack) {
   Program p;
   p.threads = {{{OpCode::kBhNew, 0, 0}, {OpCode::kSchedule, 0, 0}, {OpCode::kWait, 0, 0}},
@@ -49,10 +52,14 @@ TEST(ProgramTest, RefusesMalformedTextWithOneLine) {
 RC_GTEST_PROP(ProgramProperty, EveryGeneratedProgramRoundTripsAndConforms, ()) {
   const Suite& suite = *rc::gen::elementOf(Suites());
   const Mode mode = *rc::gen::element(Mode::kDocumented, Mode::kStrict, Mode::kMisuse);
-  const uint32_t switches = *rc::gen::element(0u, FixedSwitches());
-  const Program p = *GenProgram(suite, mode, switches);
+  const core::AioGeneration generation =
+      *rc::gen::element(core::AioGeneration::kLegacy, core::AioGeneration::kModern);
+  const uint32_t switches = generation == core::AioGeneration::kModern
+                                ? 0u
+                                : *rc::gen::element(0u, FixedSwitches());
+  const Program p = *GenProgram(suite, mode, switches, generation);
   RC_ASSERT(Validate(p).ok());
-  RC_ASSERT(Conforms(p, suite, mode, switches));
+  RC_ASSERT(Conforms(p, suite, mode, switches, generation));
   RC_ASSERT(Encode(p).size() <= 256u);  // a token option value
   absl::StatusOr<Program> back = Decode(Encode(p));
   RC_ASSERT(back.ok());
@@ -62,7 +69,7 @@ RC_GTEST_PROP(ProgramProperty, EveryGeneratedProgramRoundTripsAndConforms, ()) {
 TEST(SuiteTest, DocumentedModeKeepsHomeOnlyCallsInTheHomeThread) {
   for (const Suite& s : Suites()) {
     for (uint32_t sw : {0u, FixedSwitches()}) {
-      const auto foreign = AllowedOps(s, true, Mode::kDocumented, sw);
+      const auto foreign = AllowedOps(s, true, Mode::kDocumented, sw, kLegacy);
       for (OpCode c : {OpCode::kDelete, OpCode::kWait, OpCode::kFdAdd, OpCode::kFdRemove,
                        OpCode::kSubmit, OpCode::kPoolCancel, OpCode::kPoolCancelAsync}) {
         EXPECT_EQ(std::count(foreign.begin(), foreign.end(), c), 0)
@@ -73,8 +80,36 @@ TEST(SuiteTest, DocumentedModeKeepsHomeOnlyCallsInTheHomeThread) {
                                            "not 4.0's";
     }
   }
-  const auto misuse = AllowedOps(*FindSuite("pool"), true, Mode::kMisuse, FixedSwitches());
+  const auto misuse =
+      AllowedOps(*FindSuite("pool"), true, Mode::kMisuse, FixedSwitches(), kLegacy);
   EXPECT_EQ(std::count(misuse.begin(), misuse.end(), OpCode::kSubmit), 1);
+}
+
+// QEMU 10.2's contract: no external clients, no foreign aio_poll, no bdrv_aio_cancel of
+// a pool request in any thread; foreign fd handler changes are legal; the foreign
+// submit is misuse.
+TEST(SuiteTest, ModernListsFollowQemu10Contract) {
+  for (const Suite& s : Suites()) {
+    for (Mode mode : {Mode::kDocumented, Mode::kStrict, Mode::kMisuse}) {
+      for (bool foreign : {false, true}) {
+        const auto ops = AllowedOps(s, foreign, mode, 0, kModern);
+        for (OpCode c : {OpCode::kFdAddExternal, OpCode::kDisableExternal,
+                         OpCode::kEnableExternal, OpCode::kPoolCancel}) {
+          EXPECT_EQ(std::count(ops.begin(), ops.end(), c), 0) << s.id << " " << Info(c).name;
+        }
+        if (foreign) {
+          EXPECT_EQ(std::count(ops.begin(), ops.end(), OpCode::kPoll), 0) << s.id;
+          EXPECT_EQ(std::count(ops.begin(), ops.end(), OpCode::kWait), 0) << s.id;
+          const bool fd_suite = std::count(s.home.begin(), s.home.end(), OpCode::kFdAdd) > 0;
+          EXPECT_EQ(std::count(ops.begin(), ops.end(), OpCode::kFdAdd) > 0, fd_suite) << s.id;
+          const bool pool_misuse = mode == Mode::kMisuse &&
+                                   std::count(s.home.begin(), s.home.end(), OpCode::kSubmit) > 0;
+          EXPECT_EQ(std::count(ops.begin(), ops.end(), OpCode::kSubmit) > 0, pool_misuse)
+              << s.id;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -40,13 +40,36 @@ TEST(PropCliTest, AFoundRaceReplaysFromItsTokenThroughAiosimReplay) {
   EXPECT_TRUE(absl::StrContains(replay.out, "C2: a wakeup was lost")) << replay.out;
 }
 
+// On QEMU 10.2: 'fixed' is 10.2 itself, and a race it has (S3 in strict mode) is
+// found and replays as a modern execution from its token alone.
+TEST(PropCliTest, ModernSuitesRunAndTheirTokensReplayOnModern) {
+  const Result clean = Cli({"prop", "fd", "--generation", "modern", "--fix", "fixed",
+                            "--programs", "5", "--executions", "20", "--quiet"});
+  EXPECT_EQ(clean.exit, 0) << clean.out << clean.err;
+  EXPECT_TRUE(absl::StrContains(clean.out, "prop fd (modern, documented, revert none, fix none)"))
+      << clean.out;
+  const Result r = Cli({"prop", "bh", "--generation", "modern", "--mode", "strict",
+                        "--programs", "200", "--executions", "100", "--quiet", "--json"});
+  ASSERT_EQ(r.exit, 1) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"generation\": \"modern\"")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"where\": \"properties:C3\"")) << r.out;
+  const std::string token = JsonField(r.out, "token");
+  ASSERT_FALSE(token.empty()) << r.out;
+  const Result replay = Cli({"replay", token});
+  EXPECT_EQ(replay.exit, 1) << replay.out << replay.err;
+  EXPECT_TRUE(absl::StrContains(replay.out, "scenario prop-bh")) << replay.out;
+  EXPECT_TRUE(absl::StrContains(replay.out, "generation=modern")) << replay.out;
+  EXPECT_TRUE(absl::StrContains(replay.out, "C3: BH b")) << replay.out;
+}
+
 TEST(PropCliTest, BadInputIsOneLineAndExitTwo) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"prop"},
            {"prop", "nosuch"},
            {"prop", "bh", "--mode", "lax"},
            {"prop", "bh", "--revert", "R99"},
-           {"prop", "bh", "--generation", "modern"},
+           {"prop", "bh", "--generation", "future"},
+           {"prop", "bh", "--generation", "modern", "--fix", "R8"},  // 2.8.1's switch
            {"prop", "bh", "--programs", "0"},
            {"prop", "bh", "--ops", "13"},
            {"prop", "bh", "extra"}}) {

@@ -262,10 +262,11 @@ struct World {
     }
     return core::legacy::of(const_cast<QEMUBH*>(bh))->idle.Peek();
   }
-  // The BHs that may be pending, as (BH, is a oneshot). 2.8.1 keeps every BH on
-  // ctx->first_bh until it is freed; 10.2 keeps a BH on a list only while it is
-  // pending, so the harness asks its own slots: a live slot's BH, and a oneshot whose
-  // aio_bh_schedule_oneshot returned (its enqueue is done) and which has not run.
+  // Calls fn for every BH that may be pending. 2.8.1 keeps every BH (oneshots too)
+  // on ctx->first_bh until it is freed; 10.2 keeps a BH on a list only while it is
+  // pending, so the harness asks its own slots for the live BHs, and PendingOneshots
+  // counts the oneshots whose aio_bh_schedule_oneshot returned (the enqueue is done)
+  // and which have not run.
   template <typename Fn>
   void ForEachLiveBh(Fn fn) const {
     if (!modern()) {

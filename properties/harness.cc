@@ -1236,6 +1236,22 @@ sim::Body MakeBody(HarnessConfig config, std::shared_ptr<ProbeCounts> probes) {
                          absl::StrCat("properties:", v.clause));
     }
 
+    if (config.outcome != nullptr) {
+      Outcome& o = *config.outcome;
+      o = Outcome{};
+      for (const BhSlot& b : w.bhs) o.bh_runs.push_back(static_cast<int>(b.runs.size()));
+      for (const OneshotSlot& b : w.oneshots) {
+        o.oneshot_runs.push_back(static_cast<int>(b.runs.size()));
+      }
+      for (const RequestSlot& r : w.requests) {
+        std::vector<int> rets;
+        for (const Point& p : r.callbacks) rets.push_back(p.value);
+        o.request_rets.push_back(std::move(rets));
+      }
+      for (const TimerSlot& t : w.timers) o.timer_fires.push_back(static_cast<int>(t.fires.size()));
+      o.reached = true;
+    }
+
     // Teardown.
     for (NotifierSlot& n : w.notifiers) {
       if (w.Registered(n.fd, nullptr)) {

@@ -33,6 +33,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/aio/aio.h"
@@ -64,6 +65,17 @@ struct ProbeCounts {
   void Add(const ProbeCounts& other);
 };
 
+// What an execution's objects did by quiescence, for comparing generations (the
+// differential test): per BH slot its runs, per oneshot (in the order the program
+// made them) its runs, per request the ret of each callback, per timer its firings.
+struct Outcome {
+  std::vector<int> bh_runs;
+  std::vector<int> oneshot_runs;
+  std::vector<std::vector<int>> request_rets;
+  std::vector<int> timer_fires;
+  bool reached = false;  // the execution reached quiescence (filled in)
+};
+
 struct HarnessConfig {
   Program program;
   Mode mode = Mode::kDocumented;
@@ -73,6 +85,9 @@ struct HarnessConfig {
   // a pool request, aio_context_acquire) is skipped there, saying why, and the
   // generators (suites.h) do not draw it.
   core::AioGeneration generation = core::AioGeneration::kLegacy;
+  // If set, filled in at quiescence, after the model judged (the caller owns it;
+  // executions run one at a time).
+  std::shared_ptr<Outcome> outcome;
 };
 
 // The body of one execution of `config`. If `probes` is set, every execution that

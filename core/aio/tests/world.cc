@@ -3,7 +3,6 @@
 #include "core/aio/tests/world.h"
 
 #include <array>
-#include <atomic>
 #include <cstdlib>
 #include <iostream>
 
@@ -17,15 +16,13 @@ namespace {
 core::AioGeneration current_generation = core::AioGeneration::kLegacy;
 
 // Live modern BHs per world (core::modern::aio_test_bh_count_hook), counted by the
-// runtime the BH's context belongs to. A world takes a slot in its constructor,
-// before its context exists and before any of its threads, and gives it back in its
-// destructor, after they are joined: while threads run the table is only read, and
-// the counts are std::atomic so that host threads may allocate BHs at once. Test
-// instrumentation, invisible to the simulator (no scheduling point): the counts
-// change the behaviour of nothing.
+// runtime the BH's context belongs to, in the world's own Atomic (any thread may
+// allocate or free a BH). A world takes a slot in its constructor, before its
+// context exists and before any of its threads, and gives it back in its destructor,
+// after they are joined: while threads run the table is only read.
 struct LiveBhSlot {
   const core::AioRuntime* runtime = nullptr;
-  std::atomic<int> count{0};
+  core::Atomic<int>* count = nullptr;
 };
 std::array<LiveBhSlot, 8> live_bh_slots;
 
@@ -39,7 +36,7 @@ LiveBhSlot* SlotOf(const core::AioRuntime* runtime) {
 void CountModernBh(core::modern::AioContext* ctx, int delta) {
   // A context made outside any World (none today) is not counted.
   if (LiveBhSlot* slot = SlotOf(ctx->runtime)) {
-    slot->count.fetch_add(delta, std::memory_order_relaxed);
+    slot->count->FetchAdd(delta);
   }
 }
 
@@ -72,7 +69,7 @@ World::World(core::Platform* platform, core::AioGeneration generation)
     std::cerr << "aiosim: more than " << live_bh_slots.size() << " Worlds alive at once\n";
     std::abort();
   }
-  slot->count.store(0, std::memory_order_relaxed);
+  slot->count = &live_bhs_;
   slot->runtime = &runtime_;
   ctx_ = core::aio_context_new(&runtime_, OptionsFor(generation));
 }
@@ -94,7 +91,7 @@ core::EventNotifier* World::CtxNotifier() {
 
 int World::LiveBhs() {
   if (modern()) {
-    return SlotOf(&runtime_)->count.load(std::memory_order_relaxed);
+    return live_bhs_.Peek();
   }
   int n = 0;
   for (core::legacy::QEMUBH* bh = core::legacy::of(ctx_)->first_bh.Load(); bh != nullptr;

@@ -89,6 +89,7 @@ class World {
   core::AioGeneration generation_;
   core::AioRuntime runtime_;
   core::AioContext* ctx_;
+  core::Atomic<int> live_bhs_{0};  // LiveBhs() on modern (world.cc)
 };
 
 // The generation the running test is instantiated for (GenerationTest sets it;

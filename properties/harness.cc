@@ -706,7 +706,7 @@ void World::Run(int thread, int index, const Op& op) {
       s.claimed = true;
       s.nested = op.code == OpCode::kBhNewNested;
       s.self_deleting = op.code == OpCode::kBhNewSelfDeleting;
-      s.bh = aio_bh_new(ctx, BhCallback, &s);
+      s.bh = aio_bh_new_full(ctx, BhCallback, &s, "bh");
       s.published.Store(s.bh, MemOrder::kRelease);
       break;
     }

@@ -89,8 +89,8 @@ sim::Body MakeBody(const Options& options) {
     AioRuntime rt(&c.platform());
     AioContext* ctx = aio_context_new(&rt, ctx_options);
     M1State s;
-    s.completion_bh.Store(aio_bh_new(ctx, CompletionCallback, &s));
-    QEMUBH* kick = aio_bh_new(ctx, KickCallback, nullptr);
+    s.completion_bh.Store(aio_bh_new_full(ctx, CompletionCallback, &s, "completion"));
+    QEMUBH* kick = aio_bh_new_full(ctx, KickCallback, nullptr, "kick");
     c.SetPending([ctx] { return PendingBhs(ctx); });
     rt.set_bql(&s.bql);
     rt.set_main_context(ctx);

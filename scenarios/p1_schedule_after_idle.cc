@@ -58,7 +58,7 @@ sim::Body MakeBody(const Options& options) {
     AioRuntime rt(&c.platform(), switches);
     AioContext* ctx = aio_context_new(&rt, ContextOptions(options));
     P1State s;
-    QEMUBH* bh = aio_bh_new(ctx, RunCallback, &s);
+    QEMUBH* bh = aio_bh_new_full(ctx, RunCallback, &s, "run");
     // Pending: a scheduled BH that is no longer idle (an idle one may wait).
     c.SetPending([bh, modern] {
       return ScheduledNotIdle(bh, modern)

@@ -65,8 +65,8 @@ sim::Body MakeBody(const Options& options) {
     c.SetPending([ctx] { return PendingBhs(ctx); });
     R16State s;
     s.ctx = ctx;
-    s.retry = aio_bh_new(ctx, RetryCallback, &s);
-    QEMUBH* flush = aio_bh_new(ctx, FlushCallback, &s);  // the head: walked before B
+    s.retry = aio_bh_new_full(ctx, RetryCallback, &s, "retry");
+    QEMUBH* flush = aio_bh_new_full(ctx, FlushCallback, &s, "flush");  // the head: walked before B
     ThreadId worker = Spawn(c, "worker", [&s, ctx] {
       qemu_sem_wait(&s.submit);
       aio_bh_schedule_oneshot(ctx, DoneCallback, &s);  // the request's completion

@@ -70,7 +70,7 @@ sim::Body MakeBody(const Options& options) {
   return [switches, item, options](sim::SimContext& c) {
     AioRuntime rt(&c.platform(), switches);
     AioContext* ctx = aio_context_new(&rt, ContextOptions(options));
-    QEMUBH* notify_bh = aio_bh_new(ctx, NotifyBhCallback, nullptr);
+    QEMUBH* notify_bh = aio_bh_new_full(ctx, NotifyBhCallback, nullptr, "notify_bh");
     QEMUTimerList* vtl =
         timerlist_new(&rt, QEMU_CLOCK_VIRTUAL, VtlNotify, notify_bh, GenerationOf(options));
     R18State s;

@@ -55,7 +55,7 @@ sim::Body MakeBody(const Options& options) {
     AioContext* ctx = aio_context_new(&rt, ctx_options);
     c.SetPending([ctx] { return PendingBhs(ctx); });
     R1State s;
-    s.bh.Store(aio_bh_new(ctx, CompletionCallback, &s));
+    s.bh.Store(aio_bh_new_full(ctx, CompletionCallback, &s, "completion"));
     ThreadId worker = Spawn(c, "worker", [&s] { qemu_bh_schedule(s.bh.Load()); });
     while (!atomic_read(&s.ran)) aio_poll(ctx, true);
     Join(c, worker);

@@ -79,8 +79,8 @@ sim::Body MakeBody(const Options& options) {
     AioRuntime rt(&c.platform(), switches);
     AioContext* ctx = aio_context_new(&rt, ctx_options);
     R3State s;
-    s.completion_bh.Store(aio_bh_new(ctx, CompletionCallback, &s));
-    QEMUBH* kick = aio_bh_new(ctx, KickCallback, nullptr);
+    s.completion_bh.Store(aio_bh_new_full(ctx, CompletionCallback, &s, "completion"));
+    QEMUBH* kick = aio_bh_new_full(ctx, KickCallback, nullptr, "kick");
     c.SetPending([ctx] { return PendingBhs(ctx); });
 
     // QEMU's BQL and main context (the vCPU's poll of it under the BQL is legal in

@@ -52,8 +52,15 @@ sim::Body MakeBody(const Options& options) {
     AioRuntime rt(&c.platform(), switches);
     AioContext* ctx = aio_context_new(&rt, ctx_options);
     R4State s;
-    QEMUBH* work = aio_bh_new(ctx, WorkCallback, &s);
-    QEMUBH* kick = aio_bh_new(ctx, KickCallback, nullptr);
+    // Names in reports.
+    s.bql.SetName("bql");
+    s.runs.SetName("work runs");
+    s.ran_once.SetName("sem ran_once");
+    s.ran_twice.SetName("sem ran_twice");
+    s.stop.SetName("stop");
+    s.exited.SetName("pollers exited");
+    QEMUBH* work = aio_bh_new_full(ctx, WorkCallback, &s, "work");
+    QEMUBH* kick = aio_bh_new_full(ctx, KickCallback, nullptr, "kick");
     c.SetPending([ctx] { return PendingBhs(ctx); });
 
     // QEMU's BQL and main context (the vCPU's poll of it under the BQL is legal in

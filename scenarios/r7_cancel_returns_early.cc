@@ -69,7 +69,7 @@ sim::Body MakeBody(const Options& options) {
     AioContext* ctx = aio_context_new(&rt);
     ThreadPool* pool = aio_get_thread_pool(ctx);
     R7State s;
-    s.kick = aio_bh_new(ctx, KickCallback, nullptr);
+    s.kick = aio_bh_new_full(ctx, KickCallback, nullptr, "kick");
 
     auto* caller = platform_new<R7Caller>();
     BlockAIOCB* acb = thread_pool_submit_aio(pool, R7Func, &s, R7Done, caller);

@@ -65,7 +65,7 @@ sim::Body MakeBody(const Options& options) {
       S1Slot* slot = &s.slots[i];
       slot->c = &c;
       threads[i] = Spawn(c, ("creator" + std::to_string(i + 1)).c_str(), [&s, slot, ctx] {
-        QEMUBH* bh = aio_bh_new(ctx, S1Callback, slot);
+        QEMUBH* bh = aio_bh_new_full(ctx, S1Callback, slot, "s1");
         slot->bh.Store(bh);
         atomic_inc(&s.created);  // before the schedule, whose aio_notify wakes the loop
         qemu_bh_schedule(bh);

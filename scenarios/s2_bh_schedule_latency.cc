@@ -94,7 +94,7 @@ sim::Body MakeBody(const Options& options) {
     c.SetPending([ctx] { return PendingBhs(ctx); });
     S2State s;
     s.rt = &rt;
-    QEMUBH* bh = aio_bh_new(ctx, S2Callback, &s);
+    QEMUBH* bh = aio_bh_new_full(ctx, S2Callback, &s, "s2");
     if (tick) {
       s.tick = timer_new_ns(ctx, QEMU_CLOCK_REALTIME, TickCallback, &s);
       timer_mod_ns(s.tick, NowNs(&rt) + kTickNs);

@@ -44,7 +44,9 @@ sim::Body MakeBody(const Options& options) {
     c.SetPending([ctx] { return PendingBhs(ctx); });
     S3State s;
     s.c = &c;
-    QEMUBH* bh = aio_bh_new(ctx, S3Callback, &s);
+    s.cancel_returned.SetName("s3 cancel_returned");  // names in reports
+    s.done.SetName("s3 done");
+    QEMUBH* bh = aio_bh_new_full(ctx, S3Callback, &s, "s3");
     ThreadId vcpu;
     if (foreign) {
       vcpu = Spawn(c, "vcpu", [&] {

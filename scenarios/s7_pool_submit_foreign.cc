@@ -200,7 +200,7 @@ sim::Body MakeBody(const Options& options) {
     s.a.result = 10;
     s.b.s = &s;
     s.b.result = 20;
-    s.kick = aio_bh_new(ctx, KickCallback, nullptr);
+    s.kick = aio_bh_new_full(ctx, KickCallback, nullptr, "kick");
     c.SetPending([&s] {
       return s.a.completions == 0 || s.b.completions == 0
                  ? std::string("a pool request's completion callback has not run")

@@ -38,6 +38,7 @@ Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* 
   fast_.max_steps = options_.max_steps;
   fast_.fairness_steps = options_.fairness_steps;
   fast_.fast_ok = !options_.race_detection && !options_.record_trace;
+  fast_.record_values = options_.record_trace;
   // Reserve what the last execution on this OS thread needed: long executions would
   // otherwise pay for doubling (and page faults) every time.
   result_.choices.reserve(choices_hint);
@@ -90,6 +91,10 @@ ExecResult Execution::Run(const std::function<void()>& body,
   result_.threads = ThreadCount();
   result_.end_time_ns = now_ns_;
   for (auto& t : threads_) result_.thread_names.push_back(t->name);
+  if (options_.record_trace) {
+    obj_names_.resize(next_obj_id_);
+    result_.object_names = std::move(obj_names_);
+  }
   return std::move(result_);
 }
 
@@ -245,6 +250,34 @@ void Execution::RecordOp(OpKind kind, uint32_t obj, core::SrcLoc loc) {
   e.obj = obj;
   e.loc = loc;
   result_.trace.push_back(e);
+}
+
+void Execution::NameObject(const ObjMeta* meta, const char* name) {
+  if (!options_.record_trace || name == nullptr) return;
+  if (meta->magic == kMetaLive && meta->epoch == serial_) {
+    if (obj_names_.size() <= meta->id) obj_names_.resize(meta->id + 1);
+    obj_names_[meta->id] = name;
+  } else {
+    pending_names_[meta] = name;
+  }
+}
+
+void Execution::AdoptName(const ObjMeta* meta) {
+  auto it = pending_names_.find(meta);
+  if (it == pending_names_.end()) return;
+  if (obj_names_.size() <= meta->id) obj_names_.resize(meta->id + 1);
+  obj_names_[meta->id] = std::move(it->second);
+  pending_names_.erase(it);
+}
+
+void Execution::RecordValue(uint64_t before, uint64_t after, uint8_t flags) {
+  if (!options_.record_trace || result_.trace.empty()) return;
+  TraceEvent& e = result_.trace.back();
+  if (e.kind != TraceKind::kOp) return;
+  e.has_value = true;
+  e.value_flags = flags;
+  e.before = before;
+  e.after = after;
 }
 
 void Execution::RecordEvent(TraceEvent e) {

@@ -140,6 +140,12 @@ struct TraceEvent {
   ChoiceKind choice = ChoiceKind::kSchedule;
   const char* what = nullptr;
   int64_t time_ns = 0;
+  // kOp on a value (sim::NoteValue): the value the object held and the one it holds
+  // after the operation (equal for a read); value_flags: sim::kValuePointer, ...
+  bool has_value = false;
+  uint8_t value_flags = 0;
+  uint64_t before = 0;
+  uint64_t after = 0;
 };
 
 // The trace hash after every kCheckpointSteps scheduling points, when the trace is
@@ -163,6 +169,9 @@ struct ExecResult {
   std::vector<TraceEvent> trace;        // if record_trace
   std::vector<Checkpoint> checkpoints;  // if record_trace
   std::vector<std::string> thread_names;
+  // If record_trace: the objects' names by id (sim::NameObject; "" where none was
+  // given). Never part of the trace hash.
+  std::vector<std::string> object_names;
   size_t peak_heap_bytes = 0;
   // Known races met and let through (race.h's KnownRaces), by id, with their counts.
   std::vector<std::pair<std::string, uint64_t>> suppressed_races;
@@ -251,8 +260,16 @@ class Execution {
       meta->epoch = serial_;
       meta->id = next_obj_id_++;
       meta->race = nullptr;
+      if (__builtin_expect(!pending_names_.empty(), 0)) AdoptName(meta);
     }
   }
+  // Names for reports (sim::NameObject), kept only while a trace is recorded.
+  void NameObject(const ObjMeta* meta, const char* name);
+  void ForgetName(const ObjMeta* meta) {
+    if (__builtin_expect(!pending_names_.empty(), 0)) pending_names_.erase(meta);
+  }
+  // The value the current operation just read or wrote (sim::NoteValue).
+  void RecordValue(uint64_t before, uint64_t after, uint8_t flags);
   // A scheduling point before `kind` on object `obj` (0: not one object; dependent
   // with every other operation). Inside a quantum with nothing else to do it costs a
   // few instructions (FastState::InlineStep, the same code the primitives inline).
@@ -326,6 +343,7 @@ class Execution {
   void Locate(ChoiceLocation* at);
   [[noreturn]] void StepBound();
   void RecordOp(OpKind kind, uint32_t obj, core::SrcLoc loc);
+  void AdoptName(const ObjMeta* meta);
   void RecordEvent(TraceEvent e);
 
   ExecOptions options_;
@@ -368,6 +386,11 @@ class Execution {
   // Futex sleepers by object id (a std::map: ordered, and its nodes stay put while a
   // sleeper's waiting_on points into them).
   std::map<uint32_t, WaitList> futex_waiters_;
+  // Names given to objects not yet used in this execution, by object (looked up only
+  // when an object gets its id; never iterated, so no order escapes), and the names
+  // by id.
+  std::map<const ObjMeta*, std::string> pending_names_;
+  std::vector<std::string> obj_names_;
 };
 
 }  // namespace aiosim::sim

@@ -106,6 +106,9 @@ struct FastState {
   uint64_t fairness_steps = 0;
   uint32_t quantum_left = 0;
   bool fast_ok = false;
+  // With a recorded trace: the primitives note the values they read and write (on
+  // their full path, after OnAccess) with NoteValue.
+  bool record_values = false;
   ThreadHot* cur = nullptr;
 
   // Counts one point of the current thread before `kind` on `obj`, and hashes it.
@@ -143,6 +146,25 @@ inline bool FastPoint(ObjMeta* meta, OpKind kind) {
 // A memory access through Atomic<T> / Shared<T>: a scheduling point, then checks
 // (use after free, data race). `is_atomic` distinguishes atomic from plain accesses.
 void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc);
+// With a recorded trace, the value an access just read or wrote, for reports: `before`
+// is the value the object held, `after` the one it holds now (equal for a load).
+// Pointers are noted as 0 (null) or 1. Called by the primitives on their full path,
+// right after OnAccess; changes nothing in the execution.
+inline constexpr uint8_t kValuePointer = 1;
+inline constexpr uint8_t kValueSigned = 2;
+void RecordValue(uint64_t before, uint64_t after, uint8_t flags);
+inline void NoteValue(uint64_t before, uint64_t after, uint8_t flags = 0) {
+  FastState* f = tls_fast;
+  if (f != nullptr && __builtin_expect(f->record_values, 0))
+    RecordValue(before, after, flags);
+}
+// Names an object for reports ("ctx \"main\"->notify_me"): kept by the execution
+// beside the object's id when it is first used (or at once if it already has one),
+// only while a trace is recorded. Never enters the trace hash or any decision.
+void NameObject(const ObjMeta* meta, const char* name);
+// Whether names are wanted now (a trace is being recorded): lets the core skip
+// building them.
+bool NamesWanted();
 // A fence: a scheduling point and its happens-before effect.
 void OnFence(core::FenceKind kind, core::SrcLoc loc);
 // Called from a Shared/Atomic location's destructor: a write for the race detector

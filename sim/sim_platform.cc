@@ -86,18 +86,20 @@ class SimEventNotifier final : public core::EventNotifier {
  public:
   SimEventNotifier(SimPoller* poller, SimFd* f) : poller_(poller), f_(f) {}
   ~SimEventNotifier() override { poller_->Close(f_->fd); }
-  int Set() override {
+  int Set(core::SrcLoc loc) override {
     Execution* ex = Exec("event_notifier_set");
-    ex->Touch(&f_->meta, OpKind::kFdSet, core::SrcLoc::current());
-    ex->Point(OpKind::kFdSet, f_->meta.id, core::SrcLoc::current());
+    ex->Touch(&f_->meta, OpKind::kFdSet, loc);
+    ex->Point(OpKind::kFdSet, f_->meta.id, loc);
+    NoteValue(f_->counter, f_->counter + 1);
     f_->counter++;
     poller_->Changed(f_, OpKind::kFdSet);
     return 0;
   }
-  bool TestAndClear() override {
+  bool TestAndClear(core::SrcLoc loc) override {
     Execution* ex = Exec("event_notifier_test_and_clear");
-    ex->Touch(&f_->meta, OpKind::kFdClear, core::SrcLoc::current());
-    ex->Point(OpKind::kFdClear, f_->meta.id, core::SrcLoc::current());
+    ex->Touch(&f_->meta, OpKind::kFdClear, loc);
+    ex->Point(OpKind::kFdClear, f_->meta.id, loc);
+    NoteValue(f_->counter, 0);
     bool was_set = f_->counter > 0;
     f_->counter = 0;
     if (was_set) {
@@ -106,6 +108,7 @@ class SimEventNotifier final : public core::EventNotifier {
     return was_set;
   }
   int fd() const override { return f_->fd; }
+  void SetName(const char* name) override { NameObject(&f_->meta, name); }
 
  private:
   SimPoller* poller_;
@@ -118,9 +121,9 @@ std::unique_ptr<core::EventNotifier> SimPoller::NewEventNotifier(bool active) {
   return std::make_unique<SimEventNotifier>(this, f);
 }
 
-int SimPoller::Poll(core::PollFd* fds, size_t nfds, int64_t timeout_ns) {
+int SimPoller::Poll(core::PollFd* fds, size_t nfds, int64_t timeout_ns,
+                    core::SrcLoc loc) {
   Execution* ex = Exec("Poller::Poll");
-  const core::SrcLoc loc = core::SrcLoc::current();
   // A poll reads several fds: object 0 makes it dependent with every other operation
   // for the explorer's partial-order reduction.
   const uint32_t obj = 0;
@@ -154,18 +157,19 @@ int SimPoller::Poll(core::PollFd* fds, size_t nfds, int64_t timeout_ns) {
 // ---- threads
 // ---------------------------------------------------------------------------
 
-core::ThreadId SimThreads::Spawn(std::string name, std::function<void()> fn, int mode) {
+core::ThreadId SimThreads::Spawn(std::string name, std::function<void()> fn, int mode,
+                                 core::SrcLoc loc) {
   Execution* ex = Exec("Threads::Spawn");
-  ex->Point(OpKind::kSpawn, 0, core::SrcLoc::current());
+  ex->Point(OpKind::kSpawn, 0, loc);
   return ex->Spawn(std::move(name), std::move(fn), mode == core::QEMU_THREAD_DETACHED);
 }
 
-void SimThreads::Join(core::ThreadId id) {
+void SimThreads::Join(core::ThreadId id, core::SrcLoc loc) {
   Execution* ex = Exec("Threads::Join");
   if (id < 0 || id >= ex->ThreadCount()) {
     ex->Fail(FailureKind::kAssertion, "Threads::Join of an unknown thread id");
   }
-  ex->Join(id, core::SrcLoc::current());
+  ex->Join(id, loc);
 }
 
 core::ThreadId SimThreads::Current() { return Exec("Threads::Current")->current()->id; }

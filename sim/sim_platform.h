@@ -42,7 +42,8 @@ struct SimFd {
 
 class SimPoller final : public core::Poller {
  public:
-  int Poll(core::PollFd* fds, size_t nfds, int64_t timeout_ns) override;
+  int Poll(core::PollFd* fds, size_t nfds, int64_t timeout_ns,
+           core::SrcLoc loc = core::SrcLoc::current()) override;
   std::unique_ptr<core::EventNotifier> NewEventNotifier(bool active) override;
 
   // Scenario-controlled fds.
@@ -60,8 +61,9 @@ class SimPoller final : public core::Poller {
 
 class SimThreads final : public core::Threads {
  public:
-  core::ThreadId Spawn(std::string name, std::function<void()> fn, int mode) override;
-  void Join(core::ThreadId id) override;
+  core::ThreadId Spawn(std::string name, std::function<void()> fn, int mode,
+                       core::SrcLoc loc = core::SrcLoc::current()) override;
+  void Join(core::ThreadId id, core::SrcLoc loc = core::SrcLoc::current()) override;
   core::ThreadId Current() override;
   std::string CurrentName() override;
 };

@@ -141,6 +141,7 @@ void OnFence(core::FenceKind kind, core::SrcLoc loc) {
 
 void OnDestroy(ObjMeta* meta) {
   Execution* ex = tls_execution;
+  if (ex != nullptr) ex->ForgetName(meta);
   if (ex != nullptr && !ex->inspecting() && meta->magic == kMetaLive &&
       meta->epoch == ex->serial() && meta->race != nullptr && ex->current() != nullptr) {
     if (RaceDetector* rd = ex->races()) {
@@ -162,7 +163,23 @@ void OnDestroy(ObjMeta* meta) {
   meta->magic = kMetaDead;
 }
 
-void OnDestroySync(ObjMeta* meta) { meta->magic = kMetaDead; }
+void OnDestroySync(ObjMeta* meta) {
+  if (Execution* ex = tls_execution) ex->ForgetName(meta);
+  meta->magic = kMetaDead;
+}
+
+void RecordValue(uint64_t before, uint64_t after, uint8_t flags) {
+  if (Execution* ex = tls_execution) ex->RecordValue(before, after, flags);
+}
+
+void NameObject(const ObjMeta* meta, const char* name) {
+  if (Execution* ex = tls_execution) ex->NameObject(meta, name);
+}
+
+bool NamesWanted() {
+  Execution* ex = tls_execution;
+  return ex != nullptr && ex->options().record_trace;
+}
 
 void OnCheckFailed(const char* what, core::SrcLoc loc) {
   Execution* ex = tls_execution;

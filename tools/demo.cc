@@ -144,8 +144,8 @@ class DemoNotifier final : public EventNotifier {
  public:
   DemoNotifier(std::unique_ptr<EventNotifier> inner, Demo* demo)
       : inner_(std::move(inner)), demo_(demo) {}
-  int Set() override { return inner_->Set(); }
-  bool TestAndClear() override { return inner_->TestAndClear(); }
+  int Set(core::SrcLoc loc) override { return inner_->Set(loc); }
+  bool TestAndClear(core::SrcLoc loc) override { return inner_->TestAndClear(loc); }
   int fd() const override { return inner_->fd(); }
   Demo* demo() const { return demo_; }
 

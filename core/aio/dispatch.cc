@@ -16,6 +16,7 @@
 #include "core/aio/aio.h"
 #include "core/aio/legacy/aio_internal.h"
 #include "core/aio/modern/aio_internal.h"
+#include "core/aio/names.h"
 #include "core/aio/thread_pool.h"
 #include "core/platform/check.h"
 
@@ -48,8 +49,13 @@ bool ParseAioGeneration(std::string_view name, AioGeneration* generation) {
 // in any deadline.
 AioRuntime::AioRuntime(Platform* platform, uint32_t switches)
     : platform_(platform), switches_(switches) {
+  static const char* const kNames[] = {"realtime", "virtual", "host", "virtual_rt"};
   for (int i = 0; i < QEMU_CLOCK_MAX; i++) {
     clocks_[i].type = static_cast<QEMUClockType>(i);
+    if (NamesWanted()) {  // not QEMU: names for the simulator's reports (names.h)
+      const std::string owner = std::string("clock[") + (i < 4 ? kNames[i] : "?") + "]";
+      FieldNamer{owner}(clocks_[i].enabled, "enabled")(clocks_[i].timerlists, "timerlists");
+    }
     clocks_[i].enabled.Store(i != QEMU_CLOCK_VIRTUAL);
   }
 }
@@ -127,7 +133,7 @@ ThreadPool* aio_get_thread_pool(AioContext* ctx) {
 // ---- bottom halves ---------------------------------------------------------------------
 
 QEMUBH* aio_bh_new(AioContext* ctx, QEMUBHFunc* cb, void* opaque) {
-  return aio_bh_new_full(ctx, cb, opaque, "aio_bh_new");
+  return aio_bh_new_full(ctx, cb, opaque, nullptr);
 }
 QEMUBH* aio_bh_new_full(AioContext* ctx, QEMUBHFunc* cb, void* opaque, const char* name,
                         MemReentrancyGuard* reentrancy_guard) {
@@ -136,7 +142,7 @@ QEMUBH* aio_bh_new_full(AioContext* ctx, QEMUBHFunc* cb, void* opaque, const cha
     if (reentrancy_guard != nullptr) {
       CheckFailed("aio_bh_new_full: reentrancy guards came in QEMU 8.1 (legacy context)");
     }
-    return legacy::aio_bh_new(legacy::of(ctx), cb, opaque);
+    return legacy::aio_bh_new(legacy::of(ctx), cb, opaque, name);
   }
   return modern::aio_bh_new_full(modern::of(ctx), cb, opaque, name, reentrancy_guard);
 }

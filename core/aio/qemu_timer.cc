@@ -19,6 +19,7 @@
 #include "core/aio/aio.h"
 #include "core/aio/legacy/aio_internal.h"
 #include "core/aio/modern/aio_internal.h"
+#include "core/aio/names.h"
 #include "core/platform/check.h"
 
 namespace aiosim::core {
@@ -159,6 +160,19 @@ void timerlistgroup_init(AioRuntime* rt, QEMUTimerListGroup* tlg, QEMUTimerListN
   }
 }
 
+void timerlistgroup_name_fields(QEMUTimerListGroup* tlg, const std::string& owner) {
+  if (!NamesWanted()) return;
+  static const char* const kClock[] = {"realtime", "virtual", "host", "virtual_rt"};
+  for (int type = 0; type < QEMU_CLOCK_MAX; type++) {
+    QEMUTimerList* tl = tlg->tl[type];
+    if (tl == nullptr) continue;
+    const char* clock = type < 4 ? kClock[type] : "clock";
+    FieldNamer(owner + "->tlg[" + clock + "]")(tl->active_timers_lock,
+                                                              "active_timers_lock")(
+        tl->active_timers, "active_timers")(tl->clock_next, "clock_next");
+  }
+}
+
 void timerlistgroup_deinit(QEMUTimerListGroup* tlg) {
   for (int type = 0; type < QEMU_CLOCK_MAX; type++) {
     timerlist_free(tlg->tl[type]);
@@ -192,6 +206,9 @@ void timer_init_tl(QEMUTimer* ts, QEMUTimerList* timer_list, int scale, QEMUTime
   ts->cb = cb;
   ts->opaque = opaque;
   ts->scale = scale;
+  if (NamesWanted()) {  // not QEMU: names for the simulator's reports
+    FieldNamer("timer")(ts->expire_time, "expire_time")(ts->next, "next");
+  }
   ts->expire_time.Store(-1);  // (QEMU does not touch `next` here either)
 }
 

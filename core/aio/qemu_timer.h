@@ -137,6 +137,8 @@ void timerlistgroup_init(AioRuntime* rt, QEMUTimerListGroup* tlg,
                          QEMUTimerListNotifyCB* cb, void* opaque,
                          AioGeneration generation = AioGeneration::kLegacy);
 void timerlistgroup_deinit(QEMUTimerListGroup* tlg);
+// Not QEMU: names the group's lists for the simulator's reports (core/aio/names.h).
+void timerlistgroup_name_fields(QEMUTimerListGroup* tlg, const std::string& owner);
 bool timerlistgroup_run_timers(QEMUTimerListGroup* tlg);
 int64_t timerlistgroup_deadline_ns(QEMUTimerListGroup* tlg);
 

@@ -25,7 +25,7 @@ int64_t HostClock::NowNs(QEMUClockType type) {
 
 // ---- Poller ----------------------------------------------------------------------------
 
-int HostPoller::Poll(PollFd* fds, size_t nfds, int64_t timeout_ns) {
+int HostPoller::Poll(PollFd* fds, size_t nfds, int64_t timeout_ns, SrcLoc /*loc*/) {
   static_assert(sizeof(PollFd) == sizeof(pollfd), "PollFd mirrors struct pollfd");
   static_assert(G_IO_IN == POLLIN && G_IO_OUT == POLLOUT && G_IO_HUP == POLLHUP);
   timespec ts;
@@ -44,7 +44,7 @@ class EventFdNotifier final : public EventNotifier {
  public:
   explicit EventFdNotifier(int fd) : fd_(fd) {}
   ~EventFdNotifier() override { close(fd_); }
-  int Set() override {
+  int Set(SrcLoc /*loc*/) override {
     uint64_t value = 1;
     ssize_t ret;
     do {
@@ -53,7 +53,7 @@ class EventFdNotifier final : public EventNotifier {
     // EAGAIN means the counter is saturated, i.e. already set.
     return (ret < 0 && errno != EAGAIN) ? -errno : 0;
   }
-  bool TestAndClear() override {
+  bool TestAndClear(SrcLoc /*loc*/) override {
     uint64_t value;
     ssize_t ret;
     do {
@@ -113,7 +113,8 @@ HostThreads::~HostThreads() {
   state_->mu.Unlock();
 }
 
-ThreadId HostThreads::Spawn(std::string name, std::function<void()> fn, int mode) {
+ThreadId HostThreads::Spawn(std::string name, std::function<void()> fn, int mode,
+                             SrcLoc /*loc*/) {
   auto* start = new ThreadStart{state_, 0, std::move(name), std::move(fn)};
   pthread_t tid;
   {
@@ -155,7 +156,7 @@ ThreadId HostThreads::Spawn(std::string name, std::function<void()> fn, int mode
   }
 }
 
-void HostThreads::Join(ThreadId id) {
+void HostThreads::Join(ThreadId id, SrcLoc /*loc*/) {
   pthread_t tid;
   {
     state_->mu.Lock();

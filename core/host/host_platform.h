@@ -24,7 +24,8 @@ class HostClock final : public Clock {
 
 class HostPoller final : public Poller {
  public:
-  int Poll(PollFd* fds, size_t nfds, int64_t timeout_ns) override;
+  int Poll(PollFd* fds, size_t nfds, int64_t timeout_ns,
+           SrcLoc loc = SrcLoc::current()) override;
   std::unique_ptr<EventNotifier> NewEventNotifier(bool active) override;
 };
 
@@ -32,8 +33,9 @@ class HostThreads final : public Threads {
  public:
   HostThreads();
   ~HostThreads() override;
-  ThreadId Spawn(std::string name, std::function<void()> fn, int mode) override;
-  void Join(ThreadId id) override;
+  ThreadId Spawn(std::string name, std::function<void()> fn, int mode,
+                 SrcLoc loc = SrcLoc::current()) override;
+  void Join(ThreadId id, SrcLoc loc = SrcLoc::current()) override;
   ThreadId Current() override;
   std::string CurrentName() override;
 

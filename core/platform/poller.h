@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "core/platform/sync_types.h"
+
 namespace aiosim::core {
 
 // glib's GIOCondition bits, which equal the Linux POLL* values.
@@ -40,11 +42,14 @@ class EventNotifier {
  public:
   virtual ~EventNotifier() = default;
   // Makes fd() readable. Returns 0 or a negative errno. Any thread.
-  virtual int Set() = 0;
+  // `loc`: the caller's line, for the simulator's reports (here and below).
+  virtual int Set(SrcLoc loc = SrcLoc::current()) = 0;
   // Returns whether the notifier was set, and clears it. Any thread.
-  virtual bool TestAndClear() = 0;
+  virtual bool TestAndClear(SrcLoc loc = SrcLoc::current()) = 0;
   // The fd to poll for G_IO_IN. Stable for the notifier's lifetime.
   virtual int fd() const = 0;
+  // Names the notifier's counter in the simulator's reports; nothing on the host.
+  virtual void SetName(const char* /*name*/) {}
 };
 
 class Poller {
@@ -53,14 +58,19 @@ class Poller {
   // QEMU's qemu_poll_ns: waits until one of `fds` is ready or `timeout_ns` passes
   // (-1 = forever, 0 = just check). Fills revents; returns the number of fds with a
   // non-zero revents, 0 on timeout, or a negative errno (-EINTR may happen).
-  virtual int Poll(PollFd* fds, size_t nfds, int64_t timeout_ns) = 0;
+  virtual int Poll(PollFd* fds, size_t nfds, int64_t timeout_ns,
+                   SrcLoc loc = SrcLoc::current()) = 0;
   // QEMU's event_notifier_init(e, active). Returns nullptr if the OS refused.
   virtual std::unique_ptr<EventNotifier> NewEventNotifier(bool active) = 0;
 };
 
 // QEMU-named wrappers (include/qemu/event_notifier.h).
-inline int event_notifier_set(EventNotifier* e) { return e->Set(); }
-inline int event_notifier_test_and_clear(EventNotifier* e) { return e->TestAndClear() ? 1 : 0; }
+inline int event_notifier_set(EventNotifier* e, SrcLoc loc = SrcLoc::current()) {
+  return e->Set(loc);
+}
+inline int event_notifier_test_and_clear(EventNotifier* e, SrcLoc loc = SrcLoc::current()) {
+  return e->TestAndClear(loc) ? 1 : 0;
+}
 inline int event_notifier_get_fd(const EventNotifier* e) { return e->fd(); }
 
 }  // namespace aiosim::core

@@ -51,6 +51,10 @@
 //   class QemuEvent { explicit QemuEvent(bool); void Set(); void Reset(); void Wait(); };
 //   void Fence(FenceKind);
 //   [[noreturn]] void CheckFailed(const char* what);   // see check.h
+//   bool NamesWanted();  // whether SetName is heard now (the simulator's reports)
+// and every type above has `void SetName(const char*) const`: names the object in
+// reports ("ctx \"main\"->notify_me"; a no-op on the host, and in the simulator
+// outside a recorded trace).
 //   template <class T> T* platform_new();              // core objects: new T()
 //   template <class T> void platform_delete(T*);       // ... and delete
 // None of the types is copyable or movable.

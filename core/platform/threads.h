@@ -29,9 +29,11 @@ class Threads {
   // Starts `fn` in a new thread named `name`. `mode` is QEMU_THREAD_JOINABLE or
   // QEMU_THREAD_DETACHED. Returns the new thread's id. A joinable thread must be
   // joined exactly once; a detached one must not be joined.
-  virtual ThreadId Spawn(std::string name, std::function<void()> fn, int mode) = 0;
+  // `loc`: the caller's line, for the simulator's reports.
+  virtual ThreadId Spawn(std::string name, std::function<void()> fn, int mode,
+                         SrcLoc loc = SrcLoc::current()) = 0;
   // Waits for a joinable thread to finish. REQUIRES: not the current thread.
-  virtual void Join(ThreadId id) = 0;
+  virtual void Join(ThreadId id, SrcLoc loc = SrcLoc::current()) = 0;
   // The calling thread's id and name. REQUIRES: a thread of this platform.
   virtual ThreadId Current() = 0;
   virtual std::string CurrentName() = 0;
@@ -44,11 +46,14 @@ struct QemuThread {
 };
 
 inline void qemu_thread_create(Threads* threads, QemuThread* thread, const char* name,
-                               std::function<void()> fn, int mode) {
+                               std::function<void()> fn, int mode,
+                               SrcLoc loc = SrcLoc::current()) {
   thread->threads = threads;
-  thread->id = threads->Spawn(name, std::move(fn), mode);
+  thread->id = threads->Spawn(name, std::move(fn), mode, loc);
 }
-inline void qemu_thread_join(QemuThread* thread) { thread->threads->Join(thread->id); }
+inline void qemu_thread_join(QemuThread* thread, SrcLoc loc = SrcLoc::current()) {
+  thread->threads->Join(thread->id, loc);
+}
 
 }  // namespace aiosim::core
 

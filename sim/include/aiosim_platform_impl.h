@@ -27,6 +27,33 @@
 #include "core/platform/sync_types.h"
 #include "sim/runtime.h"
 
+namespace aiosim::sim {
+
+// A value as a report keeps it (sim::NoteValue): integers and enums as their bits,
+// pointers as 0 (null) or 1, so that no address reaches an output.
+template <class T>
+uint64_t ValueWord(T v) {
+  if constexpr (std::is_pointer_v<T>) {
+    return v != nullptr ? 1 : 0;
+  } else if constexpr (std::is_enum_v<T>) {
+    return static_cast<uint64_t>(static_cast<std::underlying_type_t<T>>(v));
+  } else {
+    return static_cast<uint64_t>(v);
+  }
+}
+template <class T>
+constexpr uint8_t ValueFlags() {
+  if constexpr (std::is_pointer_v<T>) {
+    return kValuePointer;
+  } else if constexpr (std::is_signed_v<T>) {
+    return kValueSigned;
+  } else {
+    return 0;
+  }
+}
+
+}  // namespace aiosim::sim
+
 namespace aiosim::core {
 
 template <class T>
@@ -43,27 +70,39 @@ class Atomic {
   Atomic& operator=(const Atomic&) = delete;
 
   T Load(MemOrder order, SrcLoc loc = SrcLoc::current()) const {
-    if (!sim::FastPoint(&meta_, K::kLoad)) sim::OnAccess(&meta_, K::kLoad, order, loc);
+    if (!sim::FastPoint(&meta_, K::kLoad)) {
+      sim::OnAccess(&meta_, K::kLoad, order, loc);
+      Note(v_, v_);
+    }
     return v_;
   }
   void Store(T v, MemOrder order, SrcLoc loc = SrcLoc::current()) {
-    if (!sim::FastPoint(&meta_, K::kStore)) sim::OnAccess(&meta_, K::kStore, order, loc);
+    if (!sim::FastPoint(&meta_, K::kStore)) {
+      sim::OnAccess(&meta_, K::kStore, order, loc);
+      Note(v_, v);
+    }
     v_ = v;
   }
   T Exchange(T v, SrcLoc loc = SrcLoc::current()) {
-    if (!sim::FastPoint(&meta_, K::kRmw))
+    if (!sim::FastPoint(&meta_, K::kRmw)) {
       sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
+      Note(v_, v);
+    }
     T old = v_;
     v_ = v;
     return old;
   }
   T CompareExchange(T expected, T desired, SrcLoc loc = SrcLoc::current()) {
-    if (!sim::FastPoint(&meta_, K::kRmw))
+    if (!sim::FastPoint(&meta_, K::kRmw)) {
       sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
+      Note(v_, v_ == expected ? desired : v_);
+    }
     T old = v_;
     if (old == expected) v_ = desired;
     return old;
   }
+  // Names the object in reports (sim::NameObject); the host ignores it.
+  void SetName(const char* name) const { sim::NameObject(&meta_, name); }
   T FetchAdd(T v, SrcLoc loc = SrcLoc::current()) {
     return Rmw(loc, [v](T x) { return x + v; });
   }
@@ -80,13 +119,17 @@ class Atomic {
   // scheduling point, invisible to the race detector. Never used by the core.
   T Peek() const { return v_; }
   T PlainLoad(SrcLoc loc = SrcLoc::current()) const {
-    if (!sim::FastPoint(&meta_, K::kPlainLoad))
+    if (!sim::FastPoint(&meta_, K::kPlainLoad)) {
       sim::OnAccess(&meta_, K::kPlainLoad, MemOrder::kRelaxed, loc);
+      Note(v_, v_);
+    }
     return v_;
   }
   void PlainStore(T v, SrcLoc loc = SrcLoc::current()) {
-    if (!sim::FastPoint(&meta_, K::kPlainStore))
+    if (!sim::FastPoint(&meta_, K::kPlainStore)) {
       sim::OnAccess(&meta_, K::kPlainStore, MemOrder::kRelaxed, loc);
+      Note(v_, v);
+    }
     v_ = v;
   }
   // A futex on this word (32-bit types only): see sim::OnFutexWait / OnFutexWake.
@@ -104,12 +147,15 @@ class Atomic {
  private:
   template <class F>
   T Rmw(SrcLoc loc, F f) {
-    if (!sim::FastPoint(&meta_, K::kRmw))
+    if (!sim::FastPoint(&meta_, K::kRmw)) {
       sim::OnAccess(&meta_, K::kRmw, MemOrder::kSeqCst, loc);
+      Note(v_, static_cast<T>(f(v_)));
+    }
     T old = v_;
     v_ = static_cast<T>(f(old));
     return old;
   }
+  static void Note(T before, T after) { sim::NoteValue(sim::ValueWord(before), sim::ValueWord(after), sim::ValueFlags<T>()); }
   mutable sim::ObjMeta meta_;
   T v_;
 };
@@ -128,20 +174,36 @@ class Shared {
   // An observer's read (see Atomic::Peek). Never used by the core.
   T Peek() const { return v_; }
   T Load(SrcLoc loc = SrcLoc::current()) const {
-    if (!sim::FastPoint(&meta_, sim::OpKind::kPlainLoad))
+    if (!sim::FastPoint(&meta_, sim::OpKind::kPlainLoad)) {
       sim::OnAccess(&meta_, sim::OpKind::kPlainLoad, MemOrder::kRelaxed, loc);
+      Note(v_, v_);
+    }
     return v_;
   }
   void Store(T v, SrcLoc loc = SrcLoc::current()) {
-    if (!sim::FastPoint(&meta_, sim::OpKind::kPlainStore))
+    if (!sim::FastPoint(&meta_, sim::OpKind::kPlainStore)) {
       sim::OnAccess(&meta_, sim::OpKind::kPlainStore, MemOrder::kRelaxed, loc);
+      Note(v_, v);
+    }
     v_ = v;
   }
+  // Names the object in reports (sim::NameObject); the host ignores it.
+  void SetName(const char* name) const { sim::NameObject(&meta_, name); }
 
  private:
+  // Values reach a report only for integers, bools, enums and pointers (as null or
+  // not); a struct is noted as 0.
+  static void Note(const T& before, const T& after) {
+    if constexpr (std::is_integral_v<T> || std::is_enum_v<T> || std::is_pointer_v<T>) {
+      sim::NoteValue(sim::ValueWord(before), sim::ValueWord(after), sim::ValueFlags<T>());
+    }
+  }
   mutable sim::ObjMeta meta_;
   T v_;
 };
+
+// Whether object names are wanted now (a trace is being recorded; see SetName).
+inline bool NamesWanted() { return sim::NamesWanted(); }
 
 inline void Fence(FenceKind kind, SrcLoc loc = SrcLoc::current()) {
   sim::OnFence(kind, loc);
@@ -169,6 +231,7 @@ class QemuMutex {
   void Lock(SrcLoc loc = SrcLoc::current());
   void Unlock(SrcLoc loc = SrcLoc::current());
   bool TryLock(SrcLoc loc = SrcLoc::current());
+  void SetName(const char* name) const { sim::NameObject(&w_.meta, name); }
   SimWaitable w_;
   int owner_ = -1;  // simulated thread id
 };
@@ -177,6 +240,7 @@ class QemuRecMutex {
  public:
   void Lock(SrcLoc loc = SrcLoc::current());
   void Unlock(SrcLoc loc = SrcLoc::current());
+  void SetName(const char* name) const { sim::NameObject(&w_.meta, name); }
   SimWaitable w_;
   int owner_ = -1;
   int depth_ = 0;
@@ -188,6 +252,7 @@ class QemuCond {
   void Broadcast(SrcLoc loc = SrcLoc::current());
   void Wait(QemuMutex* m, SrcLoc loc = SrcLoc::current());
   bool TimedWait(QemuMutex* m, int ms, SrcLoc loc = SrcLoc::current());
+  void SetName(const char* name) const { sim::NameObject(&w_.meta, name); }
   SimWaitable w_;
 };
 
@@ -197,6 +262,7 @@ class QemuSemaphore {
   void Post(SrcLoc loc = SrcLoc::current());
   void Wait(SrcLoc loc = SrcLoc::current());
   int TimedWait(int ms, SrcLoc loc = SrcLoc::current());
+  void SetName(const char* name) const { sim::NameObject(&w_.meta, name); }
   SimWaitable w_;
   int count_;
 };
@@ -207,6 +273,7 @@ class QemuEvent {
   void Set(SrcLoc loc = SrcLoc::current());
   void Reset(SrcLoc loc = SrcLoc::current());
   void Wait(SrcLoc loc = SrcLoc::current());
+  void SetName(const char* name) const { sim::NameObject(&w_.meta, name); }
   SimWaitable w_;
   bool set_;
 };

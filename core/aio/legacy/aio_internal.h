@@ -122,7 +122,12 @@ void aio_context_set_home_thread(AioContext* ctx, ThreadId thread);
 bool in_aio_context_home_thread(AioContext* ctx);
 core::ThreadPool* aio_get_thread_pool(AioContext* ctx);
 
-QEMUBH* aio_bh_new(AioContext* ctx, QEMUBHFunc* cb, void* opaque);
+// `name` (not QEMU: 2.8.1's BHs have none) only names the BH in the simulator's
+// reports.
+QEMUBH* aio_bh_new(AioContext* ctx, QEMUBHFunc* cb, void* opaque,
+                   const char* name = nullptr);
+// Not QEMU: names the context's fields in the simulator's reports (core/aio/names.h).
+void aio_context_name_fields(AioContext* ctx);
 void aio_bh_schedule_oneshot(AioContext* ctx, QEMUBHFunc* cb, void* opaque);
 void qemu_bh_schedule(QEMUBH* bh);
 void qemu_bh_schedule_idle(QEMUBH* bh);

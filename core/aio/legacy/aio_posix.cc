@@ -8,6 +8,7 @@
 #include "absl/container/inlined_vector.h"
 #include "core/aio/aio.h"
 #include "core/aio/legacy/aio_internal.h"
+#include "core/aio/names.h"
 #include "core/platform/check.h"
 
 namespace aiosim::core::legacy {
@@ -54,6 +55,14 @@ static void aio_set_fd_handler_common(AioContext* ctx, int fd, bool is_external,
   } else {
     if (node == nullptr) {
       node = platform_new<AioHandler>();
+      if (NamesWanted()) {  // not QEMU: names for the simulator's reports
+        FieldNamer("handler(fd " + std::to_string(fd) + ")")(node->events, "events")(
+            node->revents, "revents")(node->io_read, "io_read")(node->io_write,
+                                                                "io_write")(
+            node->io_notify, "io_notify")(node->deleted, "deleted")(node->opaque,
+                                                                    "opaque")(
+            node->is_external, "is_external")(node->next, "next");
+      }
       node->fd = fd;
       node->next.Store(ctx->aio_handlers.Load());
       ctx->aio_handlers.Store(node);

@@ -10,6 +10,7 @@
 
 #include "core/aio/aio.h"
 #include "core/aio/legacy/aio_internal.h"
+#include "core/aio/names.h"
 #include "core/aio/thread_pool.h"
 #include "core/platform/check.h"
 
@@ -17,8 +18,18 @@ namespace aiosim::core::legacy {
 
 // ---- bottom halves ---------------------------------------------------------------------
 
-static QEMUBH* bh_alloc(AioContext* ctx, QEMUBHFunc* cb, void* opaque) {
+// Not QEMU: names the BH's fields in the simulator's reports (core/aio/names.h).
+// 2.8.1's BHs have no name; `name` is the one aio_bh_new_full was given.
+static void bh_name_fields(QEMUBH* bh, const char* name) {
+  if (!NamesWanted()) return;
+  FieldNamer(OwnerName("bh", name != nullptr ? name : ""))(bh->scheduled, "scheduled")(
+      bh->idle, "idle")(bh->deleted, "deleted")(bh->next, "next")(bh->ctx_late, "ctx");
+}
+
+static QEMUBH* bh_alloc(AioContext* ctx, QEMUBHFunc* cb, void* opaque,
+                        const char* name = nullptr) {
   QEMUBH* bh = platform_new<QEMUBH>();
+  bh_name_fields(bh, name);
   bh->ctx = ctx;
   bh->cb = cb;
   bh->opaque = opaque;
@@ -40,7 +51,7 @@ static void bh_publish(AioContext* ctx, QEMUBH* bh) {
 }
 
 void aio_bh_schedule_oneshot(AioContext* ctx, QEMUBHFunc* cb, void* opaque) {
-  QEMUBH* bh = bh_alloc(ctx, cb, opaque);
+  QEMUBH* bh = bh_alloc(ctx, cb, opaque, "oneshot");
   // Scheduled and deleted from birth: runs once, then the outermost poll frees it.
   bh->scheduled.PlainStore(true);
   bh->deleted.Store(true);
@@ -48,8 +59,8 @@ void aio_bh_schedule_oneshot(AioContext* ctx, QEMUBHFunc* cb, void* opaque) {
   aio_notify(ctx);
 }
 
-QEMUBH* aio_bh_new(AioContext* ctx, QEMUBHFunc* cb, void* opaque) {
-  QEMUBH* bh = bh_alloc(ctx, cb, opaque);
+QEMUBH* aio_bh_new(AioContext* ctx, QEMUBHFunc* cb, void* opaque, const char* name) {
+  QEMUBH* bh = bh_alloc(ctx, cb, opaque, name);
   bh_publish(ctx, bh);  // unscheduled, so no aio_notify
   return bh;
 }
@@ -288,7 +299,23 @@ AioContext* aio_context_new(AioRuntime* rt, const AioContextOptions& options,
                          (ctx->switches & AIO_REVERT_R4) ? event_notifier_clear_cb
                                                          : event_notifier_dummy_cb);
   timerlistgroup_init(rt, &ctx->tlg, aio_timerlist_notify, ctx);
+  aio_context_name_fields(ctx);
   return ctx;
+}
+
+// Not QEMU: names the context's fields in the simulator's reports (core/aio/names.h).
+void aio_context_name_fields(AioContext* ctx) {
+  if (!NamesWanted()) return;
+  // The default name ("ctx") adds nothing: `ctx->notify_me`.
+  const FieldNamer n(OwnerName("ctx", ctx->name == "ctx" ? "" : ctx->name));
+  n(ctx->refcnt, "refcnt")(ctx->lock, "lock")(ctx->aio_handlers, "aio_handlers")(
+      ctx->walking_handlers, "walking_handlers")(ctx->bh_lock, "bh_lock")(
+      ctx->first_bh, "first_bh")(ctx->walking_bh, "walking_bh")(ctx->notify_me,
+                                                                  "notify_me")(
+      ctx->notified, "notified")(ctx->thread_pool, "thread_pool")(
+      ctx->external_disable_cnt, "external_disable_cnt")(ctx->dispatching, "dispatching");
+  ctx->notifier->SetName((n.owner() + "->notifier (eventfd count)").c_str());
+  timerlistgroup_name_fields(&ctx->tlg, n.owner());
 }
 
 void aio_context_ref(AioContext* ctx) { atomic_inc(&ctx->refcnt); }

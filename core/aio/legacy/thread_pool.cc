@@ -27,6 +27,7 @@
 
 #include "core/aio/aio.h"
 #include "core/aio/legacy/aio_internal.h"
+#include "core/aio/names.h"
 #include "core/platform/check.h"
 
 namespace aiosim::core::legacy {
@@ -66,6 +67,8 @@ struct ThreadPool : core::ThreadPool {
   // under lock, and the condition the worker broadcasts when one is done.
   QemuCond check_cancel;
   Shared<int> pending_cancellations{0};
+  // Not QEMU: requests named so far (core/aio/names.h; only while names are wanted).
+  int aiosim_requests_named = 0;
 };
 
 ThreadPool* of(core::ThreadPool* pool) { return static_cast<ThreadPool*>(pool); }
@@ -259,6 +262,11 @@ static const AIOCBInfo thread_pool_aiocb_info = {
 BlockAIOCB* thread_pool_submit_aio(ThreadPool* pool, ThreadPoolFunc* func, void* arg,
                                    BlockCompletionFunc* cb, void* opaque) {
   auto* req = platform_new<ThreadPoolElement>();
+  if (NamesWanted()) {  // not QEMU: "req#N", N counting this pool's requests from 1
+    FieldNamer(std::string("req#") + std::to_string(++pool->aiosim_requests_named))(
+        req->state, "state")(req->ret, "ret")(req->reqs_next, "reqs_next")(req->all_next,
+                                                                          "all_next");
+  }
   req->aiocb_info = &thread_pool_aiocb_info;
   req->cb = cb;
   req->opaque = opaque;
@@ -288,8 +296,18 @@ core::ThreadPool* thread_pool_new(AioContext* ctx) {
   auto* pool = platform_new<ThreadPool>();
   pool->generation = AioGeneration::kLegacy;
   pool->ctx = ctx;
-  pool->completion_bh = aio_bh_new(ctx, thread_pool_completion_bh, pool);
-  pool->new_thread_bh = aio_bh_new(ctx, spawn_thread_bh_fn, pool);
+  pool->completion_bh =
+      aio_bh_new(ctx, thread_pool_completion_bh, pool, "thread_pool_completion_bh");
+  pool->new_thread_bh = aio_bh_new(ctx, spawn_thread_bh_fn, pool, "spawn_thread_bh_fn");
+  if (NamesWanted()) {  // not QEMU: names for the simulator's reports
+    FieldNamer("pool")(pool->lock, "lock")(pool->worker_stopped, "worker_stopped")(
+        pool->sem, "sem")(pool->head, "head")(pool->request_first, "request_first")(
+        pool->request_last, "request_last")(pool->cur_threads, "cur_threads")(
+        pool->idle_threads, "idle_threads")(pool->new_threads, "new_threads")(
+        pool->pending_threads, "pending_threads")(pool->stopping, "stopping")(
+        pool->check_cancel, "check_cancel")(pool->pending_cancellations,
+                                            "pending_cancellations");
+  }
   return pool;
 }
 

@@ -169,6 +169,9 @@ struct AioContext : core::AioContext {
 
 };
 
+// Not QEMU: names the context's fields in the simulator's reports (core/aio/names.h).
+void aio_context_name_fields(AioContext* ctx);
+
 // The modern object behind a public pointer. REQUIRES: a modern object.
 inline AioContext* of(core::AioContext* ctx) { return static_cast<AioContext*>(ctx); }
 inline QEMUBH* of(core::QEMUBH* bh) { return static_cast<QEMUBH*>(bh); }

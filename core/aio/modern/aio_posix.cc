@@ -11,6 +11,7 @@
 #include "absl/container/inlined_vector.h"
 #include "core/aio/aio.h"
 #include "core/aio/modern/aio_internal.h"
+#include "core/aio/names.h"
 #include "core/platform/check.h"
 
 namespace aiosim::core::modern {
@@ -178,6 +179,15 @@ static void aio_set_fd_handler_common(AioContext* ctx, int fd, IOHandler* io_rea
     poll_disable_change = (io_poll == nullptr ? 1 : 0) -
                           (node != nullptr && node->io_poll.Load() == nullptr ? 1 : 0);
     new_node = platform_new<AioHandler>();
+    if (NamesWanted()) {  // not QEMU: names for the simulator's reports
+      FieldNamer("handler(fd " + std::to_string(fd) + ")")(new_node->events, "events")(
+          new_node->revents, "revents")(new_node->io_read, "io_read")(
+          new_node->io_write, "io_write")(new_node->io_poll, "io_poll")(
+          new_node->io_notify, "io_notify")(new_node->opaque, "opaque")(
+          new_node->node_next, "node_next")(new_node->on_deleted, "on_deleted")(
+          new_node->deleted_next, "deleted_next")(new_node->on_poll, "on_poll")(
+          new_node->poll_next, "poll_next")(new_node->ready_on, "ready_on");
+    }
     new_node->io_read.Store(io_read);
     new_node->io_notify.Store(io_notify);
     new_node->io_write.Store(io_write);

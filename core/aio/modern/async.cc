@@ -11,6 +11,7 @@
 // (co_schedule_bh), linux-aio and io_uring state, icount's icount_notify_exit, and
 // `ctx->initialized` (a failed aio_context_new frees the context at once here).
 #include "core/aio/modern/aio_internal.h"
+#include "core/aio/names.h"
 
 #include "core/aio/aio.h"
 #include "core/aio/thread_pool.h"
@@ -68,6 +69,11 @@ static void bh_free(AioContext* ctx, QEMUBH* bh) {
 static QEMUBH* bh_alloc(AioContext* ctx, QEMUBHFunc* cb, void* opaque, const char* name,
                         MemReentrancyGuard* guard) {
   QEMUBH* bh = platform_new<QEMUBH>();
+  if (NamesWanted()) {  // not QEMU: names for the simulator's reports (names.h)
+    FieldNamer(OwnerName("bh", name != nullptr ? name : ""))(bh->flags, "flags")(
+        bh->next, "next")(bh->ctx, "ctx")(bh->cb, "cb")(bh->opaque, "opaque")(
+        bh->reentrancy_guard, "reentrancy_guard");
+  }
   bh->generation = AioGeneration::kModern;
   bh->ctx.Store(ctx);
   bh->name = name;
@@ -349,7 +355,26 @@ AioContext* aio_context_new(AioRuntime* rt, const AioContextOptions& options,
   // context the main thread's. A thread that already runs a context keeps it.
   if (my_aiocontext.Get() == nullptr) my_aiocontext.Set(ctx);
   ctx->home_thread = rt->platform()->threads().Current();
+  aio_context_name_fields(ctx);
   return ctx;
+}
+
+// Not QEMU: names the context's fields in the simulator's reports (core/aio/names.h).
+void aio_context_name_fields(AioContext* ctx) {
+  if (!NamesWanted()) return;
+  // The default name ("ctx") adds nothing: `ctx->notify_me`.
+  const FieldNamer n(OwnerName("ctx", ctx->name == "ctx" ? "" : ctx->name));
+  n(ctx->refcnt, "refcnt")(ctx->list_lock.count, "list_lock")(ctx->aio_handlers,
+                                                               "aio_handlers")(
+      ctx->deleted_aio_handlers, "deleted_aio_handlers")(ctx->poll_aio_handlers,
+                                                         "poll_aio_handlers")(
+      ctx->poll_started, "poll_started")(ctx->poll_disable_cnt, "poll_disable_cnt")(
+      ctx->bh_list, "bh_list")(ctx->bh_slice_first, "bh_slice_first")(
+      ctx->bh_slice_last, "bh_slice_last")(ctx->notify_me, "notify_me")(
+      ctx->notified, "notified")(ctx->thread_pool, "thread_pool")(
+      ctx->thread_pool_min, "thread_pool_min")(ctx->thread_pool_max, "thread_pool_max");
+  ctx->notifier->SetName((n.owner() + "->notifier (eventfd count)").c_str());
+  timerlistgroup_name_fields(&ctx->tlg, n.owner());
 }
 
 void aio_context_ref(AioContext* ctx) { qatomic_inc(&ctx->refcnt); }

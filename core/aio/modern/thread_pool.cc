@@ -40,6 +40,7 @@
 
 #include "core/aio/aio.h"
 #include "core/aio/modern/aio_internal.h"
+#include "core/aio/names.h"
 #include "core/platform/check.h"
 
 namespace aiosim::core::modern {
@@ -73,6 +74,8 @@ struct ThreadPool : core::ThreadPool {
   Shared<int> pending_threads{0};  // created, not running yet
   Shared<int> min_threads{0};
   Shared<int> max_threads{0};
+  // Not QEMU: requests named so far (core/aio/names.h; only while names are wanted).
+  int aiosim_requests_named = 0;
 };
 
 ThreadPool* of(core::ThreadPool* pool) { return static_cast<ThreadPool*>(pool); }
@@ -246,6 +249,11 @@ BlockAIOCB* thread_pool_submit_aio(ThreadPool* pool, ThreadPoolFunc* func, void*
                 "pool's (QEMU 8.0+ asserts pool->ctx == qemu_get_current_aio_context())");
   }
   auto* req = platform_new<ThreadPoolElement>();
+  if (NamesWanted()) {  // not QEMU: "req#N", N counting this pool's requests from 1
+    FieldNamer(std::string("req#") + std::to_string(++pool->aiosim_requests_named))(
+        req->state, "state")(req->ret, "ret")(req->reqs_next, "reqs_next")(req->all_next,
+                                                                          "all_next");
+  }
   req->aiocb_info = &thread_pool_aiocb_info;
   req->cb = cb;
   req->opaque = opaque;
@@ -293,6 +301,15 @@ core::ThreadPool* thread_pool_new(AioContext* ctx) {
                                         "thread_pool_completion_bh", nullptr);
   pool->new_thread_bh =
       aio_bh_new_full(ctx, spawn_thread_bh_fn, pool, "spawn_thread_bh_fn", nullptr);
+  if (NamesWanted()) {  // not QEMU: names for the simulator's reports
+    FieldNamer("pool")(pool->lock, "lock")(pool->worker_stopped, "worker_stopped")(
+        pool->request_cond, "request_cond")(pool->head, "head")(pool->request_first,
+                                                                  "request_first")(
+        pool->request_last, "request_last")(pool->cur_threads, "cur_threads")(
+        pool->idle_threads, "idle_threads")(pool->new_threads, "new_threads")(
+        pool->pending_threads, "pending_threads")(pool->min_threads, "min_threads")(
+        pool->max_threads, "max_threads");
+  }
   thread_pool_update_params(pool, ctx);
   return pool;
 }

@@ -99,6 +99,8 @@ class Atomic {
   // by the core.
   T Peek() const { return __atomic_load_n(&v_, __ATOMIC_RELAXED); }
   void PlainStore(T v, SrcLoc = SrcLoc::current()) { v_ = v; }
+  // Names the object in the simulator's reports; nothing on the host.
+  void SetName(const char*) const {}
   // A futex on this word (32-bit types only).
   void FutexWait(T expected, SrcLoc = SrcLoc::current()) {
     static_assert(sizeof(T) == 4 && std::is_integral_v<T>, "a futex word is 32 bits");
@@ -126,10 +128,14 @@ class Shared {
   T Load(SrcLoc = SrcLoc::current()) const { return v_; }
   T Peek() const { return v_; }  // an observer's read (see Atomic::Peek)
   void Store(T v, SrcLoc = SrcLoc::current()) { v_ = v; }
+  void SetName(const char*) const {}  // see Atomic::SetName
 
  private:
   T v_;
 };
+
+// Whether object names are wanted (the simulator's reports): never on the host.
+inline constexpr bool NamesWanted() { return false; }
 
 // A failed AIOSIM_ASSERT: prints "aiosim: assertion failed: <what> at <file>:<line>"
 // to stderr and aborts.
@@ -164,6 +170,7 @@ inline uint64_t* PlatformThreadLocalSlot(int index) {
 
 class QemuMutex {
  public:
+  void SetName(const char*) const {}  // see Atomic::SetName
   QemuMutex() { pthread_mutex_init(&m_, nullptr); }
   ~QemuMutex() { pthread_mutex_destroy(&m_); }
   QemuMutex(const QemuMutex&) = delete;
@@ -180,6 +187,7 @@ class QemuMutex {
 
 class QemuRecMutex {
  public:
+  void SetName(const char*) const {}  // see Atomic::SetName
   QemuRecMutex();
   ~QemuRecMutex() { pthread_mutex_destroy(&m_); }
   QemuRecMutex(const QemuRecMutex&) = delete;
@@ -194,6 +202,7 @@ class QemuRecMutex {
 
 class QemuCond {
  public:
+  void SetName(const char*) const {}  // see Atomic::SetName
   QemuCond();
   ~QemuCond() { pthread_cond_destroy(&c_); }
   QemuCond(const QemuCond&) = delete;
@@ -213,6 +222,7 @@ class QemuCond {
 // does the same on hosts without usable sem_timedwait).
 class QemuSemaphore {
  public:
+  void SetName(const char*) const {}  // see Atomic::SetName
   explicit QemuSemaphore(int init) : count_(init) {}
   QemuSemaphore(const QemuSemaphore&) = delete;
   QemuSemaphore& operator=(const QemuSemaphore&) = delete;
@@ -230,6 +240,7 @@ class QemuSemaphore {
 // QEMU's QemuEvent: a manual-reset event. Wait returns once the event is set.
 class QemuEvent {
  public:
+  void SetName(const char*) const {}  // see Atomic::SetName
   explicit QemuEvent(bool init) : set_(init) {}
   QemuEvent(const QemuEvent&) = delete;
   QemuEvent& operator=(const QemuEvent&) = delete;

@@ -15,6 +15,8 @@
 #include "rapidcheck/detail/Configuration.h"
 #include "rapidcheck/detail/Property.h"
 #include "rapidcheck/detail/TestListener.h"
+#include "reports/from_sim.h"
+#include "reports/render.h"
 #include "sim/token.h"
 
 namespace aiosim::properties {
@@ -225,7 +227,7 @@ PropertyResult RunProperty(const PropertySettings& settings) {
         settings.fix, out.programs, out.shrinks, out.executions, Describe(out.program));
     if (out.report.found) {
       absl::StrAppend(&text, FailureText(f), "\nminimal interleaving (per thread):\n",
-                      sim::FormatSchedule(out.report.failing), "\n");
+                      reports::RenderListing(reports::BuildReport(out.report.failing, reports::RunInfo{})), "\n");
     } else {
       absl::StrAppend(&text, "(the minimal program did not fail again when re-explored: ",
                       failure.description, ")\n\n");

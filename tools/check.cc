@@ -4,15 +4,22 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "scenarios/check.h"
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "reports/model.h"
 #include "sim/aiosim_sim.h"
 #include "tools/interrupt.h"
 #include "tools/json.h"
+#include "tools/report_dir.h"
 #include "tools/run.h"
 #include "tools/sim_args.h"
 
@@ -37,7 +44,13 @@ const char kCheckUsage[] =
     "  --generation G   legacy (default) or modern: the cases of that generation; on\n"
     "                   modern, a scenario that does not run there is listed with\n"
     "                   why (n/a, or not ported yet) and is no case\n"
+    "  --jobs N         run N cases at once, each search on its own thread (default\n"
+    "                   1); the lines come out in case order all the same\n"
     "  --json           one JSON object\n"
+    "  --report DIR     also write the results into DIR (created if missing):\n"
+    "                   check-<generation>.md, .html, .json and .junit.xml (JUnit\n"
+    "                   XML for CI: one testcase per case); default\n"
+    "                   $AIOSIM_REPORT_DIR if set\n"
     "  --help           this help\n"
     "\n"
     "exit codes: 0 every case holds, 1 some case does not, 2 bad input,\n"
@@ -62,7 +75,31 @@ namespace {
 constexpr FlagSpec kCheckFlags[] = {
     {"executions", "N"}, {"preemptions", "K"}, {"seed", "N"},
     {"races", ""},       {"json", ""},        {"generation", "G"},
+    {"report", "DIR"},   {"jobs", "N"},
 };
+
+// A check result as a table row (reports/model.h).
+reports::CaseRow CaseRowOf(const scenarios::CheckResult& r, core::AioGeneration g) {
+  reports::CaseRow row;
+  row.name = scenarios::CaseName(r.c);
+  row.group = absl::StrCat("check ", core::AioGenerationName(g));
+  row.expected = sim::FailureKindName(r.c.expected);
+  std::vector<std::string> got, failure;
+  for (const scenarios::CheckRun& run : r.runs) {
+    row.seconds += run.seconds;
+    got.push_back(absl::StrCat(run.strategy, ": ",
+                               run.found ? sim::FailureKindName(run.kind) : "none"));
+    if (!run.ok) {
+      failure.push_back(absl::StrCat(run.strategy, ": ", run.why));
+      if (run.found) failure.push_back(absl::StrCat("reproduce: aiosim replay ", run.token));
+    }
+  }
+  row.got = absl::StrJoin(got, ", ");
+  row.ok = r.ok;
+  row.evidence = r.evidence;
+  row.failure = absl::StrJoin(failure, "\n");
+  return row;
+}
 
 std::string RunJson(const scenarios::CheckRun& r) {
   JsonObject j;
@@ -106,7 +143,10 @@ int CheckMain(Args args) {
     return kExitOk;
   }
   scenarios::CheckBudget budget;
+  int jobs = 1;
   bool json = false;
+  bool report_given = false;
+  std::string report_flag;
   core::AioGeneration generation = core::AioGeneration::kLegacy;
   for (const ParsedFlag& flag : parsed->flags) {
     absl::StatusOr<uint64_t> n = uint64_t{0};
@@ -120,8 +160,14 @@ int CheckMain(Args args) {
       if ((n = ParseUint(flag.name, flag.value, 0, UINT64_MAX)).ok()) budget.seed = *n;
     } else if (flag.name == "races") {
       budget.races = true;
+    } else if (flag.name == "jobs") {
+      if ((n = ParseUint(flag.name, flag.value, 1, 64)).ok()) jobs = static_cast<int>(*n);
     } else if (flag.name == "json") {
       json = true;
+    } else if (flag.name == "report") {
+      report_given = true;
+      report_flag = std::string(flag.value);
+      if (report_flag.empty()) n = absl::InvalidArgumentError("--report: expected a directory (got '')");
     } else if (flag.name == "generation") {
       absl::StatusOr<core::AioGeneration> g = ParseGenerationFlag(flag.value);
       if (g.ok()) {
@@ -135,6 +181,9 @@ int CheckMain(Args args) {
       return kExitBadInput;
     }
   }
+  const std::string report_dir = ReportDir(report_given, report_flag);
+  reports::Table table;
+  table.title = absl::StrCat("aiosim check --generation ", core::AioGenerationName(generation));
   std::vector<std::string> ids(parsed->positional.begin(), parsed->positional.end());
   std::vector<scenarios::SkippedScenario> skipped;
   absl::StatusOr<std::vector<scenarios::CheckCase>> cases =
@@ -164,11 +213,42 @@ int CheckMain(Args args) {
                                   k.scenario->id, k.why));
     }
   }
-  for (const scenarios::CheckCase& c : *cases) {
-    const scenarios::CheckResult r = scenarios::CheckOne(c, budget);
+  // Cases run on `jobs` threads (independent simulations: each owns its executions,
+  // sim/execution.h); the results are taken in case order.
+  const size_t n_cases = cases->size();
+  std::vector<scenarios::CheckResult> done(n_cases);
+  std::vector<char> ready(n_cases, 0);
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t next = 0;
+  auto worker = [&] {
+    for (;;) {
+      size_t i;
+      {
+        std::lock_guard<std::mutex> l(mu);
+        if (next >= n_cases) return;
+        i = next++;
+      }
+      scenarios::CheckResult r = scenarios::CheckOne((*cases)[i], budget);
+      std::lock_guard<std::mutex> l(mu);
+      done[i] = std::move(r);
+      ready[i] = 1;
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int j = 0; j < jobs && static_cast<size_t>(j) < n_cases; j++) workers.emplace_back(worker);
+  for (size_t i = 0; i < n_cases; i++) {
+    {
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait(l, [&] { return ready[i] != 0; });
+    }
+    const scenarios::CheckCase& c = (*cases)[i];
+    const scenarios::CheckResult& r = done[i];
     if (r.interrupted) break;
     for (const scenarios::CheckRun& run : r.runs) seconds += run.seconds;
     (r.ok ? ok : failed)++;
+    table.cases.push_back(CaseRowOf(r, generation));
     if (json) {
       results.push_back(ResultJson(r));
       continue;
@@ -182,6 +262,7 @@ int CheckMain(Args args) {
                                 whys.empty() ? "" : " — " + absl::StrJoin(whys, "; ")));
     FlushStdout();
   }
+  for (std::thread& w : workers) w.join();  // an interrupt stops each search soon
   const int signal = StopSignal();
   std::string summary = absl::StrFormat(
       "%d case%s, %d ok, %d failed%s (%.1f s of search)", ok + failed,
@@ -194,6 +275,20 @@ int CheckMain(Args args) {
         "; generation modern: %d scenario%s not applicable, %d not ported yet",
         not_applicable, not_applicable == 1 ? "" : "s", not_ported);
   }
+  int code = failed == 0 ? kExitOk : kExitFailure;
+  std::string report_line;
+  if (!report_dir.empty()) {
+    table.summary = summary;
+    const std::string stem = absl::StrCat("check-", core::AioGenerationName(generation));
+    absl::Status written = WriteTableFiles(report_dir, stem, table);
+    if (written.ok()) {
+      report_line = absl::StrFormat("report: %s/%s.html (and .md, .json, .junit.xml)\n",
+                                    report_dir, stem);
+    } else {
+      absl::FPrintF(stderr, "aiosim check: %s\n", OneLine(written));
+      code = kExitOutput;
+    }
+  }
   if (json) {
     JsonObject j;
     j.Bool("ok", failed == 0 && signal == 0)
@@ -205,7 +300,7 @@ int CheckMain(Args args) {
         .Raw("not_run", "[" + absl::StrJoin(skipped_json, ", ") + "]");
     WriteStdout(j.Close() + "\n");
   } else {
-    WriteStdout("check: " + summary + "\n");
+    WriteStdout(report_line + "check: " + summary + "\n");
   }
   if (!FlushStdout()) {
     absl::FPrintF(stderr, "aiosim check: cannot write to stdout (%s); %s\n",
@@ -216,7 +311,7 @@ int CheckMain(Args args) {
     ReRaise(signal);
     return 128 + signal;
   }
-  return failed == 0 ? kExitOk : kExitFailure;
+  return code;
 }
 
 int ExploreMain(Args args) {

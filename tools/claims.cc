@@ -9,9 +9,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "reports/model.h"
 #include "tools/interrupt.h"
 #include "tools/json.h"
+#include "tools/report_dir.h"
 #include "tools/run.h"
 #include "tools/sim_args.h"
 
@@ -34,6 +37,10 @@ const char kClaimsUsage[] =
     "                   each claim's verdict there, where its scenarios run on modern;\n"
     "                   the others say why not, and count neither way)\n"
     "  --json           one JSON object\n"
+    "  --report DIR     also write the claims table into DIR (created if missing):\n"
+    "                   claims-<generation>.md, .html, .json and .junit.xml (one\n"
+    "                   testcase per check behind a claim); default\n"
+    "                   $AIOSIM_REPORT_DIR if set\n"
     "  --quiet          no progress lines on stderr\n"
     "  --help           this help\n"
     "\n"
@@ -44,6 +51,7 @@ namespace {
 
 constexpr FlagSpec kClaimsFlags[] = {
     {"format", "F"}, {"executions", "N"}, {"json", ""}, {"quiet", ""}, {"generation", "G"},
+    {"report", "DIR"},
 };
 
 std::string MdCell(std::string s) {
@@ -123,6 +131,35 @@ std::string Json(const std::vector<scenarios::ClaimResult>& results, bool all_ve
   return j.Close();
 }
 
+// The claims as a report table (reports/model.h): the Markdown table's columns, and
+// one case per check behind a claim.
+reports::Table ClaimsTable(const std::vector<scenarios::ClaimResult>& results) {
+  reports::Table t;
+  t.title = std::string("The seed's claims, on QEMU ") + (g_modern ? "10.2 (modern)" : "2.8.1 (legacy)");
+  t.columns = {"id", "claim (seed)", "verdict", "why", "evidence", "scenarios"};
+  int verified = 0;
+  for (const scenarios::ClaimResult& r : results) {
+    verified += r.verified ? 1 : 0;
+    t.cells.push_back({r.claim->id, r.claim->claim, r.verdict, Why(r), r.evidence,
+                       absl::StrJoin(r.scenarios, ", ")});
+    for (const scenarios::CheckResult& c : r.checks) {
+      reports::CaseRow row;
+      row.name = absl::StrCat(r.claim->id, ": ", scenarios::CaseName(c.c));
+      row.group = std::string("claims ") + (g_modern ? "modern" : "legacy");
+      row.expected = sim::FailureKindName(c.c.expected);
+      row.got = c.ok ? "as declared" : "not as declared";
+      row.ok = c.ok;
+      row.evidence = c.evidence;
+      for (const scenarios::CheckRun& run : c.runs) row.seconds += run.seconds;
+      if (!c.ok) row.failure = c.evidence;
+      t.cases.push_back(std::move(row));
+    }
+  }
+  t.summary = absl::StrFormat("%d of %d claims verified", verified,
+                              static_cast<int>(results.size()));
+  return t;
+}
+
 }  // namespace
 
 int ClaimsMain(Args args) {
@@ -138,6 +175,8 @@ int ClaimsMain(Args args) {
   scenarios::CheckBudget budget;
   std::string format = "text";
   bool json = false, quiet = false;
+  bool report_given = false;
+  std::string report_flag;
   for (const ParsedFlag& flag : parsed->flags) {
     if (flag.name == "format") {
       if (flag.value != "text" && flag.value != "md") {
@@ -157,6 +196,13 @@ int ClaimsMain(Args args) {
       json = true;
     } else if (flag.name == "quiet") {
       quiet = true;
+    } else if (flag.name == "report") {
+      report_given = true;
+      report_flag = std::string(flag.value);
+      if (report_flag.empty()) {
+        absl::FPrintF(stderr, "aiosim claims: --report: expected a directory (got '')\n");
+        return kExitBadInput;
+      }
     } else if (flag.name == "generation") {
       absl::StatusOr<core::AioGeneration> g = ParseGenerationFlag(flag.value);
       if (!g.ok()) {
@@ -190,6 +236,18 @@ int ClaimsMain(Args args) {
                                      : core::AioGeneration::kLegacy);
   bool all_verified = true;
   for (const scenarios::ClaimResult& r : results) all_verified &= r.verified || r.not_run;
+  int code = all_verified ? kExitOk : kExitFailure;
+  if (const std::string dir = ReportDir(report_given, report_flag); !dir.empty()) {
+    const std::string stem = std::string("claims-") + (g_modern ? "modern" : "legacy");
+    absl::Status written = WriteTableFiles(dir, stem, ClaimsTable(results));
+    if (!written.ok()) {
+      absl::FPrintF(stderr, "aiosim claims: %s\n", OneLine(written));
+      code = kExitOutput;
+    } else if (!quiet) {
+      absl::FPrintF(stderr, "aiosim claims: report: %s/%s.html (and .md, .json, .junit.xml)\n",
+                    dir, stem);
+    }
+  }
   if (json) {
     WriteStdout(Json(results, all_verified) + "\n");
   } else {
@@ -203,7 +261,7 @@ int ClaimsMain(Args args) {
     ReRaise(signal);
     return 128 + signal;
   }
-  return all_verified ? kExitOk : kExitFailure;
+  return code;
 }
 
 }  // namespace aiosim::tools

@@ -8,8 +8,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "properties/driver.h"
+#include "reports/from_sim.h"
 #include "tools/interrupt.h"
 #include "tools/json.h"
+#include "tools/report_dir.h"
 #include "tools/run.h"
 
 namespace aiosim::tools {
@@ -52,6 +54,7 @@ constexpr FlagSpec kPropFlags[] = {
     {"generation", "G"}, {"mode", "M"},       {"revert", "IDS"}, {"fix", "IDS"},
     {"programs", "N"},   {"executions", "N"}, {"ops", "N"},      {"seed", "N"},
     {"strategy", "S"},   {"json", ""},        {"quiet", ""},
+    {"report", "DIR"},
 };
 
 std::string ProbesJson(const properties::ProbeCounts& p) {
@@ -84,6 +87,8 @@ int PropMain(Args args) {
   }
   properties::PropertySettings base;
   bool json = false, quiet = false;
+  bool report_given = false;
+  std::string report_flag;
   for (const ParsedFlag& f : parsed->flags) {
     const std::string v(f.value);
     if (f.name == "generation") {
@@ -122,8 +127,14 @@ int PropMain(Args args) {
       json = true;
     } else if (f.name == "quiet") {
       quiet = true;
+    } else if (f.name == "report") {
+      report_given = true;
+      report_flag = v;
+      if (v.empty()) return bad("--report: expected a directory (got '')");
     }
   }
+  const std::string report_dir = ReportDir(report_given, report_flag);
+  bool report_failed = false;
   std::vector<const properties::Suite*> suites;
   const std::string which(parsed->positional[0]);
   if (which == "all") {
@@ -162,6 +173,30 @@ int PropMain(Args args) {
     const properties::PropertyResult r = properties::RunProperty(s);
     if (!r.error.empty()) return bad(r.error);
     any_failed |= r.failed;
+    std::string report_line;
+    if (r.failed && !report_dir.empty()) {
+      reports::RunInfo info;
+      info.scenario = "prop-" + suite->id;
+      info.generation = core::AioGenerationName(base.generation);
+      info.options = absl::StrFormat("mode=%s revert=%s fix=%s", properties::ModeName(s.mode),
+                                     s.revert, s.fix);
+      info.token = r.token;
+      info.search = absl::StrFormat("property suite %s: program %s (%d programs, %d shrinks)",
+                                    suite->id, properties::Encode(r.program), r.programs,
+                                    r.shrinks);
+      reports::Report rep = reports::BuildReport(r.report.failing, info);
+      rep.details.insert(rep.details.begin(),
+                         "program:\n" + properties::Describe(r.program));
+      const std::string stem = "prop-" + suite->id;
+      absl::Status written = WriteReportFiles(report_dir, stem, rep);
+      if (written.ok()) {
+        report_line = absl::StrFormat("report: %s/%s.html (and .txt, .md, .json)\n",
+                                      report_dir, stem);
+      } else {
+        absl::FPrintF(stderr, "aiosim prop: %s\n", OneLine(written));
+        report_failed = true;
+      }
+    }
     const double eps = r.seconds > 0 ? static_cast<double>(r.executions) / r.seconds : 0;
     if (json) {
       JsonObject j;
@@ -189,13 +224,13 @@ int PropMain(Args args) {
             .Str("program_table", properties::Describe(r.program))
             .Uint("first_failure_executions", r.first_failure_executions)
             .Num("first_failure_seconds", r.first_failure_seconds, 3)
-            .Str("schedule", sim::FormatSchedule(r.report.failing))
+            .Str("schedule", ScheduleListing(r.report.failing))
             .Str("rc_params", r.rc_reproduce)
             .Str("token", r.token);
       }
       results.push_back(j.Close());
     } else {
-      if (r.failed) WriteStdout(r.text + "\n");
+      if (r.failed) WriteStdout(r.text + "\n" + report_line);
       std::string probes;
       for (int i = 0; i < properties::kProbeCount; ++i) {
         absl::StrAppendFormat(&probes, "\n    %-40s %d", properties::ProbeName(i),
@@ -229,6 +264,7 @@ int PropMain(Args args) {
     ReRaise(signal);
     return 128 + signal;
   }
+  if (report_failed) return kExitOutput;
   return any_failed ? kExitFailure : kExitOk;
 }
 

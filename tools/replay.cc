@@ -11,18 +11,22 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "properties/suites.h"
+#include "reports/from_sim.h"
 #include "scenarios/catalog.h"
 #include "sim/aiosim_sim.h"
 #include "tools/json.h"
 #include "tools/run.h"
+#include "tools/report_dir.h"
+#include "tools/run_report.h"
 #include "tools/sim_args.h"
 
 namespace aiosim::tools {
 
 const char kReplayUsage[] =
-    "usage: aiosim replay <token-or-file> [--json]\n"
+    "usage: aiosim replay <token-or-file> [--json] [--report DIR]\n"
     "\n"
     "Re-runs the one execution a token describes, exactly: the scenario with the\n"
     "token's options, its recorded choices, and prints the failure (or \"no failure\"),\n"
@@ -32,8 +36,11 @@ const char kReplayUsage[] =
     "file 'aiosim run' writes before each execution.\n"
     "\n"
     "flags:\n"
-    "  --json   print one JSON object instead of text\n"
-    "  --help   show this help\n"
+    "  --json         print one JSON object instead of text\n"
+    "  --report DIR   also write the execution's report into DIR (created if\n"
+    "                 missing): <scenario>.txt, .md, .html (a timeline per thread)\n"
+    "                 and .json; default $AIOSIM_REPORT_DIR if set\n"
+    "  --help         show this help\n"
     "\n"
     "exit codes: 0 the execution ran without failure, 1 it failed (replay-diverged\n"
     "included: the program no longer fits the recorded choices), 2 bad input (an\n"
@@ -41,7 +48,7 @@ const char kReplayUsage[] =
 
 namespace {
 
-constexpr FlagSpec kReplayFlags[] = {{"json", ""}};
+constexpr FlagSpec kReplayFlags[] = {{"json", ""}, {"report", "DIR"}};
 
 struct Replay {
   sim::TokenData token;
@@ -49,6 +56,7 @@ struct Replay {
   sim::RunConfig config;  // the token's options applied
   std::string execution;  // the token's execution index, "" if it has choices
   bool json = false;
+  std::string report_dir;  // --report DIR or $AIOSIM_REPORT_DIR ("" none)
 };
 
 absl::StatusOr<sim::TokenData> LoadToken(std::string_view arg) {
@@ -72,7 +80,19 @@ absl::StatusOr<Replay> ParseReplayArgs(Args args, bool* help) {
   *help = parsed->help;
   Replay replay;
   if (parsed->help) return replay;
-  replay.json = !parsed->flags.empty();  // --json is the only flag
+  bool report_given = false;
+  std::string report_flag;
+  for (const ParsedFlag& flag : parsed->flags) {
+    if (flag.name == "json") replay.json = true;
+    if (flag.name == "report") {
+      report_given = true;
+      report_flag = std::string(flag.value);
+    }
+  }
+  replay.report_dir = ReportDir(report_given, report_flag);
+  if (report_given && replay.report_dir.empty()) {
+    return absl::InvalidArgumentError("--report: expected a directory (got '')");
+  }
   if (parsed->positional.size() != 1) {
     return absl::InvalidArgumentError(
         parsed->positional.empty()
@@ -149,7 +169,7 @@ void PrintText(const Replay& replay, const sim::ExecResult& result) {
   }
   FlushStdout();
   try {
-    absl::PrintF("schedule (per thread):\n%s", sim::FormatSchedule(result));
+    absl::PrintF("schedule (per thread):\n%s", ScheduleListing(result));
   } catch (const std::exception& e) {
     absl::PrintF("(the schedule could not be formatted: %s)\n", e.what());
   }
@@ -183,7 +203,7 @@ std::string ReplayJson(const Replay& replay, const sim::ExecResult& result) {
       .Bool("expected",
             IsExpected(replay.choice, replay.config.exec, result.failure.kind))
       .Str("trace_hash", Hex64(result.trace_hash))
-      .Str("schedule", sim::FormatSchedule(result))
+      .Str("schedule", ScheduleListing(result))
       .Str("token", sim::EncodeToken(replay.token));
   return j.Close();
 }
@@ -216,13 +236,34 @@ int ReplayMain(Args args) {
   for (const std::string& note : replayed->notes) {
     absl::FPrintF(stderr, "aiosim replay: note: %s\n", note);
   }
+  int code = result->failure.kind != sim::FailureKind::kNone ? kExitFailure : kExitOk;
+  std::string report_line;
+  if (!replay->report_dir.empty()) {
+    reports::RunInfo info;
+    info.scenario = replay->choice.scenario->id;
+    info.generation = replay->token.generation;
+    info.options = OptionsText(replay->choice.options);
+    info.token = sim::EncodeToken(replay->token);
+    info.search = absl::StrCat("replayed: ", RecordedText(*replay));
+    const std::string stem = ReportStem(replay->choice);
+    absl::Status written = WriteReportFiles(replay->report_dir, stem,
+                                            reports::BuildReport(*result, info));
+    if (written.ok()) {
+      report_line = absl::StrFormat("%s/%s.html (and .txt, .md, .json)",
+                                    replay->report_dir, stem);
+    } else {
+      absl::FPrintF(stderr, "aiosim replay: %s\n", OneLine(written));
+      code = kExitOutput;
+    }
+  }
   if (replay->json) {
     WriteStdout(ReplayJson(*replay, *result) + "\n");
   } else {
     PrintText(*replay, *result);
+    if (!report_line.empty()) absl::PrintF("report:      %s\n", report_line);
   }
   FlushStdout();
-  return result->failure.kind != sim::FailureKind::kNone ? kExitFailure : kExitOk;
+  return code;
 }
 
 }  // namespace aiosim::tools

@@ -20,6 +20,7 @@
 #include "sim/limits.h"
 #include "sim/token_file.h"
 #include "tools/interrupt.h"
+#include "tools/report_dir.h"
 #include "tools/run_report.h"
 #include "tools/sim_args.h"
 
@@ -61,6 +62,9 @@ const char kRunUsage[] =
     "                      DIR/aiosim-<scenario>-XXXXXX.token, DIR being\n"
     "                      $XDG_RUNTIME_DIR/aiosim, else $TMPDIR, else /tmp\n"
     "  --json              print one JSON object instead of text\n"
+    "  --report DIR        write the failure's report into DIR (created if missing):\n"
+    "                      <scenario>.txt, .md, .html (a timeline per thread) and\n"
+    "                      .json; default $AIOSIM_REPORT_DIR if set\n"
     "  --help              show this help\n"
     "\n"
     "The token file holds the token of the execution being run (rewritten before\n"
@@ -81,6 +85,7 @@ constexpr FlagSpec kRunFlags[] = {
     {"strategy", "NAME"}, {"seed", "N"},          {"executions", "N"},
     {"seconds", "S"},     {"preemptions", "K"},   {"pct-depth", "D"},
     {"no-minimize", ""},  {"token-file", "PATH"}, {"json", ""},
+    {"report", "DIR"},
 };
 // The bounds a token's options are held to as well (sim/limits.h).
 using sim::kPctDepthMax;
@@ -139,6 +144,8 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
   c.generation = scenarios::GenerationNameOf(run.choice.options);
   c.options = run.choice.options;
   bool executions_given = false, seconds_given = false, token_given = false;
+  bool report_given = false;
+  std::string report_flag;
   std::string token_path;
   const ParsedFlag* preemptions_flag = nullptr;
   const ParsedFlag* depth_flag = nullptr;
@@ -185,6 +192,9 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
       token_given = true;
     } else if (flag.name == "json") {
       run.json = true;
+    } else if (flag.name == "report") {
+      report_given = true;
+      report_flag = std::string(flag.value);
     } else {
       absl::StatusOr<bool> exec = ApplyExecFlag(flag, &c.exec);
       if (!exec.ok()) return exec.status();
@@ -200,6 +210,10 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
         "--pct-depth applies to --strategy pct only (strategy is %s)", c.strategy));
   }
   if (seconds_given && !executions_given) c.executions_max = kUnlimited;
+  run.report_dir = ReportDir(report_given, report_flag);
+  if (report_given && run.report_dir.empty()) {
+    return absl::InvalidArgumentError("--report: expected a directory (got '')");
+  }
   // Last, so that bad input never creates or locks a file.
   absl::StatusOr<std::unique_ptr<sim::TokenFile>> token_file =
       OpenTokenFile(token_given, token_path, c.scenario);
@@ -244,12 +258,27 @@ int RunCommand(const char* command, Args args) {
   };
   const sim::Report report = sim::Explore(body, c);
   const int signal = report.interrupted ? StopSignal() : 0;
+  bool report_failed = false;
+  if (!run->report_dir.empty() && report.found) {
+    const std::string stem = ReportStem(run->choice);
+    absl::Status written =
+        WriteReportFiles(run->report_dir, stem, RunFailureReport(*run, report));
+    if (written.ok()) {
+      run->report_line = absl::StrFormat("%s/%s.html (and .txt, .md, .json)",
+                                         run->report_dir, stem);
+    } else {
+      run->report_line = absl::StrCat("not written: ", OneLine(written));
+      absl::FPrintF(stderr, "%s: %s\n", command, OneLine(written));
+      report_failed = true;
+    }
+  }
   if (run->json) {
     WriteStdout(RunJson(*run, report, signal) + "\n");
   } else {
     PrintRunText(*run, report, signal);
   }
   int code = report.found ? kExitFailure : kExitOk;
+  if (report_failed) code = kExitOutput;
   if (!FlushStdout()) {  // the report is lost: keep its result and token on stderr
     absl::FPrintF(stderr, "%s: cannot write to stdout (%s); %s\n", command, StdoutError(),
                   RunResultLine(*run, report, signal));

@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "tools/run_report.h"
 
+#include <cctype>
+
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -13,7 +15,9 @@
 #include "sim/dfs.h"
 #include "sim/random_pct.h"
 #include "tools/interrupt.h"
+#include "reports/from_sim.h"
 #include "tools/json.h"
+#include "tools/report_dir.h"
 
 namespace aiosim::tools {
 
@@ -130,7 +134,7 @@ void PrintFailureBody(const RunArgs& run, const sim::Report& r, int signal) {
   FlushStdout();
   absl::PrintF("schedule (%s interleaving, per thread):\n%s",
                c.minimize && !r.interrupted ? "the minimal" : "the failing",
-               sim::FormatSchedule(r.failing));
+               ScheduleListing(r.failing));
   absl::PrintF("trace hash: %s\n", Hex64(r.failing.trace_hash));
   absl::PrintF("outcome:     %s\n",
                OutcomeText(run.choice, run.config.exec, r.failure.kind));
@@ -205,12 +209,40 @@ void PrintRunText(const RunArgs& run, const sim::Report& r, int signal) {
     }
     if (!r.interrupted) return;  // no reproduce line: nothing failed
   }
+  if (!run.report_line.empty()) absl::PrintF("report:      %s\n", run.report_line);
   const std::string token = ReproduceToken(r);
   if (sim::LooksLikeToken(token)) {
     absl::PrintF("reproduce: aiosim replay %s\n", token);
   } else {
     absl::PrintF("reproduce: unavailable, no valid token: %s\n", token);
   }
+}
+
+reports::Report RunFailureReport(const RunArgs& run, const sim::Report& r) {
+  reports::RunInfo info;
+  info.scenario = run.choice.scenario->id;
+  info.generation = run.config.generation;
+  info.options = OptionsText(run.choice.options);
+  info.token = r.token;
+  info.search = absl::StrFormat(
+      "execution %d of a search by strategy %s, seed %d (%d executions)%s",
+      r.failing_execution, run.config.strategy, run.config.seed, r.executions,
+      run.config.minimize ? absl::StrFormat("; minimised in %d executions",
+                                            r.minimize_executions)
+                          : std::string());
+  return reports::BuildReport(r.failing, info);
+}
+
+std::string ReportStem(const ScenarioChoice& choice) {
+  std::string stem = choice.scenario->id;
+  for (const auto& [k, v] : choice.options) {
+    if (v == "none") continue;
+    absl::StrAppend(&stem, "_", k, "_", v);
+  }
+  for (char& ch : stem) {
+    if (!isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_') ch = '_';
+  }
+  return stem;
 }
 
 std::string RunJson(const RunArgs& run, const sim::Report& r, int signal) {
@@ -275,7 +307,7 @@ std::string RunJson(const RunArgs& run, const sim::Report& r, int signal) {
           .Uint("minimize_executions", r.minimize_executions)
           .Bool("minimized", c.minimize && !r.interrupted)
           .Str("trace_hash", Hex64(r.failing.trace_hash))
-          .Str("schedule", sim::FormatSchedule(r.failing))
+          .Str("schedule", ScheduleListing(r.failing))
           .Str("token", r.token);
     } else {
       j.Null("preemptions").Null("steps").Str("trace_hash", Hex64(r.last_trace_hash));

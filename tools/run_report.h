@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "reports/model.h"
 #include "sim/aiosim_sim.h"
 #include "sim/token_file.h"
 #include "tools/sim_args.h"
@@ -30,7 +31,16 @@ struct RunArgs {
   sim::RunConfig config;  // config.token_file is token_file.get()
   bool json = false;
   std::unique_ptr<sim::TokenFile> token_file;  // nullptr for --token-file ''
+  // --report DIR (or $AIOSIM_REPORT_DIR): where the failure's report goes ("" none);
+  // after the search, `report_line` says what was written there (or why not).
+  std::string report_dir;
+  std::string report_line;
 };
+
+// The report of the failure `r` found by `run` (reports/model.h).
+reports::Report RunFailureReport(const RunArgs& run, const sim::Report& r);
+// A file name stem for a scenario's report: "R4_revert_R4".
+std::string ReportStem(const ScenarioChoice& choice);
 
 // The header: scenario, strategy, seed, budget, simulator options, the declared
 // outcome and the token file.

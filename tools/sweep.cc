@@ -17,12 +17,16 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "reports/model.h"
 #include "scenarios/catalog.h"
 #include "scenarios/check.h"
 #include "sim/aiosim_sim.h"
 #include "tools/interrupt.h"
+#include "tools/report_dir.h"
 #include "tools/sim_args.h"
 
 namespace aiosim::tools {
@@ -44,6 +48,9 @@ const char kSweepUsage[] =
     "  --all                every scenario of the catalog\n"
     "  --seeds A..B         the seeds, inclusive (required)\n"
     "  --out FILE           the output ('-' for stdout; required)\n"
+    "  --report DIR         also write the summary as a table into DIR:\n"
+    "                       sweep.md, .html, .json and .junit.xml (a case per\n"
+    "                       scenario and options); default $AIOSIM_REPORT_DIR\n"
     "  --strategy NAME      random (default) or pct\n"
     "  --executions N       executions per seed (default 1000)\n"
     "  --jobs J             worker processes (default 1)\n"
@@ -100,8 +107,46 @@ struct Sweep {
   uint64_t jobs = 1;
   uint64_t shard = 1, shards = 1;
   std::string out;
+  std::string report_dir;  // --report DIR or $AIOSIM_REPORT_DIR ("" none)
   core::AioGeneration generation = core::AioGeneration::kLegacy;  // --generation
 };
+
+// The sweep's summary (Render's "summary") as a report table: a row and a case per
+// scenario and options, ok where the found kinds are what the scenario declares.
+reports::Table SweepTable(const Json& summary, const std::string& title) {
+  reports::Table t;
+  t.title = title;
+  t.columns = {"scenario", "options", "seeds", "found", "kinds", "executions",
+               "first failure (median executions)"};
+  for (const Json& s : summary) {
+    std::vector<std::string> kinds;
+    for (const auto& [k, v] : s["kinds"].items()) {
+      kinds.push_back(absl::StrCat(k, " ", v.get<uint64_t>()));
+    }
+    std::vector<std::string> opts;
+    for (const auto& [k, v] : s["options"].items()) opts.push_back(k + "=" + v.get<std::string>());
+    const std::string options = absl::StrJoin(opts, " ");
+    const std::string median = s["first_failure_median"].is_null()
+                                   ? "-"
+                                   : absl::StrCat(s["first_failure_median"].get<uint64_t>());
+    t.cells.push_back({s["scenario"].get<std::string>(), options,
+                       absl::StrCat(s["seeds"].get<uint64_t>()),
+                       absl::StrCat(s["found"].get<uint64_t>()), absl::StrJoin(kinds, ", "),
+                       absl::StrCat(s["executions"].get<uint64_t>()), median});
+    reports::CaseRow row;
+    row.name = absl::StrCat(s["scenario"].get<std::string>(), " ", options);
+    row.group = "sweep";
+    row.got = absl::StrFormat("%d of %d seeds found a failure (%s)",
+                              s["found"].get<uint64_t>(), s["seeds"].get<uint64_t>(),
+                              kinds.empty() ? "none" : absl::StrJoin(kinds, ", "));
+    row.expected = "a rate, not a verdict";
+    row.ok = true;  // a sweep measures; `aiosim check` judges
+    row.evidence = absl::StrCat(s["executions"].get<uint64_t>(), " executions");
+    t.cases.push_back(std::move(row));
+  }
+  t.summary = absl::StrFormat("%d scenario/option sets", static_cast<int>(summary.size()));
+  return t;
+}
 
 // The option sets swept for one scenario: the given ones, else each option value and
 // switch alone (OptionVariants); on modern, the scenario's modern cases.
@@ -301,6 +346,7 @@ constexpr FlagSpec kSweepFlags[] = {
     {"time-advances", "N"},
     {"spurious", ""},
     {"eintr", ""},
+    {"report", "DIR"},
 };
 
 absl::StatusOr<Sweep> ParseSweep(Args args, bool* help) {
@@ -309,7 +355,7 @@ absl::StatusOr<Sweep> ParseSweep(Args args, bool* help) {
   *help = parsed->help;
   Sweep s;
   if (*help) return s;
-  bool all = false, seeds = false;
+  bool all = false, seeds = false, report_given = false;
   std::vector<ParsedFlag> scenario_flags;
   for (const ParsedFlag& f : parsed->flags) {
     absl::StatusOr<uint64_t> n = uint64_t{0};
@@ -321,6 +367,10 @@ absl::StatusOr<Sweep> ParseSweep(Args args, bool* help) {
       seeds = true;
     } else if (f.name == "out") {
       s.out = std::string(f.value);
+    } else if (f.name == "report") {
+      if (f.value.empty()) return absl::InvalidArgumentError("--report: expected a directory (got '')");
+      s.report_dir = std::string(f.value);
+      report_given = true;
     } else if (f.name == "strategy") {
       if (f.value != "random" && f.value != "pct") {
         return absl::InvalidArgumentError(
@@ -420,6 +470,7 @@ absl::StatusOr<Sweep> ParseSweep(Args args, bool* help) {
     return absl::InvalidArgumentError(
         absl::StrFormat("the sweep has more than %d items; split its seeds", kItemsMax));
   }
+  if (!report_given) s.report_dir = ReportDir(false, "");
   return s;
 }
 
@@ -566,10 +617,21 @@ int SweepMain(Args args) {
     return kExitWorker;
   }
   std::string error;
-  if (!WriteOut(s.out, Render(Header(s, all.size()), results, s.shard, s.shards),
-                &error)) {
+  const std::string rendered = Render(Header(s, all.size()), results, s.shard, s.shards);
+  if (!WriteOut(s.out, rendered, &error)) {
     absl::FPrintF(stderr, "aiosim sweep: %s\n", error);
     return kExitOutput;
+  }
+  if (!s.report_dir.empty()) {
+    absl::Status written = WriteTableFiles(
+        s.report_dir, "sweep",
+        SweepTable(Json::parse(rendered)["summary"],
+                   absl::StrFormat("aiosim sweep: seeds %d..%d, %s", s.seed_first,
+                                   s.seed_last, s.strategy)));
+    if (!written.ok()) {
+      absl::FPrintF(stderr, "aiosim sweep: %s\n", OneLine(written));
+      return kExitOutput;
+    }
   }
   bool found = false;
   for (const Json& r : results) found |= r["found"].get<bool>();

@@ -119,7 +119,7 @@ TEST(CliTest, RunS3OnModernFindsItAndItsTokenReplaysOnModern) {
       run.out, "aiosim run: scenario S3 (canceller=foreign generation=modern), "
                "generation modern"))
       << run.out;
-  EXPECT_TRUE(absl::StrContains(run.out, "core/aio/modern/async.cc")) << run.out;
+  EXPECT_TRUE(absl::StrContains(run.out, " modern/async.cc:")) << run.out;
   const std::string token = TokenOf(run);
   const Result replay = Cli({"replay", token});
   EXPECT_EQ(replay.exit, 1) << replay.err;

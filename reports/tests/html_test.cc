@@ -288,7 +288,7 @@ TEST(HtmlReport, TimelineHasLanesMarksAndHighlights) {
   const std::string object = html.substr(b + op.size(), e - b - op.size());
   EXPECT_TRUE(object.starts_with("…")) << object;
   EXPECT_TRUE(object.ends_with("(eventfd count)")) << object;
-  EXPECT_LT(object.size(), EscapeXml(kEventfd).size()) << object;
+  EXPECT_EQ(object.find("ctx"), std::string::npos) << "its head is cut: " << object;
 }
 
 TEST(HtmlReport, HoverGivesStepWhereTimeAndCarriedState) {

@@ -244,6 +244,10 @@ Report BuildReport(const sim::ExecResult& r, const RunInfo& info) {
       rep.threads[e.thread].end = "finished";
     }
   }
+  if (f.thread >= 0 && f.thread < static_cast<int>(rep.threads.size()) &&
+      rep.threads[f.thread].end.empty()) {
+    rep.threads[f.thread].end = absl::StrCat("stopped at the failure (", rep.verdict, ")");
+  }
 
   // Rows from the trace, in order.
   std::vector<Row> rows;

@@ -782,7 +782,7 @@ std::string RenderTimeline(const Report& r) {
         const int y1 = l.y[first] + 2;
         const int y2 = l.y[i] + kRowH - 4;
         svg += absl::StrFormat("<path class=\"bracket\" d=\"M %d %d h -6 V %d h 6\"/>",
-                               kLanesX - 1, y1, y2, kLanesX - 1);
+                               kLanesX - 1, y1, y2);
         svg += absl::StrFormat(
             "<rect class=\"repeat-band\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
             "rx=\"3\"/>",

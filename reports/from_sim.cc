@@ -60,7 +60,6 @@ bool Watched(const std::string& name) {
       "->notify_me", "->notified",    "(eventfd count)", "->scheduled",
       "->flags",     "->state",       "->expire_time",   "->external_disable_cnt"};
   if (name.empty() || name[0] == '#') return false;
-  if (absl::StartsWith(name, "handler(")) return false;  // its `deleted` is noise
   for (const char* s : kSuffixes) {
     if (absl::EndsWith(name, s)) return true;
   }

@@ -145,8 +145,6 @@ int CheckMain(Args args) {
   scenarios::CheckBudget budget;
   int jobs = 1;
   bool json = false;
-  bool report_given = false;
-  std::string report_flag;
   core::AioGeneration generation = core::AioGeneration::kLegacy;
   for (const ParsedFlag& flag : parsed->flags) {
     absl::StatusOr<uint64_t> n = uint64_t{0};
@@ -164,10 +162,6 @@ int CheckMain(Args args) {
       if ((n = ParseUint(flag.name, flag.value, 1, 64)).ok()) jobs = static_cast<int>(*n);
     } else if (flag.name == "json") {
       json = true;
-    } else if (flag.name == "report") {
-      report_given = true;
-      report_flag = std::string(flag.value);
-      if (report_flag.empty()) n = absl::InvalidArgumentError("--report: expected a directory (got '')");
     } else if (flag.name == "generation") {
       absl::StatusOr<core::AioGeneration> g = ParseGenerationFlag(flag.value);
       if (g.ok()) {
@@ -181,7 +175,11 @@ int CheckMain(Args args) {
       return kExitBadInput;
     }
   }
-  const std::string report_dir = ReportDir(report_given, report_flag);
+  const absl::StatusOr<std::string> report_dir = ReportDirOf(parsed->flags);
+  if (!report_dir.ok()) {
+    absl::FPrintF(stderr, "aiosim check: %s\n", OneLine(report_dir.status()));
+    return kExitBadInput;
+  }
   reports::Table table;
   table.title = absl::StrCat("aiosim check --generation ", core::AioGenerationName(generation));
   std::vector<std::string> ids(parsed->positional.begin(), parsed->positional.end());
@@ -277,15 +275,14 @@ int CheckMain(Args args) {
   }
   int code = failed == 0 ? kExitOk : kExitFailure;
   std::string report_line;
-  if (!report_dir.empty()) {
+  if (!report_dir->empty()) {
     table.summary = summary;
-    const std::string stem = absl::StrCat("check-", core::AioGenerationName(generation));
-    absl::Status written = WriteTableFiles(report_dir, stem, table);
+    absl::StatusOr<std::string> written = WriteTableFiles(
+        *report_dir, absl::StrCat("check-", core::AioGenerationName(generation)), table);
     if (written.ok()) {
-      report_line = absl::StrFormat("report: %s/%s.html (and .md, .json, .junit.xml)\n",
-                                    report_dir, stem);
+      report_line = absl::StrCat("report: ", *written, "\n");
     } else {
-      absl::FPrintF(stderr, "aiosim check: %s\n", OneLine(written));
+      absl::FPrintF(stderr, "aiosim check: %s\n", OneLine(written.status()));
       code = kExitOutput;
     }
   }

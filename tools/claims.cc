@@ -175,8 +175,6 @@ int ClaimsMain(Args args) {
   scenarios::CheckBudget budget;
   std::string format = "text";
   bool json = false, quiet = false;
-  bool report_given = false;
-  std::string report_flag;
   for (const ParsedFlag& flag : parsed->flags) {
     if (flag.name == "format") {
       if (flag.value != "text" && flag.value != "md") {
@@ -196,13 +194,7 @@ int ClaimsMain(Args args) {
       json = true;
     } else if (flag.name == "quiet") {
       quiet = true;
-    } else if (flag.name == "report") {
-      report_given = true;
-      report_flag = std::string(flag.value);
-      if (report_flag.empty()) {
-        absl::FPrintF(stderr, "aiosim claims: --report: expected a directory (got '')\n");
-        return kExitBadInput;
-      }
+
     } else if (flag.name == "generation") {
       absl::StatusOr<core::AioGeneration> g = ParseGenerationFlag(flag.value);
       if (!g.ok()) {
@@ -211,6 +203,11 @@ int ClaimsMain(Args args) {
       }
       g_modern = *g == core::AioGeneration::kModern;
     }
+  }
+  const absl::StatusOr<std::string> report_dir = ReportDirOf(parsed->flags);
+  if (!report_dir.ok()) {
+    absl::FPrintF(stderr, "aiosim claims: %s\n", OneLine(report_dir.status()));
+    return kExitBadInput;
   }
   std::vector<std::string> ids;
   for (std::string_view id : parsed->positional) {
@@ -237,15 +234,15 @@ int ClaimsMain(Args args) {
   bool all_verified = true;
   for (const scenarios::ClaimResult& r : results) all_verified &= r.verified || r.not_run;
   int code = all_verified ? kExitOk : kExitFailure;
-  if (const std::string dir = ReportDir(report_given, report_flag); !dir.empty()) {
-    const std::string stem = std::string("claims-") + (g_modern ? "modern" : "legacy");
-    absl::Status written = WriteTableFiles(dir, stem, ClaimsTable(results));
+  if (!report_dir->empty()) {
+    absl::StatusOr<std::string> written =
+        WriteTableFiles(*report_dir, std::string("claims-") + (g_modern ? "modern" : "legacy"),
+                        ClaimsTable(results));
     if (!written.ok()) {
-      absl::FPrintF(stderr, "aiosim claims: %s\n", OneLine(written));
+      absl::FPrintF(stderr, "aiosim claims: %s\n", OneLine(written.status()));
       code = kExitOutput;
     } else if (!quiet) {
-      absl::FPrintF(stderr, "aiosim claims: report: %s/%s.html (and .md, .json, .junit.xml)\n",
-                    dir, stem);
+      absl::FPrintF(stderr, "aiosim claims: report: %s\n", *written);
     }
   }
   if (json) {

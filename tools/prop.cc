@@ -87,8 +87,6 @@ int PropMain(Args args) {
   }
   properties::PropertySettings base;
   bool json = false, quiet = false;
-  bool report_given = false;
-  std::string report_flag;
   for (const ParsedFlag& f : parsed->flags) {
     const std::string v(f.value);
     if (f.name == "generation") {
@@ -127,13 +125,11 @@ int PropMain(Args args) {
       json = true;
     } else if (f.name == "quiet") {
       quiet = true;
-    } else if (f.name == "report") {
-      report_given = true;
-      report_flag = v;
-      if (v.empty()) return bad("--report: expected a directory (got '')");
     }
   }
-  const std::string report_dir = ReportDir(report_given, report_flag);
+  const absl::StatusOr<std::string> report_dir_or = ReportDirOf(parsed->flags);
+  if (!report_dir_or.ok()) return bad(OneLine(report_dir_or.status()));
+  const std::string& report_dir = *report_dir_or;
   bool report_failed = false;
   std::vector<const properties::Suite*> suites;
   const std::string which(parsed->positional[0]);
@@ -187,13 +183,12 @@ int PropMain(Args args) {
       reports::Report rep = reports::BuildReport(r.report.failing, info);
       rep.details.insert(rep.details.begin(),
                          "program:\n" + properties::Describe(r.program));
-      const std::string stem = "prop-" + suite->id;
-      absl::Status written = WriteReportFiles(report_dir, stem, rep);
+      absl::StatusOr<std::string> written =
+          WriteReportFiles(report_dir, "prop-" + suite->id, rep);
       if (written.ok()) {
-        report_line = absl::StrFormat("report: %s/%s.html (and .txt, .md, .json)\n",
-                                      report_dir, stem);
+        report_line = absl::StrCat("report: ", *written, "\n");
       } else {
-        absl::FPrintF(stderr, "aiosim prop: %s\n", OneLine(written));
+        absl::FPrintF(stderr, "aiosim prop: %s\n", OneLine(written.status()));
         report_failed = true;
       }
     }

@@ -80,19 +80,12 @@ absl::StatusOr<Replay> ParseReplayArgs(Args args, bool* help) {
   *help = parsed->help;
   Replay replay;
   if (parsed->help) return replay;
-  bool report_given = false;
-  std::string report_flag;
   for (const ParsedFlag& flag : parsed->flags) {
     if (flag.name == "json") replay.json = true;
-    if (flag.name == "report") {
-      report_given = true;
-      report_flag = std::string(flag.value);
-    }
   }
-  replay.report_dir = ReportDir(report_given, report_flag);
-  if (report_given && replay.report_dir.empty()) {
-    return absl::InvalidArgumentError("--report: expected a directory (got '')");
-  }
+  absl::StatusOr<std::string> report_dir = ReportDirOf(parsed->flags);
+  if (!report_dir.ok()) return report_dir.status();
+  replay.report_dir = *std::move(report_dir);
   if (parsed->positional.size() != 1) {
     return absl::InvalidArgumentError(
         parsed->positional.empty()
@@ -245,14 +238,13 @@ int ReplayMain(Args args) {
     info.options = OptionsText(replay->choice.options);
     info.token = sim::EncodeToken(replay->token);
     info.search = absl::StrCat("replayed: ", RecordedText(*replay));
-    const std::string stem = ReportStem(replay->choice);
-    absl::Status written = WriteReportFiles(replay->report_dir, stem,
-                                            reports::BuildReport(*result, info));
+    absl::StatusOr<std::string> written =
+        WriteReportFiles(replay->report_dir, ReportStem(replay->choice),
+                         reports::BuildReport(*result, info));
     if (written.ok()) {
-      report_line = absl::StrFormat("%s/%s.html (and .txt, .md, .json)",
-                                    replay->report_dir, stem);
+      report_line = *written;
     } else {
-      absl::FPrintF(stderr, "aiosim replay: %s\n", OneLine(written));
+      absl::FPrintF(stderr, "aiosim replay: %s\n", OneLine(written.status()));
       code = kExitOutput;
     }
   }

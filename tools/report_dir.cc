@@ -73,26 +73,40 @@ absl::Status WriteFiles(const std::string& dir,
 
 }  // namespace
 
-std::string ReportDir(bool flag_given, std::string_view flag) {
-  if (flag_given) return std::string(flag);
+absl::StatusOr<std::string> ReportDirOf(const std::vector<ParsedFlag>& flags) {
+  const ParsedFlag* given = nullptr;
+  for (const ParsedFlag& f : flags) {
+    if (f.name == "report") given = &f;
+  }
+  if (given != nullptr) {
+    if (given->value.empty()) {
+      return absl::InvalidArgumentError("--report: expected a directory (got '')");
+    }
+    return std::string(given->value);
+  }
   const char* env = std::getenv(kReportDirEnv);
   return env != nullptr ? std::string(env) : std::string();
 }
 
-absl::Status WriteReportFiles(const std::string& dir, const std::string& stem,
-                              const reports::Report& report) {
-  return WriteFiles(dir, {{stem + ".txt", reports::RenderText(report)},
-                          {stem + ".md", reports::RenderMarkdown(report)},
-                          {stem + ".html", reports::RenderHtml(report)},
-                          {stem + ".json", reports::RenderJson(report)}});
+absl::StatusOr<std::string> WriteReportFiles(const std::string& dir,
+                                             const std::string& stem,
+                                             const reports::Report& report) {
+  absl::Status s = WriteFiles(dir, {{stem + ".txt", reports::RenderText(report)},
+                                    {stem + ".md", reports::RenderMarkdown(report)},
+                                    {stem + ".html", reports::RenderHtml(report)},
+                                    {stem + ".json", reports::RenderJson(report)}});
+  if (!s.ok()) return s;
+  return absl::StrFormat("%s/%s.html (and .txt, .md, .json)", dir, stem);
 }
 
-absl::Status WriteTableFiles(const std::string& dir, const std::string& stem,
-                             const reports::Table& table) {
-  return WriteFiles(dir, {{stem + ".md", reports::RenderMarkdown(table)},
-                          {stem + ".html", reports::RenderHtml(table)},
-                          {stem + ".json", reports::RenderJson(table)},
-                          {stem + ".junit.xml", reports::RenderJUnit(table)}});
+absl::StatusOr<std::string> WriteTableFiles(const std::string& dir, const std::string& stem,
+                                            const reports::Table& table) {
+  absl::Status s = WriteFiles(dir, {{stem + ".md", reports::RenderMarkdown(table)},
+                                    {stem + ".html", reports::RenderHtml(table)},
+                                    {stem + ".json", reports::RenderJson(table)},
+                                    {stem + ".junit.xml", reports::RenderJUnit(table)}});
+  if (!s.ok()) return s;
+  return absl::StrFormat("%s/%s.html (and .md, .json, .junit.xml)", dir, stem);
 }
 
 std::string ScheduleListing(const sim::ExecResult& r) {

@@ -6,12 +6,14 @@
 #define AIOSIM_TOOLS_REPORT_DIR_H_
 
 #include <string>
-#include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "reports/from_sim.h"
 #include "reports/model.h"
 #include "sim/aiosim_sim.h"
+#include "tools/flags.h"
 
 namespace aiosim::tools {
 
@@ -19,16 +21,20 @@ namespace aiosim::tools {
 // (for ctest and CI).
 inline constexpr const char* kReportDirEnv = "AIOSIM_REPORT_DIR";
 
-// The report directory: `flag` if given (even ""), else $AIOSIM_REPORT_DIR, else "".
-std::string ReportDir(bool flag_given, std::string_view flag);
+// The report directory of a command line: --report's value (the last one), else
+// $AIOSIM_REPORT_DIR, else "" (none). Error: --report ''.
+absl::StatusOr<std::string> ReportDirOf(const std::vector<ParsedFlag>& flags);
 
 // Writes <stem>.txt, .md, .html and .json into `dir` (created if missing, parents
-// too). Errors name the file.
-absl::Status WriteReportFiles(const std::string& dir, const std::string& stem,
-                              const reports::Report& report);
-// Writes <stem>.md, .html, .json and .junit.xml.
-absl::Status WriteTableFiles(const std::string& dir, const std::string& stem,
-                             const reports::Table& table);
+// too). Returns what to print: "DIR/<stem>.html (and .txt, .md, .json)". Errors name
+// the file.
+absl::StatusOr<std::string> WriteReportFiles(const std::string& dir,
+                                             const std::string& stem,
+                                             const reports::Report& report);
+// Writes <stem>.md, .html, .json and .junit.xml; returns "DIR/<stem>.html (and .md,
+// .json, .junit.xml)".
+absl::StatusOr<std::string> WriteTableFiles(const std::string& dir, const std::string& stem,
+                                            const reports::Table& table);
 
 // The schedule listing of an execution as every command prints it.
 std::string ScheduleListing(const sim::ExecResult& r);

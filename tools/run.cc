@@ -144,8 +144,6 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
   c.generation = scenarios::GenerationNameOf(run.choice.options);
   c.options = run.choice.options;
   bool executions_given = false, seconds_given = false, token_given = false;
-  bool report_given = false;
-  std::string report_flag;
   std::string token_path;
   const ParsedFlag* preemptions_flag = nullptr;
   const ParsedFlag* depth_flag = nullptr;
@@ -193,8 +191,7 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
     } else if (flag.name == "json") {
       run.json = true;
     } else if (flag.name == "report") {
-      report_given = true;
-      report_flag = std::string(flag.value);
+      // ReportDirOf, below
     } else {
       absl::StatusOr<bool> exec = ApplyExecFlag(flag, &c.exec);
       if (!exec.ok()) return exec.status();
@@ -210,10 +207,9 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
         "--pct-depth applies to --strategy pct only (strategy is %s)", c.strategy));
   }
   if (seconds_given && !executions_given) c.executions_max = kUnlimited;
-  run.report_dir = ReportDir(report_given, report_flag);
-  if (report_given && run.report_dir.empty()) {
-    return absl::InvalidArgumentError("--report: expected a directory (got '')");
-  }
+  absl::StatusOr<std::string> report_dir = ReportDirOf(parsed->flags);
+  if (!report_dir.ok()) return report_dir.status();
+  run.report_dir = *std::move(report_dir);
   // Last, so that bad input never creates or locks a file.
   absl::StatusOr<std::unique_ptr<sim::TokenFile>> token_file =
       OpenTokenFile(token_given, token_path, c.scenario);
@@ -260,15 +256,13 @@ int RunCommand(const char* command, Args args) {
   const int signal = report.interrupted ? StopSignal() : 0;
   bool report_failed = false;
   if (!run->report_dir.empty() && report.found) {
-    const std::string stem = ReportStem(run->choice);
-    absl::Status written =
-        WriteReportFiles(run->report_dir, stem, RunFailureReport(*run, report));
+    absl::StatusOr<std::string> written = WriteReportFiles(
+        run->report_dir, ReportStem(run->choice), RunFailureReport(*run, report));
     if (written.ok()) {
-      run->report_line = absl::StrFormat("%s/%s.html (and .txt, .md, .json)",
-                                         run->report_dir, stem);
+      run->report_line = *written;
     } else {
-      run->report_line = absl::StrCat("not written: ", OneLine(written));
-      absl::FPrintF(stderr, "%s: %s\n", command, OneLine(written));
+      run->report_line = absl::StrCat("not written: ", OneLine(written.status()));
+      absl::FPrintF(stderr, "%s: %s\n", command, OneLine(written.status()));
       report_failed = true;
     }
   }

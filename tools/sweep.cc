@@ -355,7 +355,7 @@ absl::StatusOr<Sweep> ParseSweep(Args args, bool* help) {
   *help = parsed->help;
   Sweep s;
   if (*help) return s;
-  bool all = false, seeds = false, report_given = false;
+  bool all = false, seeds = false;
   std::vector<ParsedFlag> scenario_flags;
   for (const ParsedFlag& f : parsed->flags) {
     absl::StatusOr<uint64_t> n = uint64_t{0};
@@ -368,9 +368,7 @@ absl::StatusOr<Sweep> ParseSweep(Args args, bool* help) {
     } else if (f.name == "out") {
       s.out = std::string(f.value);
     } else if (f.name == "report") {
-      if (f.value.empty()) return absl::InvalidArgumentError("--report: expected a directory (got '')");
-      s.report_dir = std::string(f.value);
-      report_given = true;
+      // ReportDirOf, below
     } else if (f.name == "strategy") {
       if (f.value != "random" && f.value != "pct") {
         return absl::InvalidArgumentError(
@@ -470,7 +468,9 @@ absl::StatusOr<Sweep> ParseSweep(Args args, bool* help) {
     return absl::InvalidArgumentError(
         absl::StrFormat("the sweep has more than %d items; split its seeds", kItemsMax));
   }
-  if (!report_given) s.report_dir = ReportDir(false, "");
+  absl::StatusOr<std::string> report_dir = ReportDirOf(parsed->flags);
+  if (!report_dir.ok()) return report_dir.status();
+  s.report_dir = *std::move(report_dir);
   return s;
 }
 
@@ -623,13 +623,13 @@ int SweepMain(Args args) {
     return kExitOutput;
   }
   if (!s.report_dir.empty()) {
-    absl::Status written = WriteTableFiles(
+    absl::StatusOr<std::string> written = WriteTableFiles(
         s.report_dir, "sweep",
         SweepTable(Json::parse(rendered)["summary"],
                    absl::StrFormat("aiosim sweep: seeds %d..%d, %s", s.seed_first,
                                    s.seed_last, s.strategy)));
     if (!written.ok()) {
-      absl::FPrintF(stderr, "aiosim sweep: %s\n", OneLine(written));
+      absl::FPrintF(stderr, "aiosim sweep: %s\n", OneLine(written.status()));
       return kExitOutput;
     }
   }

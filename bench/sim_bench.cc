@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -35,6 +36,8 @@
 #include <new>
 #include <string>
 #include <thread>
+
+#include <boost/context/detail/fcontext.hpp>
 
 #include "core/platform/sync.h"
 #include "properties/harness.h"
@@ -293,26 +296,181 @@ BENCHMARK(BM_SchedulingPoints)
 
 // ---- 2. the standard workload ---------------------------------------------------------
 
-// One iteration: one execution of the standard workload (3 threads x 25 rounds = 375
-// operations), execution i of the random walk. range(0): race detector on or off.
+// One iteration: one execution of the standard workload (range(0) threads x 25 rounds,
+// 5 operations a round: 375 operations at 3 threads), execution i of the random walk.
+// range(1): race detector on or off. range(2): 1 makes the strategy choose at every
+// scheduling point, as Relacy's rl::sched_random does: iteration i runs execution 4i,
+// whose switch probability is 1 (RandomStrategy: s = 1, no quanta); 0 runs execution i
+// (s cycling through 1, 4, 16, 64). s_per_point is CPU time per scheduling point
+// (ExecResult::steps; printed in seconds, e.g. "27.7n"), the figure whose growth from 2 to 8 threads the README tracks;
+// choices_per_exec counts recorded choices (who runs, which waiter wakes).
 void BM_StandardWorkload(benchmark::State& state) {
-  const sim::Body body = StandardBody(3, 25, nullptr);
+  const int threads = static_cast<int>(state.range(0));
+  const bool every_point = state.range(2) != 0;
+  const sim::Body body = StandardBody(threads, 25, nullptr);
   sim::ExecOptions options;
-  options.race_detection = state.range(0) != 0;
+  options.race_detection = state.range(1) != 0;
   sim::RandomStrategy strategy(kSeed);
   uint64_t index = 0;
   double steps = 0;
+  double choices = 0;
   for (auto _ : state) {
-    const sim::ExecResult r = RunIndex(body, options, &strategy, index++);
+    const sim::ExecResult r =
+        RunIndex(body, options, &strategy, every_point ? 4 * index : index);
+    index++;
     if (!Succeeded(state, r)) break;
     steps += static_cast<double>(r.steps);
+    choices += static_cast<double>(r.choices.size());
   }
   state.counters["execs_per_s"] =
       Counter(static_cast<double>(state.iterations()), Counter::kIsRate);
   state.counters["points_per_exec"] = PerIteration(state, steps);
+  state.counters["choices_per_exec"] = PerIteration(state, choices);
+  state.counters["s_per_point"] = Counter(steps, Counter::kIsRate | Counter::kInvert);
   SetAllocationCounters(state, CountAllocations(body, options, 0));
 }
-BENCHMARK(BM_StandardWorkload)->ArgName("races")->Arg(0)->Arg(1);
+BENCHMARK(BM_StandardWorkload)
+    ->ArgNames({"threads", "races", "every"})
+    ->ArgsProduct({{2, 3, 4, 8}, {0, 1}, {0, 1}});
+
+// ---- 2b. the cost of one scheduling point against a bare fiber switch ---------------
+
+// A bare Boost.Context switch, the floor under any fiber scheduler: two contexts that
+// jump_fcontext to each other, nothing else. Measured here, in the same binary as the
+// scheduling points it is compared with.
+namespace bare {
+namespace bctx = boost::context::detail;
+struct PingPong {
+  bctx::fcontext_t other = nullptr;
+  uint64_t left = 0;
+};
+void Pong(bctx::transfer_t t) {
+  auto* pp = static_cast<PingPong*>(t.data);
+  bctx::fcontext_t back = t.fctx;
+  for (;;) {
+    back = bctx::jump_fcontext(back, pp).fctx;  // every jump is one switch
+  }
+}
+// ns per switch of `switches` jumps (main -> pong and pong -> main count one each),
+// the fastest of `rounds` timed runs (wall clock; no simulation is involved).
+double SwitchNs(uint64_t switches, int rounds) {
+  static char stack[64 * 1024] alignas(64);
+  PingPong pp;
+  bctx::fcontext_t pong = bctx::make_fcontext(stack + sizeof stack, sizeof stack, &Pong);
+  double best = 1e30;
+  for (int r = 0; r < rounds; r++) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (uint64_t i = 0; i < switches; i += 2) pong = bctx::jump_fcontext(pong, &pp).fctx;
+    const auto t1 = std::chrono::steady_clock::now();
+    best = std::min(best, std::chrono::duration<double, std::nano>(t1 - t0).count() /
+                              static_cast<double>(switches));
+  }
+  return best;
+}
+}  // namespace bare
+
+// One iteration: 2^20 bare switches (the figure the point costs below are held to).
+void BM_BareSwitch(benchmark::State& state) {
+  static char stack[64 * 1024] alignas(64);
+  bare::PingPong pp;
+  boost::context::detail::fcontext_t pong =
+      boost::context::detail::make_fcontext(stack + sizeof stack, sizeof stack, &bare::Pong);
+  constexpr uint64_t kSwitches = uint64_t{1} << 20;
+  for (auto _ : state) {
+    for (uint64_t i = 0; i < kSwitches; i += 2) {
+      pong = boost::context::detail::jump_fcontext(pong, &pp).fctx;
+    }
+  }
+  state.counters["s_per_switch"] = Counter(
+      static_cast<double>(kSwitches), Counter::kIsIterationInvariantRate | Counter::kInvert);
+}
+BENCHMARK(BM_BareSwitch)->Unit(benchmark::kMillisecond);
+
+// A strategy that makes every scheduling point a choice (quantum 0) and answers it by
+// a fixed rule: keep the current thread (a point that could switch and does not), or
+// run another one (every point switches). Deterministic; no randomness.
+class FixedRuleStrategy final : public sim::Strategy {
+ public:
+  explicit FixedRuleStrategy(bool switch_always) : switch_(switch_always) {}
+  bool BeginExecution(uint64_t) override { return true; }
+  sim::Decision Choose(const sim::ChoicePoint& p) override {
+    for (uint32_t i = 0; i < p.n; i++) {
+      if (p.options[i].kind != sim::OptionKind::kThread) continue;
+      const bool is_current = static_cast<int>(p.options[i].arg) == p.current;
+      if (is_current != switch_) return {i, 0};
+    }
+    return {0, 0};
+  }
+  std::string Describe() const override { return switch_ ? "always switch" : "never switch"; }
+
+ private:
+  bool switch_;
+};
+
+// Main and one worker make `main_accesses` and `worker_accesses` accesses (as
+// PointsBody's threads do); main spawns the worker first and joins it last.
+sim::Body PointCostBody(int64_t main_accesses, int64_t worker_accesses) {
+  return [main_accesses, worker_accesses](sim::SimContext& c) {
+    Atomic<int> common{0};
+    Shared<int> own[2];
+    auto work = [&common](Shared<int>* mine, int64_t accesses) {
+      for (int64_t i = 0; i < accesses; i += 4) {
+        const int v = core::atomic_read(&common);
+        core::atomic_set(&common, v + 1);
+        mine->Store(mine->Load() + 1);
+      }
+    };
+    if (worker_accesses == 0) {
+      work(&own[0], main_accesses);
+      return;
+    }
+    const ThreadId id = scenarios::Spawn(c, "worker", [&] { work(&own[1], worker_accesses); });
+    work(&own[0], main_accesses);
+    scenarios::Join(c, id);
+  };
+}
+
+// One iteration: one execution of PointCostBody (relaxed atomic and plain accesses,
+// every access a scheduling point; no blocking), 2^16 accesses. range(0) = 0: main
+// alone, no point can switch (the inline path); 1: main beside a worker that stays
+// runnable (4 accesses, made after main's), every point a choice that keeps main;
+// 2: main and the worker 2^16 accesses each, every point a choice that switches.
+// s_per_point is CPU time per point, the access itself included; bare_switch_ns is a
+// bare jump_fcontext switch measured just before the timed loop, and x_bare the ratio
+// of the loop's wall time per point to it.
+void BM_PointCost(benchmark::State& state) {
+  const int mode = static_cast<int>(state.range(0));
+  constexpr int64_t kAccesses = int64_t{1} << 16;
+  const sim::Body body = PointCostBody(kAccesses, mode == 0 ? 0 : mode == 1 ? 4 : kAccesses);
+  const int threads = mode == 0 ? 1 : 2;
+  sim::ExecOptions options;
+  options.max_steps = static_cast<uint64_t>(threads * kAccesses) + 1000;
+  // Fairness would bench a thread kept running for 1,000 points in a row.
+  options.fairness_steps = options.max_steps;
+  options.race_detection = state.range(1) != 0;
+  FixedRuleStrategy strategy(/*switch_always=*/mode == 2);
+  const double bare_ns = bare::SwitchNs(uint64_t{1} << 20, 5);
+  double steps = 0;
+  double choices = 0;
+  // Wall time of the loop, for x_bare (the bare switch is timed the same way).
+  const auto t0 = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    const sim::ExecResult r = sim::RunExecution(body, options, &strategy);
+    if (!Succeeded(state, r)) break;
+    steps += static_cast<double>(r.steps);
+    choices += static_cast<double>(r.choices.size());
+  }
+  const double wall_ns =
+      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  state.counters["s_per_point"] = Counter(steps, Counter::kIsRate | Counter::kInvert);
+  state.counters["choices_per_point"] = choices / std::max(steps, 1.0);
+  state.counters["bare_switch_ns"] = bare_ns;
+  state.counters["x_bare"] = wall_ns / std::max(steps, 1.0) / bare_ns;
+}
+BENCHMARK(BM_PointCost)
+    ->ArgNames({"mode", "races"})
+    ->ArgsProduct({{0, 1, 2}, {0, 1}})
+    ->Unit(benchmark::kMillisecond);
 
 // ---- 3. catalog scenarios S3 and R4 -----------------------------------------------
 

@@ -38,6 +38,7 @@ void Execution::MakeRunnable(SimThread* t, WakeReason why) {
     t->deadline_ns = -1;
   }
   t->state = ThreadState::kRunnable;
+  fast_.solo = false;
   runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t->id), t->id);
   if (__builtin_expect(options_.record_trace, 0)) {
     TraceEvent e;

@@ -288,6 +288,19 @@ bool DfsStrategy::Backtrack() {
   return NextItem();
 }
 
+size_t DfsStrategy::MemoryBytes() const {
+  size_t bytes = stack_.capacity() * sizeof(Node) + path_.capacity() * sizeof(PathNode) +
+                 (items_.size() + next_items_.size()) * sizeof(WorkItem) +
+                 item_path_.capacity() * sizeof(PathEntry) +
+                 sleep_sets_.capacity() * sizeof(std::vector<Sleeper>);
+  for (const Node& n : stack_) {
+    bytes += n.options.capacity() * sizeof(Option) + n.ops.capacity() * sizeof(PendingOp) +
+             n.state.capacity() + n.sleep.capacity() * sizeof(Sleeper);
+  }
+  for (const auto& set : sleep_sets_) bytes += set.capacity() * sizeof(Sleeper);
+  return bytes;
+}
+
 std::string DfsStrategy::Describe() const {
   if (bound_ == kUnbounded) {
     return "exhaustive search (DFS in rounds of preemption count 0, 1, ... until no work "

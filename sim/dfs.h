@@ -65,6 +65,9 @@ class DfsStrategy final : public Strategy {
   bool finished() const { return finished_; }
   int round() const { return round_; }
   uint64_t pruned() const { return pruned_; }
+  // The heap bytes the search state holds (capacities of its stack, path tree, work
+  // items and sleep sets): for benchmarks (bench/dfs_rate.cc).
+  size_t MemoryBytes() const;
 
  private:
   enum OptionState : uint8_t { kUntried, kExplored, kDeferred, kBeyondBound, kPruned };

@@ -111,6 +111,7 @@ int Execution::Spawn(std::string name, std::function<void()> fn, bool detached) 
   HashStep(0xFFFF0000u | static_cast<uint32_t>(t->id), 0);
   live_threads_++;
   runnable_.push_back(t->id);  // the largest id: stays sorted
+  fast_.solo = false;
   benched_.push_back(0);
   threads_.push_back(std::move(t));
   return ThreadCount() - 1;
@@ -230,12 +231,7 @@ void Execution::SlowPoint(OpKind kind, uint32_t obj, core::SrcLoc loc) {
   }
   ThreadHot* me = &current_->hot;
   me->choices_at_point = 0;
-  if (fast_.InQuantum()) {
-    fast_.quantum_left--;
-    fast_.run_length++;
-  } else {
-    Reschedule(/*current_runnable=*/true);
-  }
+  if (!fast_.TryPass()) Reschedule(/*current_runnable=*/true);
   me->choices_at_point = kChoicesInOp;  // resumed: the operation is under way
   // The trace lists operations in the order they take effect: after the switch.
   if (__builtin_expect(options_.record_trace, 0)) RecordOp(kind, obj, loc);
@@ -391,6 +387,7 @@ void Execution::Reschedule(bool current_runnable) {
     }
   }
   fast_.quantum_left = 0;
+  fast_.solo = false;
   for (;;) {
     const std::vector<int>& candidates = Candidates();
     int64_t deadline = 0;
@@ -434,6 +431,9 @@ void Execution::Reschedule(bool current_runnable) {
     }
     SimThread* next = threads_[candidates[pick]].get();
     fast_.quantum_left = quantum;
+    // Alone and no time jump to offer: the next points have nothing to choose either,
+    // until a thread becomes runnable (MakeRunnable, Spawn clear it).
+    fast_.solo = n == 1 && runnable_.size() == 1;
     if (next != cur) {
       fast_.run_length = 0;
       SwitchTo(next);

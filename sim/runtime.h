@@ -105,6 +105,10 @@ struct FastState {
   uint64_t run_length = 0;  // points the current thread has passed in a row
   uint64_t fairness_steps = 0;
   uint32_t quantum_left = 0;
+  // No other thread can run and time cannot jump (one thread runnable, nothing to
+  // choose): every point passes without a choice until a thread becomes runnable.
+  // Set by Execution::Reschedule, cleared whenever a thread becomes runnable.
+  bool solo = false;
   bool fast_ok = false;
   // With a recorded trace: the primitives note the values they read and write (on
   // their full path, after OnAccess) with NoteValue.
@@ -122,12 +126,25 @@ struct FastState {
   }
   // Whether the current thread may pass this point without a choice.
   bool InQuantum() const { return quantum_left > 0 && run_length < fairness_steps; }
+  // Passes the point without a choice if nothing can be chosen (solo) or the current
+  // thread is inside its quantum; false if Execution::Reschedule must run. Updates
+  // quantum and run length exactly as Reschedule would (so an execution is the same
+  // whichever path its points take): alone, fairness never switches a thread away.
+  bool TryPass() {
+    if (solo) {
+      quantum_left -= quantum_left > 0 ? 1 : 0;
+      run_length++;
+      return true;
+    }
+    if (!InQuantum()) return false;
+    quantum_left--;
+    run_length++;
+    return true;
+  }
   // The whole point when it needs nothing but counting; false if the full path must
   // run (a choice, fairness, the step bound, tracing, race detection).
   bool InlineStep(OpKind kind, uint32_t obj) {
-    if (!fast_ok || !InQuantum() || steps >= max_steps) return false;
-    quantum_left--;
-    run_length++;
+    if (!fast_ok || steps >= max_steps || !TryPass()) return false;
     Count(kind, obj);
     cur->choices_at_point = kChoicesInOp;
     return true;

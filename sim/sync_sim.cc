@@ -2,9 +2,15 @@
 // sim/include/aiosim_platform_impl.h) and the runtime hooks of sim/runtime.h.
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// Blocking primitives wake every waiter and let each re-check its condition, so the
-// scheduler, not a FIFO, decides who gets a released mutex or a posted token; that
-// explores every order a real OS could pick.
+// Releasing a mutex (unlock, or a condition wait that releases it) and posting a
+// semaphore wake one waiter, as a futex-based mutex or semaphore does (FUTEX_WAKE 1);
+// which one is a recorded choice (ChoiceKind::kWakeWaiter) when several wait. The
+// woken thread re-checks its condition when it runs and blocks again if another
+// thread took the mutex or the token first (barging is allowed, as with pthreads);
+// the next release wakes the next waiter. So every order in which waiters can get a
+// mutex or a token is still a choice the search can make, without waking every
+// waiter only to have all but one block again. Events, condition broadcasts, joins and
+// fd readiness wake every waiter.
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -300,7 +306,7 @@ void QemuMutex::Unlock(SrcLoc loc) {
   }
   Release(ex, &w_);
   owner_ = -1;
-  ex->WakeAll(&w_.waiters);
+  ex->WakeOne(&w_.waiters);
 }
 
 // ---- QemuRecMutex
@@ -338,7 +344,7 @@ void QemuRecMutex::Unlock(SrcLoc loc) {
   Release(ex, &w_);
   if (--depth_ == 0) {
     owner_ = -1;
-    ex->WakeAll(&w_.waiters);
+    ex->WakeOne(&w_.waiters);
   }
 }
 
@@ -358,7 +364,7 @@ static bool CondWait(QemuCond* c, QemuMutex* m, int64_t deadline, SrcLoc loc) {
   // Release the mutex and start waiting in one step (no point in between).
   Release(ex, &m->w_);
   m->owner_ = -1;
-  ex->WakeAll(&m->w_.waiters);
+  ex->WakeOne(&m->w_.waiters);
   sim::WakeReason why =
       ex->Block({&c->w_.waiters}, deadline, "qemu_cond_wait", c->w_.meta.id, loc);
   m->Lock(loc);
@@ -401,7 +407,7 @@ void QemuSemaphore::Post(SrcLoc loc) {
   ex->Point(OpKind::kSemPost, w_.meta.id, loc);
   Release(ex, &w_);
   count_++;
-  ex->WakeAll(&w_.waiters);
+  ex->WakeOne(&w_.waiters);
 }
 
 void QemuSemaphore::Wait(SrcLoc loc) {

@@ -39,6 +39,7 @@ void Execution::MakeRunnable(SimThread* t, WakeReason why) {
   }
   t->state = ThreadState::kRunnable;
   fast_.solo = false;
+  sched_version_++;
   runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t->id), t->id);
   if (__builtin_expect(options_.record_trace, 0)) {
     TraceEvent e;
@@ -52,6 +53,7 @@ void Execution::MakeRunnable(SimThread* t, WakeReason why) {
 void Execution::MakeNotRunnable(SimThread* t) {
   auto it = std::lower_bound(runnable_.begin(), runnable_.end(), t->id);
   if (it != runnable_.end() && *it == t->id) runnable_.erase(it);
+  sched_version_++;
 }
 
 void Execution::AdvanceTimeTo(int64_t t) {
@@ -208,6 +210,7 @@ void Execution::Stuck() {
   if (sleeping_poller && pending_) {
     inspecting_++;
     fast_.fast_ok = false;
+    fast_.point_inline = false;
     pending = pending_();
     inspecting_--;
   }

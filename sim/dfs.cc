@@ -61,7 +61,9 @@ DfsStrategy::Node DfsStrategy::MakeNode(const ChoicePoint& p) const {
 }
 
 void DfsStrategy::SetTail(Node* node, size_t depth) {
-  if (node->chosen == node->def) {
+  if (node->chosen == node->def || (bound_ != kUnbounded && round_ >= bound_)) {
+    // The default adds nothing to the path; in the last round no item is deferred,
+    // and tails are read only to defer one (Defer).
     node->tail = node->tail_before;
     return;
   }

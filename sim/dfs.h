@@ -44,6 +44,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "sim/strategy.h"
 
 namespace aiosim::sim {
@@ -84,9 +85,11 @@ class DfsStrategy final : public Strategy {
     uint32_t tail_before;  // the path_ node of the non-default choices above this node
     uint32_t tail;         // ... and of those up to and including this one
     int preemptions_before;
-    std::vector<Option> options;
-    std::vector<PendingOp> ops;  // unbounded only
-    std::vector<uint8_t> state;  // OptionState per option
+    // Inline up to a few options: a node is made at every new choice, and the
+    // stack's nodes are reused from one execution to the next.
+    absl::InlinedVector<Option, 4> options;
+    std::vector<PendingOp> ops;                // unbounded only
+    absl::InlinedVector<uint8_t, 8> state;     // OptionState per option
     std::vector<Sleeper> sleep;  // unbounded only: asleep on entry
     int Cost(uint32_t option) const;
   };
@@ -141,6 +144,8 @@ class DfsStrategy final : public Strategy {
   std::vector<PathNode> path_;                    // path_[0] is the root
   std::vector<std::vector<Sleeper>> sleep_sets_;  // unbounded only
   // Sets node->tail from node->chosen (a new path node for a non-default choice).
+  // In the last round of a bounded search nothing is deferred, so no path node is
+  // made (the path tree would otherwise grow with every execution of that round).
   void SetTail(Node* node, size_t depth);
   bool started_ = false;
   bool finished_ = false;

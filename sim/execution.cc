@@ -38,12 +38,15 @@ Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* 
   fast_.max_steps = options_.max_steps;
   fast_.fairness_steps = options_.fairness_steps;
   fast_.fast_ok = !options_.race_detection && !options_.record_trace;
+  fast_.point_inline = !options_.record_trace;
   fast_.record_values = options_.record_trace;
   // Reserve what the last execution on this OS thread needed: long executions would
   // otherwise pay for doubling (and page faults) every time.
   result_.choices.reserve(choices_hint);
   record_deviations_ = options_.record_deviations || options_.record_trace;
   options_scratch_.reserve(16);
+  wants_ops_ = strategy_->wants_ops();
+  sched_cp_.kind = ChoiceKind::kSchedule;
 }
 
 Execution::~Execution() {
@@ -112,6 +115,7 @@ int Execution::Spawn(std::string name, std::function<void()> fn, bool detached) 
   live_threads_++;
   runnable_.push_back(t->id);  // the largest id: stays sorted
   fast_.solo = false;
+  sched_version_++;
   benched_.push_back(0);
   threads_.push_back(std::move(t));
   return ThreadCount() - 1;
@@ -293,38 +297,44 @@ void Execution::Locate(ChoiceLocation* at) {
 
 uint32_t Execution::Decide(ChoicePoint* cp, uint32_t* quantum) {
   const Decision d = strategy_->Choose(*cp);
-  if (d.option >= cp->n) {
-    std::string why = strategy_->Divergence();
-    Fail(FailureKind::kReplayDiverged,
-         why.empty() ? absl::StrFormat("the strategy chose option %d of %d at step %d",
-                                       d.option, cp->n, cp->at.step)
-                     : why);
-  }
+  if (__builtin_expect(d.option >= cp->n, 0)) Diverged(*cp, d);
   const Option& chosen = cp->options[d.option];
   const uint32_t q =
       chosen.kind == OptionKind::kThread && cp->kind == ChoiceKind::kSchedule
           ? std::min(d.quantum, kQuantumMax)
           : 0;
   result_.choices.push_back(ChoiceRecord{cp->kind, cp->current >= 0, cp->n, d.option, q});
-  if (__builtin_expect(record_deviations_, 0) &&
-      d.option != DefaultChoice(*cp)) {  // lazily
-    result_.deviations.push_back(Deviation{cp->at, cp->kind, chosen});
-  }
   const int cost = PreemptionCost(*cp, d.option);
   result_.preemptions += cost;
-  if (__builtin_expect(options_.record_trace, 0)) {
+  if (__builtin_expect(record_deviations_, 0)) NoteDecision(*cp, d.option, cost);
+  *quantum = q;
+  return d.option;
+}
+
+void Execution::Diverged(const ChoicePoint& cp, Decision d) {
+  std::string why = strategy_->Divergence();
+  Fail(FailureKind::kReplayDiverged,
+       why.empty() ? absl::StrFormat("the strategy chose option %d of %d at step %d",
+                                     d.option, cp.n, cp.at.step)
+                   : why);
+}
+
+void Execution::NoteDecision(const ChoicePoint& cp, uint32_t option, int cost) {
+  const Option& chosen = cp.options[option];
+  if (option != DefaultChoice(cp)) {
+    result_.deviations.push_back(Deviation{cp.at, cp.kind, chosen});
+  }
+  if (options_.record_trace) {
     TraceEvent e;
     e.kind = TraceKind::kChoice;
-    e.choice = cp->kind;
+    e.choice = cp.kind;
     e.thread = chosen.kind == OptionKind::kThread  ? static_cast<int>(chosen.arg)
                : chosen.kind == OptionKind::kValue ? static_cast<int>(chosen.arg)
                                                    : -1;
-    e.from = cp->at.thread;
+    e.from = cp.at.thread;
     e.preemption = cost > 0;
     RecordEvent(e);
   }
-  *quantum = q;
-  return d.option;
 }
 
 uint32_t Execution::ChooseValue(ChoiceKind kind, uint32_t n) {
@@ -359,6 +369,7 @@ const std::vector<int>& Execution::Candidates() {
     benched_[id] = static_cast<int>(id) == keep ? 1 : 0;
   }
   benched_count_ = keep >= 0 ? 1 : 0;
+  sched_version_++;
   for (int id : runnable_) {
     if (!benched_[id]) candidates_.push_back(id);
   }
@@ -373,6 +384,7 @@ void Execution::Reschedule(bool current_runnable) {
       if (!benched_[cur->id]) {
         benched_[cur->id] = 1;
         benched_count_++;
+        sched_version_++;
       }
       HashStep(0xFA000000u, static_cast<uint64_t>(cur->id));
       if (__builtin_expect(options_.record_trace, 0)) {
@@ -404,18 +416,22 @@ void Execution::Reschedule(bool current_runnable) {
     uint32_t pick = 0;
     uint32_t quantum = 0;
     if (n > 1) {
-      options_scratch_.resize(n);
-      bool offered_current = false;
-      for (uint32_t i = 0; i < count; i++) {
-        options_scratch_[i] = Option::Thread(candidates[i]);
-        offered_current |= current_runnable && candidates[i] == cur->id;
+      // The options: the candidates by id, then the time jump. Rebuilt only when the
+      // candidates changed (sched_version_) or the jump came or went.
+      if (sched_options_version_ != sched_version_ || sched_options_n_ != n) {
+        sched_options_.resize(n);
+        for (uint32_t i = 0; i < count; i++) sched_options_[i] = Option::Thread(candidates[i]);
+        if (can_advance) sched_options_[count] = Option::AdvanceTime();
+        sched_options_version_ = sched_version_;
+        sched_options_n_ = n;
       }
-      if (can_advance) options_scratch_[count] = Option::AdvanceTime();
-      ChoicePoint cp;
-      cp.kind = ChoiceKind::kSchedule;
+      // The current thread is a candidate iff it can run and is not benched (the
+      // candidates are the runnable threads that are not benched).
+      const bool offered_current = current_runnable && !benched_[cur->id];
+      ChoicePoint& cp = sched_cp_;
       cp.n = n;
-      cp.options = options_scratch_.data();
-      if (strategy_->wants_ops()) {
+      cp.options = sched_options_.data();
+      if (wants_ops_) {
         ops_scratch_.clear();
         for (int id : candidates) ops_scratch_.push_back(threads_[id]->hot.pending);
         cp.ops = ops_scratch_.data();

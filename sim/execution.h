@@ -272,9 +272,10 @@ class Execution {
   void RecordValue(uint64_t before, uint64_t after, uint8_t flags);
   // A scheduling point before `kind` on object `obj` (0: not one object; dependent
   // with every other operation). Inside a quantum with nothing else to do it costs a
-  // few instructions (FastState::InlineStep, the same code the primitives inline).
+  // few instructions (FastState::PointStep: the InlineStep the primitives inline, on
+  // with the race detector too).
   void Point(OpKind kind, uint32_t obj, core::SrcLoc loc) {
-    if (fast_.InlineStep(kind, obj)) return;
+    if (fast_.PointStep(kind, obj)) return;
     SlowPoint(kind, obj, loc);
   }
   // Blocks the current thread on `lists` (may be empty) until Wake or, if
@@ -331,6 +332,10 @@ class Execution {
   const std::vector<int>& Candidates();
   // Asks the strategy; records the choice, its deviation and its preemption cost.
   uint32_t Decide(ChoicePoint* cp, uint32_t* quantum);
+  // Decide's rare paths, out of line: a replay that no longer fits, and the
+  // deviation and trace records of a choice.
+  [[noreturn, gnu::cold]] void Diverged(const ChoicePoint& cp, Decision d);
+  [[gnu::noinline]] void NoteDecision(const ChoicePoint& cp, uint32_t option, int cost);
   void SwitchTo(SimThread* next);
   [[noreturn]] void EndExecution();
   void AdvanceTimeTo(int64_t t);
@@ -378,6 +383,16 @@ class Execution {
   int64_t next_deadline_ = 0;
   std::vector<uint8_t> benched_;  // by thread id (fairness)
   int benched_count_ = 0;         // invariant 5
+  // The schedule choice's options, kept from one choice to the next while the
+  // candidates stay the same: sched_version_ counts changes of the runnable set and of
+  // the bench; the options were built at sched_options_version_ with
+  // sched_options_n_ entries.
+  std::vector<Option> sched_options_;
+  uint64_t sched_version_ = 0;
+  uint64_t sched_options_version_ = ~uint64_t{0};
+  uint32_t sched_options_n_ = 0;
+  ChoicePoint sched_cp_;  // reused: every field is set before each choice
+  bool wants_ops_ = false;  // strategy_->wants_ops(), fixed for a strategy
   // Scratch (no allocation per step).
   std::vector<int> candidates_;
   std::vector<Option> options_scratch_;

@@ -110,6 +110,10 @@ struct FastState {
   // Set by Execution::Reschedule, cleared whenever a thread becomes runnable.
   bool solo = false;
   bool fast_ok = false;
+  // Whether Execution::Point may pass a point inline (InlineStep without fast_ok):
+  // false while a trace is recorded. The race detector needs its check on every
+  // access (so the primitives must not skip OnAccess), not a call per point.
+  bool point_inline = false;
   // With a recorded trace: the primitives note the values they read and write (on
   // their full path, after OnAccess) with NoteValue.
   bool record_values = false;
@@ -143,8 +147,11 @@ struct FastState {
   }
   // The whole point when it needs nothing but counting; false if the full path must
   // run (a choice, fairness, the step bound, tracing, race detection).
-  bool InlineStep(OpKind kind, uint32_t obj) {
-    if (!fast_ok || steps >= max_steps || !TryPass()) return false;
+  bool InlineStep(OpKind kind, uint32_t obj) { return fast_ok && Step(kind, obj); }
+  // InlineStep for Execution::Point (point_inline in place of fast_ok).
+  bool PointStep(OpKind kind, uint32_t obj) { return point_inline && Step(kind, obj); }
+  bool Step(OpKind kind, uint32_t obj) {
+    if (steps >= max_steps || !TryPass()) return false;
     Count(kind, obj);
     cur->choices_at_point = kChoicesInOp;
     return true;

@@ -134,74 +134,79 @@ bool RaceDetector::Ordered(const Access& earlier, int tid) const {
 
 namespace {
 
-template <class History, class Before>
-void RecordIn(History* history, const RaceDetector::Access& now, const Before& before) {
-  auto covered = [&](const RaceDetector::Access& e) {
-    return before(e) && (!now.atomic || e.atomic);
-  };
-  history->erase(std::remove_if(history->begin(), history->end(), covered),
-                 history->end());
-  for (RaceDetector::Access& e : *history) {
-    if (e.tid == now.tid && e.atomic == now.atomic) {  // not covered: keep the newest
-      e = now;
-      return;
-    }
+// Drops from `history` the entries that an access of thread `tid` (its clock `vc`)
+// happens after and covers (the access is plain, or both are atomic), keeping the
+// others in order; then appends `now` if given. One pass; a dropped entry's slot is
+// reused for `now`.
+template <class History>
+void Prune(History* history, const VectorClock& vc, int tid, bool atomic,
+           const RaceDetector::Access* now) {
+  RaceDetector::Access* data = history->data();
+  const size_t n = history->size();
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++) {
+    const RaceDetector::Access& e = data[i];
+    const bool ordered = e.tid == tid || vc.Get(e.tid) >= e.clk;
+    if (ordered && (!atomic || e.atomic)) continue;  // covered
+    if (kept != i) data[kept] = e;
+    kept++;
   }
-  history->push_back(now);
+  if (now != nullptr && kept < n) {
+    data[kept++] = *now;
+    history->resize(kept);
+    return;
+  }
+  history->resize(kept);
+  if (now != nullptr) history->push_back(*now);
 }
 
 }  // namespace
 
-void RaceDetector::Record(absl::InlinedVector<Access, 2>* history, const Access& now) {
-  RecordIn(history, now, [&](const Access& e) { return Ordered(e, now.tid); });
-}
-void RaceDetector::Record(absl::InlinedVector<Access, 4>* history, const Access& now) {
-  RecordIn(history, now, [&](const Access& e) { return Ordered(e, now.tid); });
-}
-
 bool RaceDetector::OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder order,
                             core::SrcLoc loc, Race* race) {
-  ThreadClocks& t = Thread(tid);
+  ThreadClocks& t = threads_[tid];  // OnSpawn made every thread's clocks
   Location* l = Loc(meta);
   const bool atomic = IsAtomic(kind);
   const bool write = IsWrite(kind);
 
-  // Happens-before effects of the access itself (acquire side first).
-  if (atomic && (kind == OpKind::kRmw || (kind == OpKind::kLoad && Acquires(order)))) {
-    t.vc.Join(l->sync);
-  } else if (!write || kind == OpKind::kRmw) {
-    t.pending_acquire.Join(l->sync);  // a later acquire fence may synchronise with it
-  }
-
-  Access now{tid, t.vc.Get(tid), kind, atomic, loc};
-  bool found = false;
-  auto conflicts = [&](const Access& a) {
-    return a.tid >= 0 && !(a.atomic && atomic) && !Ordered(a, tid);
-  };
-  for (const Access& w : l->writes) {
-    if (!found && conflicts(w)) {
-      *race = Race{meta->id, w, now};
-      found = true;
+  // Happens-before effects of the access itself (acquire side first); nothing to join
+  // while the location has published no clock. (An RMW is atomic: the first branch.)
+  if (!l->sync.empty()) {
+    if (atomic && (kind == OpKind::kRmw || (kind == OpKind::kLoad && Acquires(order)))) {
+      t.vc.Join(l->sync);
+    } else if (!write) {
+      t.pending_acquire.Join(l->sync);  // a later acquire fence may synchronise with it
     }
   }
-  if (write) {
+
+  const Access now{tid, t.vc.Get(tid), kind, atomic, loc};
+  // A conflict: another thread's access, not ordered before this one, not both atomic.
+  auto conflicts = [&](const Access& a) {
+    return a.tid != tid && !(a.atomic && atomic) && t.vc.Get(a.tid) < a.clk;
+  };
+  bool found = false;
+  for (const Access& w : l->writes) {
+    if (conflicts(w)) {
+      *race = Race{meta->id, w, now};
+      found = true;
+      break;
+    }
+  }
+  if (write && !found) {
     for (const Access& r : l->reads) {
-      if (!found && conflicts(r)) {
+      if (conflicts(r)) {
         *race = Race{meta->id, r, now};
         found = true;
+        break;
       }
     }
   }
 
   if (write) {
-    Record(&l->writes, now);
+    Prune(&l->writes, t.vc, tid, atomic, &now);
     // Reads this write happens after and covers can go too (a later write that races
     // with such a read races with this write).
-    l->reads.erase(std::remove_if(l->reads.begin(), l->reads.end(),
-                                  [&](const Access& r) {
-                                    return Ordered(r, tid) && (!atomic || r.atomic);
-                                  }),
-                   l->reads.end());
+    if (!l->reads.empty()) Prune(&l->reads, t.vc, tid, atomic, nullptr);
     if (atomic && (kind == OpKind::kRmw || Releases(order))) {
       if (kind == OpKind::kRmw) {
         l->sync.Join(t.vc);  // continues the release sequence
@@ -209,11 +214,11 @@ bool RaceDetector::OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder 
         l->sync = t.vc;
       }
       t.vc.Tick(tid);
-    } else if (kind != OpKind::kRmw) {
+    } else if (!l->sync.empty() || !t.release_fence.empty()) {
       l->sync = t.release_fence;  // relaxed or plain: only what a release fence published
     }
   } else {
-    Record(&l->reads, now);
+    Prune(&l->reads, t.vc, tid, atomic, &now);
   }
   return found;
 }
@@ -223,7 +228,7 @@ bool RaceDetector::OnDestroy(ObjMeta* meta, int tid, core::SrcLoc loc, Race* rac
 }
 
 void RaceDetector::OnFence(int tid, core::FenceKind kind) {
-  ThreadClocks& t = Thread(tid);
+  ThreadClocks& t = threads_[tid];
   // smp_mb__before_rmw / smp_mb__after_rmw are full barriers on the hosts where they
   // are not no-ops, and QEMU's code relies on them being so.
   const bool full = kind == core::FenceKind::kFull || kind == core::FenceKind::kMbBeforeRmw ||
@@ -239,11 +244,11 @@ void RaceDetector::OnFence(int tid, core::FenceKind kind) {
 }
 
 void RaceDetector::Release(ObjMeta* sync, int tid) {
-  ThreadClocks& t = Thread(tid);
+  ThreadClocks& t = threads_[tid];
   Sync(sync)->Join(t.vc);
   t.vc.Tick(tid);
 }
 
-void RaceDetector::Acquire(ObjMeta* sync, int tid) { Thread(tid).vc.Join(*Sync(sync)); }
+void RaceDetector::Acquire(ObjMeta* sync, int tid) { threads_[tid].vc.Join(*Sync(sync)); }
 
 }  // namespace aiosim::sim

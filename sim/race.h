@@ -60,6 +60,7 @@ class VectorClock {
     for (size_t i = 0; i < o.c_.size(); i++) c_[i] = c_[i] > o.c_[i] ? c_[i] : o.c_[i];
   }
   void Clear() { c_.clear(); }
+  bool empty() const { return c_.empty(); }
 
  private:
   absl::InlinedVector<uint32_t, 8> c_;
@@ -124,6 +125,9 @@ class RaceDetector {
   // Synchronisation objects (mutex, semaphore, event, condition, fd).
   void Release(ObjMeta* sync, int tid);
   void Acquire(ObjMeta* sync, int tid);
+  // Thread `tid`'s vector clock (for tests: the brute-force oracle of
+  // sim/tests/race_oracle_test.cc). REQUIRES: OnSpawn made the thread.
+  const VectorClock& ClockOf(int tid) const { return threads_[tid].vc; }
 
  private:
   struct ThreadClocks {
@@ -136,9 +140,6 @@ class RaceDetector {
     absl::InlinedVector<Access, 4> reads;   // invariants 1, 2
     VectorClock sync;                       // the clock a synchronising load acquires
   };
-  // Records `now` in `history`, dropping the entries it happens after and covers.
-  void Record(absl::InlinedVector<Access, 2>* history, const Access& now);
-  void Record(absl::InlinedVector<Access, 4>* history, const Access& now);
   ThreadClocks& Thread(int tid);
   Location* Loc(ObjMeta* meta);
   VectorClock* Sync(ObjMeta* meta);

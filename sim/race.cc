@@ -142,9 +142,9 @@ template <class History>
 void Prune(History* history, const VectorClock& vc, int tid, bool atomic,
            const RaceDetector::Access* now) {
   RaceDetector::Access* data = history->data();
-  const size_t n = history->size();
-  size_t kept = 0;
-  for (size_t i = 0; i < n; i++) {
+  const uint32_t n = history->size();
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < n; i++) {
     const RaceDetector::Access& e = data[i];
     const bool ordered = e.tid == tid || vc.Get(e.tid) >= e.clk;
     if (ordered && (!atomic || e.atomic)) continue;  // covered

@@ -34,36 +34,101 @@
 #define AIOSIM_SIM_RACE_H_
 
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "core/platform/sync_types.h"
 #include "sim/runtime.h"
 
 namespace aiosim::sim {
 
+// A vector of trivially copyable elements, the first N inline: the race detector's
+// clocks and histories, where absl::InlinedVector's generic resize and emplace paths
+// cost more than the detector's own work. Elements past size() are garbage.
+template <class T, uint32_t N>
+class SmallVec {
+  static_assert(std::is_trivially_copyable_v<T>);
+
+ public:
+  SmallVec() = default;
+  SmallVec(const SmallVec& o) { *this = o; }
+  SmallVec& operator=(const SmallVec& o) {
+    if (this == &o) return *this;
+    Reserve(o.size_);
+    std::memcpy(data(), o.data(), sizeof(T) * o.size_);
+    size_ = o.size_;
+    return *this;
+  }
+  ~SmallVec() { delete[] heap_; }
+
+  T* data() { return heap_ != nullptr ? heap_ : inline_; }
+  const T* data() const { return heap_ != nullptr ? heap_ : inline_; }
+  uint32_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  T& operator[](uint32_t i) { return data()[i]; }
+  const T& operator[](uint32_t i) const { return data()[i]; }
+  T* begin() { return data(); }
+  T* end() { return data() + size_; }
+  const T* begin() const { return data(); }
+  const T* end() const { return data() + size_; }
+  void clear() { size_ = 0; }
+  // Shrinks, or grows with `fill`.
+  void resize(uint32_t n, T fill = T{}) {
+    Reserve(n);
+    T* d = data();
+    for (uint32_t i = size_; i < n; i++) d[i] = fill;
+    size_ = n;
+  }
+  void push_back(const T& v) {
+    if (size_ == cap_) Reserve(size_ * 2);
+    data()[size_++] = v;
+  }
+  size_t capacity() const { return cap_; }
+
+ private:
+  void Reserve(uint32_t n) {
+    if (n <= cap_) return;
+    T* grown = new T[n];
+    std::memcpy(grown, data(), sizeof(T) * size_);
+    delete[] heap_;
+    heap_ = grown;
+    cap_ = n;
+  }
+  T* heap_ = nullptr;
+  uint32_t size_ = 0;
+  uint32_t cap_ = N;
+  T inline_[N];
+};
+
 class VectorClock {
  public:
-  uint32_t Get(int t) const { return t < static_cast<int>(c_.size()) ? c_[t] : 0; }
+  uint32_t Get(int t) const {
+    return static_cast<uint32_t>(t) < c_.size() ? c_[static_cast<uint32_t>(t)] : 0;
+  }
   void Set(int t, uint32_t v) {
-    if (t >= static_cast<int>(c_.size())) c_.resize(t + 1, 0);
-    c_[t] = v;
+    const uint32_t i = static_cast<uint32_t>(t);
+    if (i >= c_.size()) c_.resize(i + 1, 0);
+    c_[i] = v;
   }
   void Tick(int t) { Set(t, Get(t) + 1); }
   void Join(const VectorClock& o) {
-    if (o.c_.size() > c_.size()) c_.resize(o.c_.size(), 0);
-    for (size_t i = 0; i < o.c_.size(); i++) c_[i] = c_[i] > o.c_[i] ? c_[i] : o.c_[i];
+    const uint32_t n = o.c_.size();
+    if (n > c_.size()) c_.resize(n, 0);
+    uint32_t* mine = c_.data();
+    const uint32_t* theirs = o.c_.data();
+    for (uint32_t i = 0; i < n; i++) mine[i] = mine[i] > theirs[i] ? mine[i] : theirs[i];
   }
   void Clear() { c_.clear(); }
   bool empty() const { return c_.empty(); }
 
  private:
-  absl::InlinedVector<uint32_t, 8> c_;
+  SmallVec<uint32_t, 8> c_;
 };
 
 // Races that a program has by design and that a user asks not to be stopped by (as
@@ -136,8 +201,8 @@ class RaceDetector {
     VectorClock pending_acquire;  // what the next acquire fence will join
   };
   struct Location {
-    absl::InlinedVector<Access, 2> writes;  // invariants 1, 2
-    absl::InlinedVector<Access, 4> reads;   // invariants 1, 2
+    SmallVec<Access, 2> writes;  // invariants 1, 2
+    SmallVec<Access, 4> reads;   // invariants 1, 2
     VectorClock sync;                       // the clock a synchronising load acquires
   };
   ThreadClocks& Thread(int tid);

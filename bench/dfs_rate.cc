@@ -16,6 +16,7 @@
 // defaults: R4, legacy, 2, 660, 10. Exit 0, or 2 on bad input (one line on stderr).
 #include <time.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -144,10 +145,10 @@ int main(int argc, char** argv) {
     if (wall >= seconds) break;
   }
   // The first minute against the last full minute (by CPU time and by wall time).
-  auto at = [&](double t) {  // the last sample at or before wall time t
+  auto at = [&](double t) {  // the sample nearest to wall time t
     const Sample* best = &samples.front();
     for (const Sample& x : samples) {
-      if (x.wall <= t + 1e-9) best = &x;
+      if (std::abs(x.wall - t) < std::abs(best->wall - t)) best = &x;
     }
     return *best;
   };

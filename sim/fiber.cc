@@ -6,23 +6,9 @@
 #include <unistd.h>
 
 #include <boost/context/detail/fcontext.hpp>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define AIOSIM_ASAN 1
-#endif
-#if __has_feature(thread_sanitizer)
-#define AIOSIM_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define AIOSIM_ASAN 1
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define AIOSIM_TSAN 1
-#endif
 
 #ifdef AIOSIM_ASAN
 #include <sanitizer/asan_interface.h>
@@ -42,14 +28,64 @@ size_t PageSize() {
   return page;
 }
 
-// Passed through jump_fcontext: who switched to whom.
-struct SwitchRecord {
-  Fiber* from;
-  Fiber* to;
-  bool from_finishing;
-};
-
 }  // namespace
+
+using SwitchRecord = Fiber::SwitchRecord;
+
+#if defined(AIOSIM_RET_SWITCH)
+// aiosim_fiber_switch(save = rdi, to = rsi, data = rdx), System V x86-64. The frame it
+// leaves on a suspended stack, from the saved stack pointer up: MXCSR (4 bytes) and
+// the x87 control word (2, padded to 8), r15, r14, r13, r12, rbx, rbp, and the
+// return address. Resuming pops them in that order and returns with `ret`, so the
+// return-address predictor sees a call (this one) matched by a return (the resumed
+// fiber's own earlier call of it). `data` comes back in rax. A new fiber's frame
+// (Fiber::Make) returns into aiosim_fiber_start, which calls FiberAccess::Start(data)
+// on an aligned stack.
+__asm__(
+    ".pushsection .text\n"
+    ".globl aiosim_fiber_switch\n"
+    ".type aiosim_fiber_switch,@function\n"
+    ".p2align 4\n"
+    "aiosim_fiber_switch:\n"
+    "  pushq %rbp\n"
+    "  pushq %rbx\n"
+    "  pushq %r12\n"
+    "  pushq %r13\n"
+    "  pushq %r14\n"
+    "  pushq %r15\n"
+    "  subq $8, %rsp\n"
+    "  stmxcsr (%rsp)\n"
+    "  fnstcw 4(%rsp)\n"
+    "  movq %rsp, (%rdi)\n"
+    "  movq %rsi, %rsp\n"
+    "  ldmxcsr (%rsp)\n"
+    "  fldcw 4(%rsp)\n"
+    "  addq $8, %rsp\n"
+    "  popq %r15\n"
+    "  popq %r14\n"
+    "  popq %r13\n"
+    "  popq %r12\n"
+    "  popq %rbx\n"
+    "  popq %rbp\n"
+    "  movq %rdx, %rax\n"
+    "  ret\n"
+    ".size aiosim_fiber_switch,.-aiosim_fiber_switch\n"
+    ".globl aiosim_fiber_start\n"
+    ".type aiosim_fiber_start,@function\n"
+    ".p2align 4\n"
+    "aiosim_fiber_start:\n"
+    "  .cfi_startproc\n"
+    "  .cfi_undefined rip\n"  // the first frame of a fiber: unwinders stop here
+    "  movq %rax, %rdi\n"
+    "  andq $-16, %rsp\n"
+    "  callq aiosim_fiber_start_c\n"
+    "  ud2\n"
+    "  .cfi_endproc\n"
+    ".size aiosim_fiber_start,.-aiosim_fiber_start\n"
+    ".popsection\n");
+extern "C" void aiosim_fiber_start();
+extern "C" [[noreturn]] void aiosim_fiber_start_c(void* data);
+#endif
 
 struct FiberAccess {
   static void BeforeSwitch(Fiber* from, Fiber* to, bool finishing) {
@@ -78,7 +114,16 @@ struct FiberAccess {
 #endif
     (void)self;
   }
-  // The first code a new fiber runs.
+  // The first code a new fiber runs (AIOSIM_RET_SWITCH): `data` is the switcher's
+  // record.
+  [[noreturn]] static void Start(void* data) {
+    auto* rec = static_cast<SwitchRecord*>(data);
+    Fiber* self = rec->to;
+    self->entry_(self->arg_);
+    std::fprintf(stderr, "aiosim: a fiber's entry returned\n");
+    std::abort();
+  }
+  // The first code a new fiber runs (Boost.Context).
   static void Entry(bctx::transfer_t t) {
     auto* rec = static_cast<SwitchRecord*>(t.data);
     Fiber* self = rec->to;
@@ -88,6 +133,10 @@ struct FiberAccess {
     std::abort();
   }
 };
+
+#if defined(AIOSIM_RET_SWITCH)
+extern "C" void aiosim_fiber_start_c(void* data) { FiberAccess::Start(data); }
+#endif
 
 StackPool::StackPool(size_t stack_size)
     : stack_size_((stack_size + PageSize() - 1) / PageSize() * PageSize()) {}
@@ -142,7 +191,20 @@ void Fiber::Make(Stack stack, Entry entry, void* arg) {
   asan_bottom_ = stack.base;
   asan_size_ = stack.size;
   void* top = static_cast<char*>(stack.base) + stack.size;
+#if defined(AIOSIM_RET_SWITCH)
+  // The frame aiosim_fiber_switch pops (see above): control words, six registers,
+  // and aiosim_fiber_start as the return address; the top 16 bytes stay unused.
+  auto* frame = reinterpret_cast<uint64_t*>(static_cast<char*>(top) - 16) - 8;
+  uint32_t mxcsr = 0;
+  uint16_t fpucw = 0;
+  __asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(fpucw));
+  frame[0] = static_cast<uint64_t>(mxcsr) | static_cast<uint64_t>(fpucw) << 32;
+  for (int i = 1; i <= 6; i++) frame[i] = 0;  // r15 .. rbp
+  frame[7] = reinterpret_cast<uint64_t>(&aiosim_fiber_start);
+  ctx_ = frame;
+#else
   ctx_ = bctx::make_fcontext(top, stack.size, &FiberAccess::Entry);
+#endif
 #ifdef AIOSIM_TSAN
   if (tsan_fiber_ == nullptr) {
     tsan_fiber_ = __tsan_create_fiber(0);
@@ -151,6 +213,7 @@ void Fiber::Make(Stack stack, Entry entry, void* arg) {
 #endif
 }
 
+#if defined(AIOSIM_ASAN) || defined(AIOSIM_TSAN)
 void Fiber::SwitchTo(Fiber* to, bool finishing) {
   SwitchRecord rec{this, to, finishing};
   FiberAccess::BeforeSwitch(this, to, finishing);
@@ -158,5 +221,6 @@ void Fiber::SwitchTo(Fiber* to, bool finishing) {
   // Resumed: t.data is the record of whoever switched back to us.
   FiberAccess::AfterSwitch(this, static_cast<SwitchRecord*>(t.data), t.fctx);
 }
+#endif
 
 }  // namespace aiosim::sim

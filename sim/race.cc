@@ -160,6 +160,23 @@ void Prune(History* history, const VectorClock& vc, int tid, bool atomic,
   if (now != nullptr) history->push_back(*now);
 }
 
+// Whether every entry of `history` is thread `tid`'s (and, for MineAndCovered, covered
+// by an access of that thread that is atomic iff `atomic`).
+template <class History>
+bool Mine(const History& history, int tid) {
+  for (const RaceDetector::Access& e : history) {
+    if (e.tid != tid) return false;
+  }
+  return true;
+}
+template <class History>
+bool MineAndCovered(const History& history, int tid, bool atomic) {
+  for (const RaceDetector::Access& e : history) {
+    if (e.tid != tid || (atomic && !e.atomic)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool RaceDetector::OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder order,
@@ -180,6 +197,25 @@ bool RaceDetector::OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder 
   }
 
   const Access now{tid, t.vc.Get(tid), kind, atomic, loc};
+  // The common case first: every entry of the history is this thread's (a location
+  // one thread uses at a time), so nothing can race, and every entry the pruning
+  // below would look at is covered by this access (this thread's accesses are
+  // ordered before it; covered if this one is plain or the entry atomic). Then the
+  // history becomes exactly what Prune would leave: a write replaces both lists by
+  // itself; a read replaces the reads by itself and leaves this thread's writes.
+  if (MineAndCovered(l->reads, tid, atomic) &&
+      (write ? MineAndCovered(l->writes, tid, atomic) : Mine(l->writes, tid))) {
+    if (write) {
+      l->writes.resize(1);
+      l->writes[0] = now;
+      l->reads.clear();
+    } else {
+      l->reads.resize(1);
+      l->reads[0] = now;
+    }
+    PublishAfter(l, &t, tid, kind, order, atomic, write);
+    return false;
+  }
   // A conflict: another thread's access, not ordered before this one, not both atomic.
   auto conflicts = [&](const Access& a) {
     return a.tid != tid && !(a.atomic && atomic) && t.vc.Get(a.tid) < a.clk;
@@ -207,20 +243,26 @@ bool RaceDetector::OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder 
     // Reads this write happens after and covers can go too (a later write that races
     // with such a read races with this write).
     if (!l->reads.empty()) Prune(&l->reads, t.vc, tid, atomic, nullptr);
-    if (atomic && (kind == OpKind::kRmw || Releases(order))) {
-      if (kind == OpKind::kRmw) {
-        l->sync.Join(t.vc);  // continues the release sequence
-      } else {
-        l->sync = t.vc;
-      }
-      t.vc.Tick(tid);
-    } else if (!l->sync.empty() || !t.release_fence.empty()) {
-      l->sync = t.release_fence;  // relaxed or plain: only what a release fence published
-    }
   } else {
     Prune(&l->reads, t.vc, tid, atomic, &now);
   }
+  PublishAfter(l, &t, tid, kind, order, atomic, write);
   return found;
+}
+
+void RaceDetector::PublishAfter(Location* l, ThreadClocks* t, int tid, OpKind kind,
+                                core::MemOrder order, bool atomic, bool write) {
+  if (!write) return;
+  if (atomic && (kind == OpKind::kRmw || Releases(order))) {
+    if (kind == OpKind::kRmw) {
+      l->sync.Join(t->vc);  // continues the release sequence
+    } else {
+      l->sync = t->vc;
+    }
+    t->vc.Tick(tid);
+  } else if (!l->sync.empty() || !t->release_fence.empty()) {
+    l->sync = t->release_fence;  // relaxed or plain: only what a release fence published
+  }
 }
 
 bool RaceDetector::OnDestroy(ObjMeta* meta, int tid, core::SrcLoc loc, Race* race) {

@@ -183,6 +183,40 @@ class RaceDetector {
   // REQUIRES: `meta` is a Shared/Atomic location (not a synchronisation object).
   bool OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder order,
                 core::SrcLoc loc, Race* race);
+  // OnAccess's common case, inline: a relaxed or plain access (or an acquire load) to
+  // a location this execution has seen, that publishes no clock, whose whole history
+  // is thread `tid`'s and covered by this access (a location one thread uses at a
+  // time). Such an access cannot race and leaves exactly the history OnAccess would.
+  // Returns false, having changed nothing, when OnAccess must run.
+  bool AccessFast(ObjMeta* meta, int tid, OpKind kind, core::MemOrder order,
+                  const core::SrcLoc& loc) {
+    auto* l = static_cast<Location*>(meta->race);
+    if (l == nullptr || !l->sync.empty()) return false;
+    const bool atomic = kind == OpKind::kLoad || kind == OpKind::kStore || kind == OpKind::kRmw;
+    const bool write = kind == OpKind::kStore || kind == OpKind::kPlainStore;
+    if (kind == OpKind::kRmw || kind == OpKind::kFree) return false;
+    ThreadClocks& t = threads_[tid];
+    if (write && (!t.release_fence.empty() || order == core::MemOrder::kRelease ||
+                  order == core::MemOrder::kSeqCst)) {
+      return false;  // it would publish a clock
+    }
+    for (const Access& e : l->reads) {
+      if (e.tid != tid || (atomic && !e.atomic)) return false;
+    }
+    for (const Access& e : l->writes) {
+      if (e.tid != tid || (write && atomic && !e.atomic)) return false;
+    }
+    const Access now{tid, t.vc.Get(tid), kind, atomic, loc};
+    if (write) {
+      l->writes.resize(1);
+      l->writes[0] = now;
+      l->reads.clear();
+    } else {
+      l->reads.resize(1);
+      l->reads[0] = now;
+    }
+    return true;
+  }
   // The location is destroyed by `tid` (a plain write of kind kFree). Returns true and
   // fills *race if that races with an earlier access.
   bool OnDestroy(ObjMeta* meta, int tid, core::SrcLoc loc, Race* race);
@@ -203,9 +237,14 @@ class RaceDetector {
   struct Location {
     SmallVec<Access, 2> writes;  // invariants 1, 2
     SmallVec<Access, 4> reads;   // invariants 1, 2
-    VectorClock sync;                       // the clock a synchronising load acquires
+    VectorClock sync;            // the clock a synchronising load acquires
   };
   ThreadClocks& Thread(int tid);
+  // The happens-before effect of a write on what the location publishes (after its
+  // race check): a release publishes the thread's clock, an RMW continues the release
+  // sequence, a relaxed or plain write publishes only what a release fence did.
+  void PublishAfter(Location* l, ThreadClocks* t, int tid, OpKind kind,
+                    core::MemOrder order, bool atomic, bool write);
   Location* Loc(ObjMeta* meta);
   VectorClock* Sync(ObjMeta* meta);
   bool Ordered(const Access& earlier, int tid) const;

@@ -59,8 +59,10 @@ namespace {
 void CheckRace(Execution* ex, ObjMeta* meta, OpKind kind, core::MemOrder order,
                core::SrcLoc loc) {
   if (RaceDetector* rd = ex->races()) {
+    const int tid = ex->current()->id;
+    if (rd->AccessFast(meta, tid, kind, order, loc)) return;
     RaceDetector::Race race;
-    if (rd->OnAccess(meta, ex->current()->id, kind, order, loc, &race) &&
+    if (rd->OnAccess(meta, tid, kind, order, loc, &race) &&
         !ex->SuppressRace(race.first.loc, race.second.loc)) {
       ex->Fail(FailureKind::kDataRace,
                absl::StrFormat("data race on object #%d: %s vs %s%s", race.obj,

@@ -104,8 +104,8 @@ int main(int argc, char** argv) {
   const sim::ExecOptions options;
 
   sim::DfsStrategy dfs(preemptions);
-  absl::PrintF("# DFS on %s (%s), preemption bound %d, %.0f s, a line every %.0f s\n",
-               id, generation, preemptions, seconds, interval);
+  absl::PrintF("# DFS on %s (%s), preemption bound %d, %.0f s, a line every %.0f s\n", id,
+               generation, preemptions, seconds, interval);
   absl::PrintF("# %7s %12s %10s %10s %9s %5s %10s %8s\n", "t_s", "executions",
                "wall_ex/s", "cpu_ex/s", "steps/ex", "round", "dfs_MB", "rss_MB");
   std::vector<Sample> samples;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/context/detail/fcontext.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -36,8 +37,6 @@
 #include <new>
 #include <string>
 #include <thread>
-
-#include <boost/context/detail/fcontext.hpp>
 
 #include "core/platform/sync.h"
 #include "properties/harness.h"
@@ -302,8 +301,9 @@ BENCHMARK(BM_SchedulingPoints)
 // scheduling point, as Relacy's rl::sched_random does: iteration i runs execution 4i,
 // whose switch probability is 1 (RandomStrategy: s = 1, no quanta); 0 runs execution i
 // (s cycling through 1, 4, 16, 64). s_per_point is CPU time per scheduling point
-// (ExecResult::steps; printed in seconds, e.g. "27.7n"), the figure whose growth from 2 to 8 threads the README tracks;
-// choices_per_exec counts recorded choices (who runs, which waiter wakes).
+// (ExecResult::steps; printed in seconds, e.g. "27.7n"), the figure whose growth from 2
+// to 8 threads the README tracks; choices_per_exec counts recorded choices (who runs,
+// which waiter wakes).
 void BM_StandardWorkload(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
   const bool every_point = state.range(2) != 0;
@@ -373,16 +373,17 @@ double SwitchNs(uint64_t switches, int rounds) {
 void BM_BareSwitch(benchmark::State& state) {
   static char stack[64 * 1024] alignas(64);
   bare::PingPong pp;
-  boost::context::detail::fcontext_t pong =
-      boost::context::detail::make_fcontext(stack + sizeof stack, sizeof stack, &bare::Pong);
+  boost::context::detail::fcontext_t pong = boost::context::detail::make_fcontext(
+      stack + sizeof stack, sizeof stack, &bare::Pong);
   constexpr uint64_t kSwitches = uint64_t{1} << 20;
   for (auto _ : state) {
     for (uint64_t i = 0; i < kSwitches; i += 2) {
       pong = boost::context::detail::jump_fcontext(pong, &pp).fctx;
     }
   }
-  state.counters["s_per_switch"] = Counter(
-      static_cast<double>(kSwitches), Counter::kIsIterationInvariantRate | Counter::kInvert);
+  state.counters["s_per_switch"] =
+      Counter(static_cast<double>(kSwitches),
+              Counter::kIsIterationInvariantRate | Counter::kInvert);
 }
 BENCHMARK(BM_BareSwitch)->Unit(benchmark::kMillisecond);
 
@@ -401,7 +402,9 @@ class FixedRuleStrategy final : public sim::Strategy {
     }
     return {0, 0};
   }
-  std::string Describe() const override { return switch_ ? "always switch" : "never switch"; }
+  std::string Describe() const override {
+    return switch_ ? "always switch" : "never switch";
+  }
 
  private:
   bool switch_;
@@ -424,7 +427,8 @@ sim::Body PointCostBody(int64_t main_accesses, int64_t worker_accesses) {
       work(&own[0], main_accesses);
       return;
     }
-    const ThreadId id = scenarios::Spawn(c, "worker", [&] { work(&own[1], worker_accesses); });
+    const ThreadId id =
+        scenarios::Spawn(c, "worker", [&] { work(&own[1], worker_accesses); });
     work(&own[0], main_accesses);
     scenarios::Join(c, id);
   };
@@ -441,7 +445,9 @@ sim::Body PointCostBody(int64_t main_accesses, int64_t worker_accesses) {
 void BM_PointCost(benchmark::State& state) {
   const int mode = static_cast<int>(state.range(0));
   constexpr int64_t kAccesses = int64_t{1} << 16;
-  const sim::Body body = PointCostBody(kAccesses, mode == 0 ? 0 : mode == 1 ? 4 : kAccesses);
+  const sim::Body body = PointCostBody(kAccesses, mode == 0   ? 0
+                                                  : mode == 1 ? 4
+                                                              : kAccesses);
   const int threads = mode == 0 ? 1 : 2;
   sim::ExecOptions options;
   options.max_steps = static_cast<uint64_t>(threads * kAccesses) + 1000;
@@ -461,7 +467,8 @@ void BM_PointCost(benchmark::State& state) {
     choices += static_cast<double>(r.choices.size());
   }
   const double wall_ns =
-      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0)
+          .count();
   state.counters["s_per_point"] = Counter(steps, Counter::kIsRate | Counter::kInvert);
   state.counters["choices_per_point"] = choices / std::max(steps, 1.0);
   state.counters["bare_switch_ns"] = bare_ns;
@@ -533,7 +540,9 @@ void BM_ScenarioS3Modern(benchmark::State& state) { ScenarioS3(state, "modern");
 BENCHMARK(BM_ScenarioS3Modern)->ArgName("races")->Arg(0)->Arg(1);
 // Race R4 with its default options (a vCPU's blocking aio_poll beside an iothread in
 // the GSource path, the fix in place), on 2.8.1 and on 10.2: no failure on either.
-void BM_ScenarioR4(benchmark::State& state) { CatalogScenario(state, "R4", {}, "legacy"); }
+void BM_ScenarioR4(benchmark::State& state) {
+  CatalogScenario(state, "R4", {}, "legacy");
+}
 BENCHMARK(BM_ScenarioR4)->ArgName("races")->Arg(0)->Arg(1);
 void BM_ScenarioR4Modern(benchmark::State& state) {
   CatalogScenario(state, "R4", {}, "modern");
@@ -557,10 +566,10 @@ void BM_PropertyProgram(benchmark::State& state) {
     HarnessConfig cfg;
     cfg.switches = sw;
     for (int t = 0; t < 3; t++) {
-      cfg.program.threads.push_back(
-          GenThreadOps(suite, t != 0, Mode::kDocumented, sw,
-                       aiosim::core::AioGeneration::kLegacy, 10)(rc::Random(1000 + i * 3 + t), 10)
-              .value());
+      cfg.program.threads.push_back(GenThreadOps(suite, t != 0, Mode::kDocumented, sw,
+                                                 aiosim::core::AioGeneration::kLegacy,
+                                                 10)(rc::Random(1000 + i * 3 + t), 10)
+                                        .value());
     }
     bodies.push_back(MakeBody(cfg));
   }
@@ -571,7 +580,8 @@ void BM_PropertyProgram(benchmark::State& state) {
   double steps = 0;
   double failed = 0;
   for (auto _ : state) {
-    const sim::ExecResult r = RunIndex(bodies[index % bodies.size()], options, &strategy, index);
+    const sim::ExecResult r =
+        RunIndex(bodies[index % bodies.size()], options, &strategy, index);
     index++;
     steps += static_cast<double>(r.steps);
     failed += r.failure.kind != sim::FailureKind::kNone ? 1 : 0;
@@ -709,8 +719,8 @@ void BM_EmptyExecution(benchmark::State& state) {
     sim::ExecResult r = sim::RunExecution(body, sim::ExecOptions{}, &strategy);
     benchmark::DoNotOptimize(r.steps);
   }
-  state.counters["execs_per_s"] =
-      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["execs_per_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_EmptyExecution);
 

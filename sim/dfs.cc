@@ -296,8 +296,9 @@ size_t DfsStrategy::MemoryBytes() const {
                  item_path_.capacity() * sizeof(PathEntry) +
                  sleep_sets_.capacity() * sizeof(std::vector<Sleeper>);
   for (const Node& n : stack_) {
-    bytes += n.options.capacity() * sizeof(Option) + n.ops.capacity() * sizeof(PendingOp) +
-             n.state.capacity() + n.sleep.capacity() * sizeof(Sleeper);
+    bytes += n.options.capacity() * sizeof(Option) +
+             n.ops.capacity() * sizeof(PendingOp) + n.state.capacity() +
+             n.sleep.capacity() * sizeof(Sleeper);
   }
   for (const auto& set : sleep_sets_) bytes += set.capacity() * sizeof(Sleeper);
   return bytes;

@@ -88,9 +88,9 @@ class DfsStrategy final : public Strategy {
     // Inline up to a few options: a node is made at every new choice, and the
     // stack's nodes are reused from one execution to the next.
     absl::InlinedVector<Option, 4> options;
-    std::vector<PendingOp> ops;                // unbounded only
-    absl::InlinedVector<uint8_t, 8> state;     // OptionState per option
-    std::vector<Sleeper> sleep;  // unbounded only: asleep on entry
+    std::vector<PendingOp> ops;             // unbounded only
+    absl::InlinedVector<uint8_t, 8> state;  // OptionState per option
+    std::vector<Sleeper> sleep;             // unbounded only: asleep on entry
     int Cost(uint32_t option) const;
   };
   // The non-default choices of a path from the root, as a tree shared by every work

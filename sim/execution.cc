@@ -185,7 +185,8 @@ namespace {
 // them (docs/tsan-known-races.txt), everything else by its bare name.
 std::string KnownRaceName(const core::SrcLoc& loc) {
   std::string name = loc.function_name();
-  if (std::string_view(loc.file_name()).find("core/aio/modern/") != std::string_view::npos) {
+  if (std::string_view(loc.file_name()).find("core/aio/modern/") !=
+      std::string_view::npos) {
     name = "modern::" + name;
   }
   return name;
@@ -420,7 +421,8 @@ void Execution::Reschedule(bool current_runnable) {
       // candidates changed (sched_version_) or the jump came or went.
       if (sched_options_version_ != sched_version_ || sched_options_n_ != n) {
         sched_options_.resize(n);
-        for (uint32_t i = 0; i < count; i++) sched_options_[i] = Option::Thread(candidates[i]);
+        for (uint32_t i = 0; i < count; i++)
+          sched_options_[i] = Option::Thread(candidates[i]);
         if (can_advance) sched_options_[count] = Option::AdvanceTime();
         sched_options_version_ = sched_version_;
         sched_options_n_ = n;

@@ -391,7 +391,7 @@ class Execution {
   uint64_t sched_version_ = 0;
   uint64_t sched_options_version_ = ~uint64_t{0};
   uint32_t sched_options_n_ = 0;
-  ChoicePoint sched_cp_;  // reused: every field is set before each choice
+  ChoicePoint sched_cp_;    // reused: every field is set before each choice
   bool wants_ops_ = false;  // strategy_->wants_ops(), fixed for a strategy
   // Scratch (no allocation per step).
   std::vector<int> candidates_;

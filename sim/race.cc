@@ -273,11 +273,12 @@ void RaceDetector::OnFence(int tid, core::FenceKind kind) {
   ThreadClocks& t = threads_[tid];
   // smp_mb__before_rmw / smp_mb__after_rmw are full barriers on the hosts where they
   // are not no-ops, and QEMU's code relies on them being so.
-  const bool full = kind == core::FenceKind::kFull || kind == core::FenceKind::kMbBeforeRmw ||
+  const bool full = kind == core::FenceKind::kFull ||
+                    kind == core::FenceKind::kMbBeforeRmw ||
                     kind == core::FenceKind::kMbAfterRmw;
   const bool release = full || kind == core::FenceKind::kWrite;
-  const bool acquire = full || kind == core::FenceKind::kRead ||
-                       kind == core::FenceKind::kDepends;
+  const bool acquire =
+      full || kind == core::FenceKind::kRead || kind == core::FenceKind::kDepends;
   if (acquire) t.vc.Join(t.pending_acquire);
   if (release) {
     t.release_fence = t.vc;

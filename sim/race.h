@@ -192,7 +192,8 @@ class RaceDetector {
                   const core::SrcLoc& loc) {
     auto* l = static_cast<Location*>(meta->race);
     if (l == nullptr || !l->sync.empty()) return false;
-    const bool atomic = kind == OpKind::kLoad || kind == OpKind::kStore || kind == OpKind::kRmw;
+    const bool atomic =
+        kind == OpKind::kLoad || kind == OpKind::kStore || kind == OpKind::kRmw;
     const bool write = kind == OpKind::kStore || kind == OpKind::kPlainStore;
     if (kind == OpKind::kRmw || kind == OpKind::kFree) return false;
     ThreadClocks& t = threads_[tid];

@@ -200,7 +200,8 @@ void OnDestroySync(ObjMeta* meta);
 // scheduling point; then, if *word == expected, the thread sleeps until a wake on the
 // same object (or, with spurious wakeups on, a recorded choice returns at once). The
 // check reads the word like a relaxed atomic load.
-void OnFutexWait(ObjMeta* meta, const uint32_t* word, uint32_t expected, core::SrcLoc loc);
+void OnFutexWait(ObjMeta* meta, const uint32_t* word, uint32_t expected,
+                 core::SrcLoc loc);
 // A futex wake on the object: wakes one sleeper (which one is a recorded choice) or
 // all of them.
 void OnFutexWake(ObjMeta* meta, bool all, core::SrcLoc loc);

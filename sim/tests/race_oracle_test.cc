@@ -65,13 +65,12 @@ std::string RunSequence(uint64_t seed, int events, int* races_found) {
   rd.OnSpawn(-1, 0);
   for (int t = 1; t < kThreads; t++) rd.OnSpawn(0, t);
   std::vector<std::vector<OracleAccess>> all(kLocations);
-  static constexpr OpKind kKinds[] = {OpKind::kLoad,      OpKind::kStore,
-                                      OpKind::kRmw,       OpKind::kPlainLoad,
+  static constexpr OpKind kKinds[] = {OpKind::kLoad,       OpKind::kStore,
+                                      OpKind::kRmw,        OpKind::kPlainLoad,
                                       OpKind::kPlainStore, OpKind::kFree};
-  static constexpr core::MemOrder kOrders[] = {core::MemOrder::kRelaxed,
-                                               core::MemOrder::kAcquire,
-                                               core::MemOrder::kRelease,
-                                               core::MemOrder::kSeqCst};
+  static constexpr core::MemOrder kOrders[] = {
+      core::MemOrder::kRelaxed, core::MemOrder::kAcquire, core::MemOrder::kRelease,
+      core::MemOrder::kSeqCst};
   static constexpr core::FenceKind kFences[] = {
       core::FenceKind::kFull, core::FenceKind::kWrite, core::FenceKind::kRead,
       core::FenceKind::kDepends, core::FenceKind::kMbBeforeRmw};
@@ -118,9 +117,10 @@ std::string RunSequence(uint64_t seed, int events, int* races_found) {
                  e.kind == race.first.kind;
       }
       if (!known) {
-        return absl::StrFormat("seed %d step %d: the detector named an access (thread %d "
-                               "clock %d) that does not race",
-                               seed, step, race.first.tid, race.first.clk);
+        return absl::StrFormat(
+            "seed %d step %d: the detector named an access (thread %d "
+            "clock %d) that does not race",
+            seed, step, race.first.tid, race.first.clk);
       }
       (*races_found)++;
       return "";

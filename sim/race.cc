@@ -201,18 +201,10 @@ bool RaceDetector::OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder 
   // one thread uses at a time), so nothing can race, and every entry the pruning
   // below would look at is covered by this access (this thread's accesses are
   // ordered before it; covered if this one is plain or the entry atomic). Then the
-  // history becomes exactly what Prune would leave: a write replaces both lists by
-  // itself; a read replaces the reads by itself and leaves this thread's writes.
+  // history becomes exactly what Prune would leave (TakeOver).
   if (MineAndCovered(l->reads, tid, atomic) &&
       (write ? MineAndCovered(l->writes, tid, atomic) : Mine(l->writes, tid))) {
-    if (write) {
-      l->writes.resize(1);
-      l->writes[0] = now;
-      l->reads.clear();
-    } else {
-      l->reads.resize(1);
-      l->reads[0] = now;
-    }
+    TakeOver(l, now, write);
     PublishAfter(l, &t, tid, kind, order, atomic, write);
     return false;
   }

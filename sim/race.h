@@ -207,15 +207,7 @@ class RaceDetector {
     for (const Access& e : l->writes) {
       if (e.tid != tid || (write && atomic && !e.atomic)) return false;
     }
-    const Access now{tid, t.vc.Get(tid), kind, atomic, loc};
-    if (write) {
-      l->writes.resize(1);
-      l->writes[0] = now;
-      l->reads.clear();
-    } else {
-      l->reads.resize(1);
-      l->reads[0] = now;
-    }
+    TakeOver(l, Access{tid, t.vc.Get(tid), kind, atomic, loc}, write);
     return true;
   }
   // The location is destroyed by `tid` (a plain write of kind kFree). Returns true and
@@ -241,6 +233,19 @@ class RaceDetector {
     VectorClock sync;            // the clock a synchronising load acquires
   };
   ThreadClocks& Thread(int tid);
+  // The history an access leaves when every entry was its own thread's and covered by
+  // it: a write replaces both lists by itself; a read replaces the reads by itself and
+  // leaves the writes.
+  static void TakeOver(Location* l, const Access& now, bool write) {
+    if (write) {
+      l->writes.resize(1);
+      l->writes[0] = now;
+      l->reads.clear();
+    } else {
+      l->reads.resize(1);
+      l->reads[0] = now;
+    }
+  }
   // The happens-before effect of a write on what the location publishes (after its
   // race check): a release publishes the thread's clock, an RMW continues the release
   // sequence, a relaxed or plain write publishes only what a release fence did.

@@ -85,10 +85,13 @@ ExecResult Execution::Run(const std::function<void()>& body,
       result_.failure.step = fast_.steps;
     }
   }
-  // The most any execution on this thread needed (executions of one search vary by
-  // their quantum setting): growing the vector in the middle of one costs more.
-  choices_hint = std::clamp<size_t>(std::max(choices_hint, result_.choices.size()), 256,
-                                    size_t{1} << 20);
+  // About the most the recent executions on this thread needed (executions of one
+  // search vary by their quantum setting, and growing the vector in the middle of one
+  // costs more), decaying by an eighth per execution: one long execution (another
+  // program, another benchmark) must not make every later one reserve its size.
+  choices_hint = std::clamp<size_t>(
+      std::max(choices_hint - choices_hint / 8, result_.choices.size()), 256,
+      size_t{1} << 20);
   result_.peak_heap_bytes = heap_->peak_bytes();
   heap_->ReleaseAll();
   result_.threads = ThreadCount();

@@ -11,7 +11,6 @@
 #ifndef AIOSIM_SIM_FIBER_H_
 #define AIOSIM_SIM_FIBER_H_
 
-#include <boost/context/detail/fcontext.hpp>
 #include <cstddef>
 #include <vector>
 
@@ -83,8 +82,8 @@ class Fiber {
 
   // Suspends `this` (which must be the running fiber) and resumes `to`. Returns when
   // someone switches back to `this`. `finishing`: `this` will never be resumed.
-  // Inline without sanitizers: one call frame less between a scheduling point and
-  // the switch (every frame is a return the resumed fiber makes).
+  // Inline with AIOSIM_RET_SWITCH: one call frame less between a scheduling point and
+  // the switch.
 #if defined(AIOSIM_RET_SWITCH)
   void SwitchTo(Fiber* to, bool finishing = false) {
     SwitchRecord rec{this, to, finishing};
@@ -94,7 +93,7 @@ class Fiber {
   void SwitchTo(Fiber* to, bool finishing = false);
 #endif
 
-  // Passed through jump_fcontext: who switched to whom.
+  // Passed through the switch: who switched to whom.
   struct SwitchRecord {
     Fiber* from;
     Fiber* to;

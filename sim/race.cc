@@ -75,19 +75,9 @@ const KnownRaces::Group* KnownRaces::Match(std::string_view f1,
 }
 
 namespace {
-bool IsWrite(OpKind k) {
-  return k == OpKind::kStore || k == OpKind::kRmw || k == OpKind::kPlainStore ||
-         k == OpKind::kFree;
-}
-bool IsAtomic(OpKind k) {
-  return k == OpKind::kLoad || k == OpKind::kStore || k == OpKind::kRmw;
-}
 bool Acquires(core::MemOrder o) {
   return o == core::MemOrder::kAcquire || o == core::MemOrder::kSeqCst ||
          o == core::MemOrder::kConsume;
-}
-bool Releases(core::MemOrder o) {
-  return o == core::MemOrder::kRelease || o == core::MemOrder::kSeqCst;
 }
 }  // namespace
 
@@ -127,11 +117,6 @@ void RaceDetector::OnJoin(int parent, int child) {
   Thread(parent).vc.Join(child_vc);
 }
 
-bool RaceDetector::Ordered(const Access& earlier, int tid) const {
-  if (earlier.tid < 0 || earlier.tid == tid) return true;
-  return threads_[tid].vc.Get(earlier.tid) >= earlier.clk;
-}
-
 namespace {
 
 // Drops from `history` the entries that an access of thread `tid` (its clock `vc`)
@@ -160,31 +145,14 @@ void Prune(History* history, const VectorClock& vc, int tid, bool atomic,
   if (now != nullptr) history->push_back(*now);
 }
 
-// Whether every entry of `history` is thread `tid`'s (and, for MineAndCovered, covered
-// by an access of that thread that is atomic iff `atomic`).
-template <class History>
-bool Mine(const History& history, int tid) {
-  for (const RaceDetector::Access& e : history) {
-    if (e.tid != tid) return false;
-  }
-  return true;
-}
-template <class History>
-bool MineAndCovered(const History& history, int tid, bool atomic) {
-  for (const RaceDetector::Access& e : history) {
-    if (e.tid != tid || (atomic && !e.atomic)) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 bool RaceDetector::OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder order,
                             core::SrcLoc loc, Race* race) {
   ThreadClocks& t = threads_[tid];  // OnSpawn made every thread's clocks
   Location* l = Loc(meta);
-  const bool atomic = IsAtomic(kind);
-  const bool write = IsWrite(kind);
+  const bool atomic = IsAtomicKind(kind);
+  const bool write = IsWriteKind(kind);
 
   // Happens-before effects of the access itself (acquire side first); nothing to join
   // while the location has published no clock. (An RMW is atomic: the first branch.)
@@ -202,8 +170,7 @@ bool RaceDetector::OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder 
   // below would look at is covered by this access (this thread's accesses are
   // ordered before it; covered if this one is plain or the entry atomic). Then the
   // history becomes exactly what Prune would leave (TakeOver).
-  if (MineAndCovered(l->reads, tid, atomic) &&
-      (write ? MineAndCovered(l->writes, tid, atomic) : Mine(l->writes, tid))) {
+  if (OwnedAndCovered(*l, tid, atomic, write)) {
     TakeOver(l, now, write);
     PublishAfter(l, &t, tid, kind, order, atomic, write);
     return false;
@@ -245,7 +212,7 @@ bool RaceDetector::OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder 
 void RaceDetector::PublishAfter(Location* l, ThreadClocks* t, int tid, OpKind kind,
                                 core::MemOrder order, bool atomic, bool write) {
   if (!write) return;
-  if (atomic && (kind == OpKind::kRmw || Releases(order))) {
+  if (atomic && (kind == OpKind::kRmw || ReleasesOrder(order))) {
     if (kind == OpKind::kRmw) {
       l->sync.Join(t->vc);  // continues the release sequence
     } else {

@@ -106,6 +106,19 @@ class SmallVec {
   T inline_[N];
 };
 
+// The race detector's view of an operation: whether it writes the location (a free
+// is a write), whether it is atomic, whether its order releases.
+inline bool IsWriteKind(OpKind k) {
+  return k == OpKind::kStore || k == OpKind::kRmw || k == OpKind::kPlainStore ||
+         k == OpKind::kFree;
+}
+inline bool IsAtomicKind(OpKind k) {
+  return k == OpKind::kLoad || k == OpKind::kStore || k == OpKind::kRmw;
+}
+inline bool ReleasesOrder(core::MemOrder o) {
+  return o == core::MemOrder::kRelease || o == core::MemOrder::kSeqCst;
+}
+
 class VectorClock {
  public:
   uint32_t Get(int t) const {
@@ -192,21 +205,14 @@ class RaceDetector {
                   const core::SrcLoc& loc) {
     auto* l = static_cast<Location*>(meta->race);
     if (l == nullptr || !l->sync.empty()) return false;
-    const bool atomic =
-        kind == OpKind::kLoad || kind == OpKind::kStore || kind == OpKind::kRmw;
-    const bool write = kind == OpKind::kStore || kind == OpKind::kPlainStore;
     if (kind == OpKind::kRmw || kind == OpKind::kFree) return false;
+    const bool atomic = IsAtomicKind(kind);
+    const bool write = IsWriteKind(kind);
     ThreadClocks& t = threads_[tid];
-    if (write && (!t.release_fence.empty() || order == core::MemOrder::kRelease ||
-                  order == core::MemOrder::kSeqCst)) {
+    if (write && (!t.release_fence.empty() || ReleasesOrder(order))) {
       return false;  // it would publish a clock
     }
-    for (const Access& e : l->reads) {
-      if (e.tid != tid || (atomic && !e.atomic)) return false;
-    }
-    for (const Access& e : l->writes) {
-      if (e.tid != tid || (write && atomic && !e.atomic)) return false;
-    }
+    if (!OwnedAndCovered(*l, tid, atomic, write)) return false;
     TakeOver(l, Access{tid, t.vc.Get(tid), kind, atomic, loc}, write);
     return true;
   }
@@ -233,9 +239,21 @@ class RaceDetector {
     VectorClock sync;            // the clock a synchronising load acquires
   };
   ThreadClocks& Thread(int tid);
-  // The history an access leaves when every entry was its own thread's and covered by
-  // it: a write replaces both lists by itself; a read replaces the reads by itself and
-  // leaves the writes.
+  // Whether every entry of the location's history is thread `tid`'s, so that its
+  // access cannot race, and every entry an access of that kind prunes is covered by
+  // it (the access is plain, or the entry atomic): the reads for any access, the
+  // writes too for a write.
+  static bool OwnedAndCovered(const Location& l, int tid, bool atomic, bool write) {
+    for (const Access& e : l.reads) {
+      if (e.tid != tid || (atomic && !e.atomic)) return false;
+    }
+    for (const Access& e : l.writes) {
+      if (e.tid != tid || (write && atomic && !e.atomic)) return false;
+    }
+    return true;
+  }
+  // The history an access leaves when OwnedAndCovered held: a write replaces both lists
+  // by itself; a read replaces the reads by itself and leaves the writes.
   static void TakeOver(Location* l, const Access& now, bool write) {
     if (write) {
       l->writes.resize(1);
@@ -253,7 +271,6 @@ class RaceDetector {
                     core::MemOrder order, bool atomic, bool write);
   Location* Loc(ObjMeta* meta);
   VectorClock* Sync(ObjMeta* meta);
-  bool Ordered(const Access& earlier, int tid) const;
 
   std::vector<ThreadClocks> threads_;
   std::deque<Location> locations_;

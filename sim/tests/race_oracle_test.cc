@@ -27,14 +27,6 @@ struct OracleAccess {
   OpKind kind;
 };
 
-bool IsWriteKind(OpKind k) {
-  return k == OpKind::kStore || k == OpKind::kRmw || k == OpKind::kPlainStore ||
-         k == OpKind::kFree;
-}
-bool IsAtomicKind(OpKind k) {
-  return k == OpKind::kLoad || k == OpKind::kStore || k == OpKind::kRmw;
-}
-
 // Every earlier access of `history` the access (tid, kind) with clock `vc` races with.
 std::vector<OracleAccess> Racing(const std::vector<OracleAccess>& history,
                                  const VectorClock& vc, int tid, OpKind kind) {

@@ -26,6 +26,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "bench/proc_memory.h"
 #include "scenarios/catalog.h"
 #include "sim/aiosim_sim.h"
 #include "sim/dfs.h"
@@ -39,17 +40,6 @@ double Seconds(clockid_t clock) {
   timespec ts{};
   clock_gettime(clock, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-// Resident set size of this process, bytes (0 if unreadable).
-int64_t RssBytes() {
-  FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
-  long pages = 0;
-  long rss = 0;
-  if (std::fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0;
-  std::fclose(f);
-  return static_cast<int64_t>(rss) * 4096;
 }
 
 [[noreturn]] void Usage(const std::string& why) {
@@ -137,7 +127,7 @@ int main(int argc, char** argv) {
                  n / (wall - last.wall), n / (cpu - last.cpu),
                  static_cast<double>(steps) / n, dfs.round(),
                  static_cast<double>(dfs.MemoryBytes()) / (1 << 20),
-                 static_cast<double>(RssBytes()) / (1 << 20));
+                 static_cast<double>(aiosim::bench::SmapsRollup("Rss")) / (1 << 20));
     std::fflush(stdout);
     samples.push_back({wall, cpu, executions});
     steps = 0;

@@ -38,6 +38,7 @@
 #include <string>
 #include <thread>
 
+#include "bench/proc_memory.h"
 #include "core/platform/sync.h"
 #include "properties/harness.h"
 #include "properties/suites.h"
@@ -98,6 +99,8 @@ using aiosim::core::ThreadId;
 namespace core = aiosim::core;
 namespace scenarios = aiosim::scenarios;
 namespace sim = aiosim::sim;
+using aiosim::bench::SmapsRollup;
+using aiosim::bench::VirtualBytes;
 using benchmark::Counter;
 
 constexpr uint64_t kSeed = 1;
@@ -109,35 +112,6 @@ constexpr uint64_t kSeed = 1;
 int64_t HeapInUse() {
   const struct mallinfo2 mi = mallinfo2();
   return static_cast<int64_t>(mi.uordblks + mi.hblkhd);
-}
-
-// A field of /proc/self/smaps_rollup ("Anonymous", "Rss"), in bytes; -1 if unreadable.
-// smaps_rollup walks the page tables, so it is exact; /proc/self/statm reads the
-// kernel's per-CPU RSS counters, which may lag by tens of pages.
-int64_t SmapsRollup(const char* field) {
-  FILE* f = std::fopen("/proc/self/smaps_rollup", "r");
-  if (f == nullptr) return -1;
-  char line[256];
-  int64_t kb = -1;
-  const size_t len = std::strlen(field);
-  while (std::fgets(line, sizeof line, f) != nullptr) {
-    if (std::strncmp(line, field, len) == 0 && line[len] == ':') {
-      kb = std::strtoll(line + len + 1, nullptr, 10);
-      break;
-    }
-  }
-  std::fclose(f);
-  return kb < 0 ? -1 : kb * 1024;
-}
-
-// Virtual size of the process from /proc/self/statm, in bytes.
-int64_t VirtualBytes() {
-  FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return -1;
-  long pages = -1;
-  if (std::fscanf(f, "%ld", &pages) != 1) pages = -1;
-  std::fclose(f);
-  return pages < 0 ? -1 : pages * static_cast<int64_t>(sysconf(_SC_PAGESIZE));
 }
 
 Counter Bytes(double v) { return Counter(v, Counter::kDefaults, Counter::kIs1024); }
@@ -200,16 +174,22 @@ double PerIteration(const benchmark::State& state, double total) {
 // Shared<int> of its own (a shared one would be a data race, and the race detector
 // would end the execution). Every access is a scheduling point.
 // REQUIRES: 1 <= threads <= 8; accesses a multiple of 4.
+// `accesses` accesses, in rounds of four: a relaxed load and store of `common`, a load
+// and a store of `mine`.
+void Accesses(Atomic<int>* common, Shared<int>* mine, int64_t accesses) {
+  for (int64_t i = 0; i < accesses; i += 4) {
+    const int v = core::atomic_read(common);
+    core::atomic_set(common, v + 1);
+    mine->Store(mine->Load() + 1);
+  }
+}
+
 sim::Body PointsBody(int threads, int64_t accesses) {
   return [threads, accesses](sim::SimContext& c) {
     Atomic<int> common{0};
     std::unique_ptr<Shared<int>[]> own(new Shared<int>[threads]);
     auto work = [&common, accesses](Shared<int>* mine) {
-      for (int64_t i = 0; i < accesses; i += 4) {
-        const int v = core::atomic_read(&common);
-        core::atomic_set(&common, v + 1);
-        mine->Store(mine->Load() + 1);
-      }
+      Accesses(&common, mine, accesses);
     };
     if (threads == 1) {
       work(&own[0]);
@@ -340,27 +320,30 @@ BENCHMARK(BM_StandardWorkload)
 // scheduling points it is compared with.
 namespace bare {
 namespace bctx = boost::context::detail;
-struct PingPong {
-  bctx::fcontext_t other = nullptr;
-  uint64_t left = 0;
-};
-void Pong(bctx::transfer_t t) {
-  auto* pp = static_cast<PingPong*>(t.data);
-  bctx::fcontext_t back = t.fctx;
-  for (;;) {
-    back = bctx::jump_fcontext(back, pp).fctx;  // every jump is one switch
+// Two contexts that switch to each other: main and a pong context on its own stack.
+class PingPong {
+ public:
+  PingPong() : pong_(bctx::make_fcontext(stack_ + sizeof stack_, sizeof stack_, &Pong)) {}
+  // `n` switches (main -> pong and pong -> main count one each), n even.
+  void Switch(uint64_t n) {
+    for (uint64_t i = 0; i < n; i += 2) pong_ = bctx::jump_fcontext(pong_, nullptr).fctx;
   }
-}
-// ns per switch of `switches` jumps (main -> pong and pong -> main count one each),
-// the fastest of `rounds` timed runs (wall clock; no simulation is involved).
+
+ private:
+  static void Pong(bctx::transfer_t t) {
+    for (bctx::fcontext_t back = t.fctx;;) back = bctx::jump_fcontext(back, nullptr).fctx;
+  }
+  alignas(64) char stack_[64 * 1024];
+  bctx::fcontext_t pong_;
+};
+// ns per switch of `switches` switches, the fastest of `rounds` timed runs (wall clock;
+// no simulation is involved).
 double SwitchNs(uint64_t switches, int rounds) {
-  static char stack[64 * 1024] alignas(64);
-  PingPong pp;
-  bctx::fcontext_t pong = bctx::make_fcontext(stack + sizeof stack, sizeof stack, &Pong);
+  static PingPong pp;
   double best = 1e30;
   for (int r = 0; r < rounds; r++) {
     const auto t0 = std::chrono::steady_clock::now();
-    for (uint64_t i = 0; i < switches; i += 2) pong = bctx::jump_fcontext(pong, &pp).fctx;
+    pp.Switch(switches);
     const auto t1 = std::chrono::steady_clock::now();
     best = std::min(best, std::chrono::duration<double, std::nano>(t1 - t0).count() /
                               static_cast<double>(switches));
@@ -371,16 +354,9 @@ double SwitchNs(uint64_t switches, int rounds) {
 
 // One iteration: 2^20 bare switches (the figure the point costs below are held to).
 void BM_BareSwitch(benchmark::State& state) {
-  static char stack[64 * 1024] alignas(64);
-  bare::PingPong pp;
-  boost::context::detail::fcontext_t pong = boost::context::detail::make_fcontext(
-      stack + sizeof stack, sizeof stack, &bare::Pong);
+  static bare::PingPong pp;
   constexpr uint64_t kSwitches = uint64_t{1} << 20;
-  for (auto _ : state) {
-    for (uint64_t i = 0; i < kSwitches; i += 2) {
-      pong = boost::context::detail::jump_fcontext(pong, &pp).fctx;
-    }
-  }
+  for (auto _ : state) pp.Switch(kSwitches);
   state.counters["s_per_switch"] =
       Counter(static_cast<double>(kSwitches),
               Counter::kIsIterationInvariantRate | Counter::kInvert);
@@ -410,26 +386,19 @@ class FixedRuleStrategy final : public sim::Strategy {
   bool switch_;
 };
 
-// Main and one worker make `main_accesses` and `worker_accesses` accesses (as
-// PointsBody's threads do); main spawns the worker first and joins it last.
+// Main and one worker make `main_accesses` and `worker_accesses` accesses (Accesses,
+// as PointsBody's threads do); main spawns the worker first and joins it last.
 sim::Body PointCostBody(int64_t main_accesses, int64_t worker_accesses) {
   return [main_accesses, worker_accesses](sim::SimContext& c) {
     Atomic<int> common{0};
     Shared<int> own[2];
-    auto work = [&common](Shared<int>* mine, int64_t accesses) {
-      for (int64_t i = 0; i < accesses; i += 4) {
-        const int v = core::atomic_read(&common);
-        core::atomic_set(&common, v + 1);
-        mine->Store(mine->Load() + 1);
-      }
-    };
     if (worker_accesses == 0) {
-      work(&own[0], main_accesses);
+      Accesses(&common, &own[0], main_accesses);
       return;
     }
-    const ThreadId id =
-        scenarios::Spawn(c, "worker", [&] { work(&own[1], worker_accesses); });
-    work(&own[0], main_accesses);
+    const ThreadId id = scenarios::Spawn(
+        c, "worker", [&] { Accesses(&common, &own[1], worker_accesses); });
+    Accesses(&common, &own[0], main_accesses);
     scenarios::Join(c, id);
   };
 }

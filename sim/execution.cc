@@ -239,7 +239,7 @@ void Execution::SlowPoint(OpKind kind, uint32_t obj, core::SrcLoc loc) {
   }
   ThreadHot* me = &current_->hot;
   me->choices_at_point = 0;
-  if (!fast_.TryPass()) Reschedule(/*current_runnable=*/true);
+  if (!fast_.TryPass() && !ChooseRunning()) Reschedule(/*current_runnable=*/true);
   me->choices_at_point = kChoicesInOp;  // resumed: the operation is under way
   // The trace lists operations in the order they take effect: after the switch.
   if (__builtin_expect(options_.record_trace, 0)) RecordOp(kind, obj, loc);
@@ -378,6 +378,36 @@ const std::vector<int>& Execution::Candidates() {
     if (!benched_[id]) candidates_.push_back(id);
   }
   return candidates_;
+}
+
+bool Execution::ChooseRunning() {
+  // Reschedule(true)'s case with nothing but the choice to make, in the same order
+  // of effects: TryPass failed inside the fairness bound, so the quantum is spent
+  // (quantum_left == 0) and solo is false; nothing is benched and no deadline is
+  // pending, so the candidates are runnable_ and there is no time jump to offer; the
+  // options are the ones built for this runnable set.
+  const uint32_t n = static_cast<uint32_t>(runnable_.size());
+  if (fast_.run_length >= options_.fairness_steps || benched_count_ != 0 ||
+      deadlines_ != 0 || n < 2 || sched_options_version_ != sched_version_ ||
+      sched_options_n_ != n || wants_ops_) {
+    return false;
+  }
+  fast_.run_length++;
+  SimThread* cur = current_;
+  ChoicePoint& cp = sched_cp_;
+  cp.n = n;
+  cp.options = sched_options_.data();
+  cp.current = cur->id;
+  Locate(&cp.at);
+  uint32_t quantum = 0;
+  const uint32_t pick = Decide(&cp, &quantum);
+  fast_.quantum_left = quantum;
+  SimThread* next = threads_[runnable_[pick]].get();
+  if (next != cur) {
+    fast_.run_length = 0;
+    SwitchTo(next);
+  }
+  return true;
 }
 
 void Execution::Reschedule(bool current_runnable) {

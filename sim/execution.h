@@ -327,6 +327,10 @@ class Execution {
   // Picks the next thread to run (the current one may be among the candidates) and
   // switches to it; handles fairness, time jumps and stuck states.
   void Reschedule(bool current_runnable);
+  // Reschedule(true) when the running thread's point needs nothing but the schedule
+  // choice among the cached options (no fairness switch, bench or deadline): the
+  // common case, in fewer steps. False, having done nothing, otherwise.
+  bool ChooseRunning();
   // The runnable threads that may be offered now (fairness): runnable_, or
   // candidates_ while some are benched.
   const std::vector<int>& Candidates();

@@ -167,6 +167,13 @@ inline bool FastPoint(ObjMeta* meta, OpKind kind) {
          f->InlineStep(kind, meta->id);
 }
 
+// The running simulated thread's id while the primitives' inline path is open
+// (FastState::fast_ok), else -1 (outside a simulation too).
+inline int FastThread() {
+  FastState* f = tls_fast;
+  return f != nullptr && f->fast_ok ? f->cur->id : -1;
+}
+
 // A memory access through Atomic<T> / Shared<T>: a scheduling point, then checks
 // (use after free, data race). `is_atomic` distinguishes atomic from plain accesses.
 void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc);

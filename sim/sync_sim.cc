@@ -268,7 +268,7 @@ void Acquire(Execution* ex, SimWaitable* w) {
 // ---- QemuMutex
 // -------------------------------------------------------------------------
 
-void QemuMutex::Lock(SrcLoc loc) {
+void QemuMutex::LockSlow(SrcLoc loc) {
   bool fresh = false;
   Execution* ex = Enter(&w_, OpKind::kLock, loc, &fresh);
   if (ex == nullptr) return;
@@ -296,7 +296,7 @@ bool QemuMutex::TryLock(SrcLoc loc) {
   return true;
 }
 
-void QemuMutex::Unlock(SrcLoc loc) {
+void QemuMutex::UnlockSlow(SrcLoc loc) {
   Execution* ex = Enter(&w_, OpKind::kUnlock, loc);
   if (ex == nullptr) return;
   ex->Point(OpKind::kUnlock, w_.meta.id, loc);

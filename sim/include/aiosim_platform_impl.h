@@ -228,10 +228,31 @@ struct SimWaitable {
 
 class QemuMutex {
  public:
-  void Lock(SrcLoc loc = SrcLoc::current());
-  void Unlock(SrcLoc loc = SrcLoc::current());
+  // Inline when nothing but the point's counting is to do (sim::FastPoint): a lock of
+  // a free mutex, an unlock that no thread waits for. Whether the mutex is free, and
+  // who waits, is read before the point: a point that passes inline lets no other
+  // thread run, so it still holds after it. Everything else (a choice, blocking, a
+  // wake, the race detector, a trace, an object new to this execution) is LockSlow /
+  // UnlockSlow, which do the whole operation.
+  void Lock(SrcLoc loc = SrcLoc::current()) {
+    if (owner_ == -1 && sim::FastPoint(&w_.meta, sim::OpKind::kLock)) {
+      owner_ = sim::tls_fast->cur->id;
+      return;
+    }
+    LockSlow(loc);
+  }
+  void Unlock(SrcLoc loc = SrcLoc::current()) {
+    if (owner_ >= 0 && owner_ == sim::FastThread() && w_.waiters.empty() &&
+        sim::FastPoint(&w_.meta, sim::OpKind::kUnlock)) {
+      owner_ = -1;
+      return;
+    }
+    UnlockSlow(loc);
+  }
   bool TryLock(SrcLoc loc = SrcLoc::current());
   void SetName(const char* name) const { sim::NameObject(&w_.meta, name); }
+  void LockSlow(SrcLoc loc);
+  void UnlockSlow(SrcLoc loc);
   SimWaitable w_;
   int owner_ = -1;  // simulated thread id
 };

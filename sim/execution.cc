@@ -21,7 +21,25 @@ thread_local FastState* tls_fast = nullptr;
 
 namespace {
 
-thread_local size_t choices_hint = 256;
+// How many choices to reserve for: the most that an execution on this OS thread made
+// among the last 16 to 32 (two windows of 16; the older is dropped when the newer
+// fills). Executions of one search vary by their quantum setting (the random walk
+// cycles through four), and growing the vector in the middle of one costs a copy; a
+// long execution (another program, another benchmark) stops counting 32 later.
+struct ChoicesHint {
+  size_t window_max[2] = {256, 256};
+  uint32_t in_window = 0;
+  size_t Get() const { return std::max(window_max[0], window_max[1]); }
+  void Note(size_t used) {
+    window_max[1] = std::max(window_max[1], std::min(used, size_t{1} << 20));
+    if (++in_window == 16) {
+      window_max[0] = window_max[1];
+      window_max[1] = 256;
+      in_window = 0;
+    }
+  }
+};
+thread_local ChoicesHint choices_hint;
 
 }  // namespace
 
@@ -42,7 +60,7 @@ Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* 
   fast_.record_values = options_.record_trace;
   // Reserve what the last execution on this OS thread needed: long executions would
   // otherwise pay for doubling (and page faults) every time.
-  result_.choices.reserve(choices_hint);
+  result_.choices.reserve(choices_hint.Get());
   record_deviations_ = options_.record_deviations || options_.record_trace;
   options_scratch_.reserve(16);
   wants_ops_ = strategy_->wants_ops();
@@ -85,13 +103,7 @@ ExecResult Execution::Run(const std::function<void()>& body,
       result_.failure.step = fast_.steps;
     }
   }
-  // About the most the recent executions on this thread needed (executions of one
-  // search vary by their quantum setting, and growing the vector in the middle of one
-  // costs more), decaying by an eighth per execution: one long execution (another
-  // program, another benchmark) must not make every later one reserve its size.
-  choices_hint = std::clamp<size_t>(
-      std::max(choices_hint - choices_hint / 8, result_.choices.size()), 256,
-      size_t{1} << 20);
+  choices_hint.Note(result_.choices.size());
   result_.peak_heap_bytes = heap_->peak_bytes();
   heap_->ReleaseAll();
   result_.threads = ThreadCount();

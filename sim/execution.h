@@ -278,6 +278,9 @@ class Execution {
     if (fast_.PointStep(kind, obj)) return;
     SlowPoint(kind, obj, loc);
   }
+  // Point's inline case alone: true if the point passed without a choice (no other
+  // thread ran), false having done nothing (then call Point).
+  bool PointInline(OpKind kind, uint32_t obj) { return fast_.PointStep(kind, obj); }
   // Blocks the current thread on `lists` (may be empty) until Wake or, if
   // deadline_ns >= 0, until virtual time reaches it. Returns why it woke.
   WakeReason Block(std::initializer_list<WaitList*> lists, int64_t deadline_ns,

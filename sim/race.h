@@ -54,6 +54,7 @@ namespace aiosim::sim {
 template <class T, uint32_t N>
 class SmallVec {
   static_assert(std::is_trivially_copyable_v<T>);
+  static_assert(N >= 1);
 
  public:
   SmallVec() = default;
@@ -61,33 +62,39 @@ class SmallVec {
   SmallVec& operator=(const SmallVec& o) {
     if (this == &o) return *this;
     Reserve(o.size_);
-    std::memcpy(data(), o.data(), sizeof(T) * o.size_);
+    std::memcpy(data_, o.data_, sizeof(T) * o.size_);
     size_ = o.size_;
     return *this;
   }
-  ~SmallVec() { delete[] heap_; }
+  ~SmallVec() {
+    if (data_ != inline_) delete[] data_;
+  }
 
-  T* data() { return heap_ != nullptr ? heap_ : inline_; }
-  const T* data() const { return heap_ != nullptr ? heap_ : inline_; }
+  T* data() { return data_; }
+  const T* data() const { return data_; }
   uint32_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  T& operator[](uint32_t i) { return data()[i]; }
-  const T& operator[](uint32_t i) const { return data()[i]; }
-  T* begin() { return data(); }
-  T* end() { return data() + size_; }
-  const T* begin() const { return data(); }
-  const T* end() const { return data() + size_; }
+  T& operator[](uint32_t i) { return data_[i]; }
+  const T& operator[](uint32_t i) const { return data_[i]; }
+  T* begin() { return data_; }
+  T* end() { return data_ + size_; }
+  const T* begin() const { return data_; }
+  const T* end() const { return data_ + size_; }
   void clear() { size_ = 0; }
   // Shrinks, or grows with `fill`.
   void resize(uint32_t n, T fill = T{}) {
     Reserve(n);
-    T* d = data();
-    for (uint32_t i = size_; i < n; i++) d[i] = fill;
+    for (uint32_t i = size_; i < n; i++) data_[i] = fill;
     size_ = n;
+  }
+  // Makes the vector {v} (N >= 1, so the first element is always there).
+  void AssignOne(const T& v) {
+    data_[0] = v;
+    size_ = 1;
   }
   void push_back(const T& v) {
     if (size_ == cap_) Reserve(size_ * 2);
-    data()[size_++] = v;
+    data_[size_++] = v;
   }
   size_t capacity() const { return cap_; }
 
@@ -95,12 +102,14 @@ class SmallVec {
   void Reserve(uint32_t n) {
     if (n <= cap_) return;
     T* grown = new T[n];
-    std::memcpy(grown, data(), sizeof(T) * size_);
-    delete[] heap_;
-    heap_ = grown;
+    std::memcpy(grown, data_, sizeof(T) * size_);
+    if (data_ != inline_) delete[] data_;
+    data_ = grown;
     cap_ = n;
   }
-  T* heap_ = nullptr;
+  // The elements: inline_ until they outgrow it, then an array of cap_ on the heap.
+  // Never copied bitwise (the copy constructor sets it to this object's inline_).
+  T* data_ = inline_;
   uint32_t size_ = 0;
   uint32_t cap_ = N;
   T inline_[N];
@@ -256,12 +265,10 @@ class RaceDetector {
   // by itself; a read replaces the reads by itself and leaves the writes.
   static void TakeOver(Location* l, const Access& now, bool write) {
     if (write) {
-      l->writes.resize(1);
-      l->writes[0] = now;
+      l->writes.AssignOne(now);
       l->reads.clear();
     } else {
-      l->reads.resize(1);
-      l->reads[0] = now;
+      l->reads.AssignOne(now);
     }
   }
   // The happens-before effect of a write on what the location publishes (after its

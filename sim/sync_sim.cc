@@ -55,24 +55,31 @@ std::string KnownTag(const RaceDetector::Race& race) {
 
 namespace {
 
+// The race detector's check of an access (after its scheduling point) when its
+// inline case (RaceDetector::AccessFast) did not hold.
+[[gnu::noinline]] void CheckRaceFull(Execution* ex, RaceDetector* rd, ObjMeta* meta,
+                                     OpKind kind, core::MemOrder order,
+                                     core::SrcLoc loc) {
+  RaceDetector::Race race;
+  if (rd->OnAccess(meta, ex->current()->id, kind, order, loc, &race) &&
+      !ex->SuppressRace(race.first.loc, race.second.loc)) {
+    ex->Fail(FailureKind::kDataRace,
+             absl::StrFormat("data race on object #%d: %s vs %s%s", race.obj,
+                             AccessLine(race.first, ex), AccessLine(race.second, ex),
+                             KnownTag(race)),
+             {"earlier: " + AccessLine(race.first, ex),
+              "later:   " + AccessLine(race.second, ex)},
+             absl::StrCat(Execution::Where(race.first.loc), " vs ",
+                          Execution::Where(race.second.loc)));
+  }
+}
+
 // The race detector's check of an access (after its scheduling point).
-void CheckRace(Execution* ex, ObjMeta* meta, OpKind kind, core::MemOrder order,
-               core::SrcLoc loc) {
+[[gnu::always_inline]] inline void CheckRace(Execution* ex, ObjMeta* meta, OpKind kind,
+                                             core::MemOrder order, core::SrcLoc loc) {
   if (RaceDetector* rd = ex->races()) {
-    const int tid = ex->current()->id;
-    if (rd->AccessFast(meta, tid, kind, order, loc)) return;
-    RaceDetector::Race race;
-    if (rd->OnAccess(meta, tid, kind, order, loc, &race) &&
-        !ex->SuppressRace(race.first.loc, race.second.loc)) {
-      ex->Fail(FailureKind::kDataRace,
-               absl::StrFormat("data race on object #%d: %s vs %s%s", race.obj,
-                               AccessLine(race.first, ex), AccessLine(race.second, ex),
-                               KnownTag(race)),
-               {"earlier: " + AccessLine(race.first, ex),
-                "later:   " + AccessLine(race.second, ex)},
-               absl::StrCat(Execution::Where(race.first.loc), " vs ",
-                            Execution::Where(race.second.loc)));
-    }
+    if (rd->AccessFast(meta, ex->current()->id, kind, order, loc)) return;
+    CheckRaceFull(ex, rd, meta, kind, order, loc);
   }
 }
 
@@ -88,8 +95,10 @@ void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc
   Execution* ex = tls_execution;
   if (ex == nullptr || ex->inspecting()) return;
   ex->Touch(meta, kind, loc);
-  ex->Point(kind, meta->id, loc);
-  ex->Touch(meta, kind, loc);  // freed while this thread was preempted?
+  if (!ex->PointInline(kind, meta->id)) {
+    ex->Point(kind, meta->id, loc);
+    ex->Touch(meta, kind, loc);  // freed while this thread was preempted?
+  }
   CheckRace(ex, meta, kind, order, loc);
 }
 

@@ -98,8 +98,11 @@ WakeReason Execution::BlockImpl(WaitList* const* lists, size_t n, int64_t deadli
   MakeNotRunnable(t);
   t->state = ThreadState::kBlocked;
   t->wake = WakeReason::kNone;
-  t->waiting_on.assign(lists, lists + n);
-  for (size_t i = 0; i < n; i++) lists[i]->push_back(t);
+  t->waiting_on.clear();
+  for (size_t i = 0; i < n; i++) {
+    t->waiting_on.push_back(lists[i]);
+    lists[i]->push_back(t);
+  }
   t->deadline_ns = deadline_ns;
   if (deadline_ns >= 0) {
     deadlines_++;
@@ -127,6 +130,11 @@ WakeReason Execution::BlockImpl(WaitList* const* lists, size_t n, int64_t deadli
 
 void Execution::Unwait(SimThread* t) {
   for (WaitList* l : t->waiting_on) {
+    // Most often the only waiter, or the first.
+    if (!l->empty() && l->front() == t) {
+      l->erase(l->begin());
+      continue;
+    }
     auto it = std::find(l->begin(), l->end(), t);
     if (it != l->end()) l->erase(it);
   }
@@ -144,6 +152,16 @@ void Execution::WakeAll(WaitList* list) {
 }
 
 bool Execution::WakeOne(WaitList* list) {
+  if (list->empty()) return false;
+  if (list->size() == 1) {  // one waiter: nothing to choose
+    SimThread* only = list->front();
+    if (only->state == ThreadState::kBlocked) {
+      MakeRunnable(only, WakeReason::kSignaled);  // Unwait removes it from `list`
+      return true;
+    }
+    list->clear();
+    return false;
+  }
   waking_.clear();
   for (SimThread* t : *list) {
     if (t->state == ThreadState::kBlocked) waking_.push_back(t);

@@ -311,20 +311,29 @@ void Execution::Locate(ChoiceLocation* at) {
   at->sub = current_->hot.choices_at_point++;
 }
 
-uint32_t Execution::Decide(ChoicePoint* cp, uint32_t* quantum) {
+// Decide's body, inline into its callers. kAllThreads: a kSchedule choice whose
+// options are all threads (ChooseRunning's), so that the kind tests fold away.
+template <bool kAllThreads>
+[[gnu::always_inline]] inline uint32_t Execution::DecideImpl(ChoicePoint* cp,
+                                                             uint32_t* quantum) {
   const Decision d = strategy_->Choose(*cp);
   if (__builtin_expect(d.option >= cp->n, 0)) Diverged(*cp, d);
   const Option& chosen = cp->options[d.option];
-  const uint32_t q =
-      chosen.kind == OptionKind::kThread && cp->kind == ChoiceKind::kSchedule
-          ? std::min(d.quantum, kQuantumMax)
-          : 0;
+  const bool thread_schedule = kAllThreads || (chosen.kind == OptionKind::kThread &&
+                                               cp->kind == ChoiceKind::kSchedule);
+  const uint32_t q = thread_schedule ? std::min(d.quantum, kQuantumMax) : 0;
   result_.choices.push_back(ChoiceRecord{cp->kind, cp->current >= 0, cp->n, d.option, q});
-  const int cost = PreemptionCost(*cp, d.option);
+  const int cost = kAllThreads
+                       ? (chosen.arg == static_cast<uint32_t>(cp->current) ? 0 : 1)
+                       : PreemptionCost(*cp, d.option);
   result_.preemptions += cost;
   if (__builtin_expect(record_deviations_, 0)) NoteDecision(*cp, d.option, cost);
   *quantum = q;
   return d.option;
+}
+
+uint32_t Execution::Decide(ChoicePoint* cp, uint32_t* quantum) {
+  return DecideImpl<false>(cp, quantum);
 }
 
 void Execution::Diverged(const ChoicePoint& cp, Decision d) {
@@ -412,7 +421,7 @@ bool Execution::ChooseRunning() {
   cp.current = cur->id;
   Locate(&cp.at);
   uint32_t quantum = 0;
-  const uint32_t pick = Decide(&cp, &quantum);
+  const uint32_t pick = DecideImpl<true>(&cp, &quantum);
   fast_.quantum_left = quantum;
   SimThread* next = threads_[runnable_[pick]].get();
   if (next != cur) {

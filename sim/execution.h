@@ -339,6 +339,8 @@ class Execution {
   const std::vector<int>& Candidates();
   // Asks the strategy; records the choice, its deviation and its preemption cost.
   uint32_t Decide(ChoicePoint* cp, uint32_t* quantum);
+  template <bool kAllThreads>
+  uint32_t DecideImpl(ChoicePoint* cp, uint32_t* quantum);
   // Decide's rare paths, out of line: a replay that no longer fits, and the
   // deviation and trace records of a choice.
   [[noreturn, gnu::cold]] void Diverged(const ChoicePoint& cp, Decision d);

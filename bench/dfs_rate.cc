@@ -13,7 +13,8 @@
 //
 // usage: aiosim_bench_dfs [--scenario ID] [--generation G] [--preemptions K]
 //                         [--seconds S] [--interval S]
-// defaults: R4, legacy, 2, 660, 10. Exit 0, or 2 on bad input (one line on stderr).
+// defaults: R4, legacy, 2, 660, 10. --help prints this usage. Exit 0, or 2 on bad
+// input (one line on stderr).
 #include <time.h>
 
 #include <cmath>
@@ -63,6 +64,17 @@ int main(int argc, char** argv) {
   double interval = 10;
   for (int i = 1; i < argc; i++) {
     const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::printf(
+          "usage: aiosim_bench_dfs [--scenario ID] [--generation G] [--preemptions K]\n"
+          "                        [--seconds S] [--interval S]\n"
+          "defaults: R4, legacy, 2, 660, 10\n");
+      return 0;
+    }
+    if (flag != "--scenario" && flag != "--generation" && flag != "--preemptions" &&
+        flag != "--seconds" && flag != "--interval") {
+      Usage("unknown flag '" + flag + "' (--help lists them)");
+    }
     if (i + 1 >= argc) Usage("flag " + flag + " needs a value");
     const std::string value = argv[++i];
     if (flag == "--scenario") {

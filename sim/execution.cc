@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "sim/heap.h"
 #include "sim/race.h"
+#include "sim/random_pct.h"
 #include "sim/strategy.h"
 
 namespace aiosim::sim {
@@ -64,6 +65,7 @@ Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* 
   record_deviations_ = options_.record_deviations || options_.record_trace;
   options_scratch_.reserve(16);
   wants_ops_ = strategy_->wants_ops();
+  random_ = dynamic_cast<RandomStrategy*>(strategy_);
   sched_cp_.kind = ChoiceKind::kSchedule;
 }
 
@@ -316,7 +318,8 @@ void Execution::Locate(ChoiceLocation* at) {
 template <bool kAllThreads>
 [[gnu::always_inline]] inline uint32_t Execution::DecideImpl(ChoicePoint* cp,
                                                              uint32_t* quantum) {
-  const Decision d = strategy_->Choose(*cp);
+  const Decision d = kAllThreads && random_ != nullptr ? random_->ChooseThread(cp->n)
+                                                       : strategy_->Choose(*cp);
   if (__builtin_expect(d.option >= cp->n, 0)) Diverged(*cp, d);
   const Option& chosen = cp->options[d.option];
   const bool thread_schedule = kAllThreads || (chosen.kind == OptionKind::kThread &&
@@ -401,7 +404,7 @@ const std::vector<int>& Execution::Candidates() {
   return candidates_;
 }
 
-bool Execution::ChooseRunning() {
+[[gnu::always_inline]] inline bool Execution::ChooseRunning() {
   // Reschedule(true)'s case with nothing but the choice to make, in the same order
   // of effects: TryPass failed inside the fairness bound, so the quantum is spent
   // (quantum_left == 0) and solo is false; nothing is benched and no deadline is

@@ -62,6 +62,7 @@ namespace aiosim::sim {
 
 class HeapTracker;
 class RaceDetector;
+class RandomStrategy;
 class Strategy;
 
 enum class FailureKind {
@@ -402,6 +403,8 @@ class Execution {
   uint32_t sched_options_n_ = 0;
   ChoicePoint sched_cp_;    // reused: every field is set before each choice
   bool wants_ops_ = false;  // strategy_->wants_ops(), fixed for a strategy
+  // strategy_ if it is the random walk (its common choice is then called inline).
+  RandomStrategy* random_ = nullptr;
   // Scratch (no allocation per step).
   std::vector<int> candidates_;
   std::vector<Option> options_scratch_;

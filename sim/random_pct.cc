@@ -42,12 +42,7 @@ Decision RandomStrategy::Choose(const ChoicePoint& p) {
   switch (p.kind) {
     case ChoiceKind::kSchedule: {
       if (CanAdvance(p) && rng_.Below(64) == 0) return {p.n - 1, 0};
-      const uint32_t pick = rng_.Below(ThreadOptions(p));
-      if (switch_one_in_ == 1) return {pick, 0};
-      // The chosen thread then runs q points, q uniform in [1, 2s - 1] (mean s),
-      // before the next choice: this one and q - 1 more.
-      const uint32_t q = 1 + rng_.Below(2 * switch_one_in_ - 1);
-      return {pick, q - 1};
+      return ChooseThread(ThreadOptions(p));
     }
     case ChoiceKind::kWakeWaiter:
       return {rng_.Below(p.n), 0};

@@ -42,6 +42,35 @@ struct ChoicesHint {
 };
 thread_local ChoicesHint choices_hint;
 
+// The vectors an execution needs only while it lives, kept between the executions of
+// an OS thread so that their capacity is reused (an execution would otherwise grow
+// each of them from nothing: a dozen allocations of the ~25 an execution of three
+// threads made). An execution takes them in its constructor, empty, and gives them
+// back, emptied, in its destructor; an execution made while another lives on the
+// same thread finds them taken and starts from empty vectors, as before.
+struct Spares {
+  std::vector<std::unique_ptr<SimThread>> threads;
+  std::vector<int> runnable;
+  std::vector<uint8_t> benched;
+  std::vector<Option> sched_options;
+  std::vector<int> candidates;
+  std::vector<Option> options_scratch;
+  std::vector<PendingOp> ops_scratch;
+  WaitList waking;
+};
+thread_local Spares spares;
+
+template <class V>
+void Take(V* mine, V* spare) {
+  mine->swap(*spare);
+  mine->clear();
+}
+template <class V>
+void GiveBack(V* mine, V* spare) {
+  mine->clear();
+  mine->swap(*spare);
+}
+
 }  // namespace
 
 Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* stacks,
@@ -63,6 +92,14 @@ Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* 
   // otherwise pay for doubling (and page faults) every time.
   result_.choices.reserve(choices_hint.Get());
   record_deviations_ = options_.record_deviations || options_.record_trace;
+  Take(&threads_, &spares.threads);
+  Take(&runnable_, &spares.runnable);
+  Take(&benched_, &spares.benched);
+  Take(&sched_options_, &spares.sched_options);
+  Take(&candidates_, &spares.candidates);
+  Take(&options_scratch_, &spares.options_scratch);
+  Take(&ops_scratch_, &spares.ops_scratch);
+  Take(&waking_, &spares.waking);
   options_scratch_.reserve(16);
   wants_ops_ = strategy_->wants_ops();
   random_ = dynamic_cast<RandomStrategy*>(strategy_);
@@ -73,6 +110,14 @@ Execution::~Execution() {
   for (auto& t : threads_) {
     if (t->fiber.stack().base != nullptr) stacks_->Put(t->fiber.stack());
   }
+  GiveBack(&threads_, &spares.threads);  // destroys the threads
+  GiveBack(&runnable_, &spares.runnable);
+  GiveBack(&benched_, &spares.benched);
+  GiveBack(&sched_options_, &spares.sched_options);
+  GiveBack(&candidates_, &spares.candidates);
+  GiveBack(&options_scratch_, &spares.options_scratch);
+  GiveBack(&ops_scratch_, &spares.ops_scratch);
+  GiveBack(&waking_, &spares.waking);
 }
 
 ExecResult Execution::Run(const std::function<void()>& body,
@@ -110,6 +155,7 @@ ExecResult Execution::Run(const std::function<void()>& body,
   heap_->ReleaseAll();
   result_.threads = ThreadCount();
   result_.end_time_ns = now_ns_;
+  result_.thread_names.reserve(threads_.size());
   for (auto& t : threads_) result_.thread_names.push_back(t->name);
   if (options_.record_trace) {
     obj_names_.resize(next_obj_id_);

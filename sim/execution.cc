@@ -57,6 +57,7 @@ struct Spares {
   std::vector<Option> options_scratch;
   std::vector<PendingOp> ops_scratch;
   WaitList waking;
+  std::unique_ptr<RaceDetector> races;  // Reset
 };
 thread_local Spares spares;
 
@@ -80,7 +81,10 @@ Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* 
       stacks_(stacks),
       serial_(serial),
       heap_(std::make_unique<HeapTracker>()) {
-  if (options_.race_detection) races_ = std::make_unique<RaceDetector>();
+  if (options_.race_detection) {
+    races_ = spares.races != nullptr ? std::move(spares.races)
+                                     : std::make_unique<RaceDetector>();
+  }
   fast_.trace_hash = 1469598103934665603ull;  // FNV-1a offset basis
   fast_.serial = serial;
   fast_.max_steps = options_.max_steps;
@@ -118,6 +122,10 @@ Execution::~Execution() {
   GiveBack(&options_scratch_, &spares.options_scratch);
   GiveBack(&ops_scratch_, &spares.ops_scratch);
   GiveBack(&waking_, &spares.waking);
+  if (races_ != nullptr && spares.races == nullptr) {
+    races_->Reset();
+    spares.races = std::move(races_);
+  }
 }
 
 ExecResult Execution::Run(const std::function<void()>& body,

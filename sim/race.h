@@ -198,6 +198,15 @@ class RaceDetector {
   };
 
   RaceDetector() = default;
+  // Forgets every thread, location and synchronisation object (as a new detector),
+  // keeping the memory its containers hold for the next execution. The objects of an
+  // earlier execution no longer point into it: a new execution gives every object a
+  // new epoch, which drops its ObjMeta::race (Execution::Touch).
+  void Reset() {
+    threads_.clear();
+    locations_.clear();
+    syncs_.clear();
+  }
 
   void OnSpawn(int parent, int child);
   void OnJoin(int parent, int child);

@@ -61,17 +61,6 @@ struct Spares {
 };
 thread_local Spares spares;
 
-template <class V>
-void Take(V* mine, V* spare) {
-  mine->swap(*spare);
-  mine->clear();
-}
-template <class V>
-void GiveBack(V* mine, V* spare) {
-  mine->clear();
-  mine->swap(*spare);
-}
-
 }  // namespace
 
 Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* stacks,
@@ -96,14 +85,7 @@ Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* 
   // otherwise pay for doubling (and page faults) every time.
   result_.choices.reserve(choices_hint.Get());
   record_deviations_ = options_.record_deviations || options_.record_trace;
-  Take(&threads_, &spares.threads);
-  Take(&runnable_, &spares.runnable);
-  Take(&benched_, &spares.benched);
-  Take(&sched_options_, &spares.sched_options);
-  Take(&candidates_, &spares.candidates);
-  Take(&options_scratch_, &spares.options_scratch);
-  Take(&ops_scratch_, &spares.ops_scratch);
-  Take(&waking_, &spares.waking);
+  ExchangeSpares();
   options_scratch_.reserve(16);
   wants_ops_ = strategy_->wants_ops();
   random_ = dynamic_cast<RandomStrategy*>(strategy_);
@@ -114,18 +96,28 @@ Execution::~Execution() {
   for (auto& t : threads_) {
     if (t->fiber.stack().base != nullptr) stacks_->Put(t->fiber.stack());
   }
-  GiveBack(&threads_, &spares.threads);  // destroys the threads
-  GiveBack(&runnable_, &spares.runnable);
-  GiveBack(&benched_, &spares.benched);
-  GiveBack(&sched_options_, &spares.sched_options);
-  GiveBack(&candidates_, &spares.candidates);
-  GiveBack(&options_scratch_, &spares.options_scratch);
-  GiveBack(&ops_scratch_, &spares.ops_scratch);
-  GiveBack(&waking_, &spares.waking);
+  ExchangeSpares();  // destroys the threads
   if (races_ != nullptr && spares.races == nullptr) {
     races_->Reset();
     spares.races = std::move(races_);
   }
+}
+
+void Execution::ExchangeSpares() {
+  // Empties each vector, then swaps it with its spare: in the constructor the
+  // execution gets the spare's capacity, in the destructor the spare gets it back.
+  auto exchange = [](auto* mine, auto* spare) {
+    mine->clear();
+    mine->swap(*spare);
+  };
+  exchange(&threads_, &spares.threads);
+  exchange(&runnable_, &spares.runnable);
+  exchange(&benched_, &spares.benched);
+  exchange(&sched_options_, &spares.sched_options);
+  exchange(&candidates_, &spares.candidates);
+  exchange(&options_scratch_, &spares.options_scratch);
+  exchange(&ops_scratch_, &spares.ops_scratch);
+  exchange(&waking_, &spares.waking);
 }
 
 ExecResult Execution::Run(const std::function<void()>& body,

@@ -319,6 +319,9 @@ class Execution {
 
  private:
   static void ThreadEntry(void* arg);
+  // Trades the working vectors (threads_, runnable_, ...) with this OS thread's
+  // spares, emptied (execution.cc): called by the constructor and the destructor.
+  void ExchangeSpares();
   void SlowPoint(OpKind kind, uint32_t obj, core::SrcLoc loc);
   [[noreturn]] void TouchDead(ObjMeta* meta, OpKind kind, core::SrcLoc loc);
   WakeReason BlockImpl(WaitList* const* lists, size_t n, int64_t deadline_ns,

@@ -130,11 +130,6 @@ WakeReason Execution::BlockImpl(WaitList* const* lists, size_t n, int64_t deadli
 
 void Execution::Unwait(SimThread* t) {
   for (WaitList* l : t->waiting_on) {
-    // Most often the only waiter, or the first.
-    if (!l->empty() && l->front() == t) {
-      l->erase(l->begin());
-      continue;
-    }
     auto it = std::find(l->begin(), l->end(), t);
     if (it != l->end()) l->erase(it);
   }

@@ -118,12 +118,14 @@ inline uint32_t DefaultChoice(const ChoicePoint& p) {
 // choice where `current` could go on, any option other than running it — another
 // thread, or a jump of virtual time (the current thread is then descheduled for that
 // long). A forced switch (fairness) or a choice after blocking costs nothing; so do
-// the other kinds of choice.
+// the other kinds of choice. LeavesCurrent is the cost of a kSchedule choice where
+// `current` could go on (a caller that knows it has one may use it directly).
+inline int LeavesCurrent(const Option& o, int current) {
+  return o.kind == OptionKind::kThread && o.arg == static_cast<uint32_t>(current) ? 0 : 1;
+}
 inline int PreemptionCost(const ChoicePoint& p, uint32_t option) {
   if (p.kind != ChoiceKind::kSchedule || p.current < 0) return 0;
-  const Option& o = p.options[option];
-  return o.kind == OptionKind::kThread && o.arg == static_cast<uint32_t>(p.current) ? 0
-                                                                                    : 1;
+  return LeavesCurrent(p.options[option], p.current);
 }
 
 // A choice that differs from DefaultChoice, located so that it keeps its meaning when

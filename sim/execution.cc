@@ -360,7 +360,8 @@ void Execution::Locate(ChoiceLocation* at) {
 }
 
 // Decide's body, inline into its callers. kAllThreads: a kSchedule choice whose
-// options are all threads (ChooseRunning's), so that the kind tests fold away.
+// options are all threads and whose current thread could go on (ChooseRunning's): the
+// random walk answers it inline, and the kind tests fold away.
 template <bool kAllThreads>
 [[gnu::always_inline]] inline uint32_t Execution::DecideImpl(ChoicePoint* cp,
                                                              uint32_t* quantum) {
@@ -372,9 +373,8 @@ template <bool kAllThreads>
                                                cp->kind == ChoiceKind::kSchedule);
   const uint32_t q = thread_schedule ? std::min(d.quantum, kQuantumMax) : 0;
   result_.choices.push_back(ChoiceRecord{cp->kind, cp->current >= 0, cp->n, d.option, q});
-  const int cost = kAllThreads
-                       ? (chosen.arg == static_cast<uint32_t>(cp->current) ? 0 : 1)
-                       : PreemptionCost(*cp, d.option);
+  const int cost =
+      kAllThreads ? LeavesCurrent(chosen, cp->current) : PreemptionCost(*cp, d.option);
   result_.preemptions += cost;
   if (__builtin_expect(record_deviations_, 0)) NoteDecision(*cp, d.option, cost);
   *quantum = q;

@@ -275,13 +275,13 @@ class Execution {
   // with every other operation). Inside a quantum with nothing else to do it costs a
   // few instructions (FastState::PointStep: the InlineStep the primitives inline, on
   // with the race detector too).
-  void Point(OpKind kind, uint32_t obj, core::SrcLoc loc) {
-    if (fast_.PointStep(kind, obj)) return;
+  // Returns true if the point passed inline (no other thread can have run), false if
+  // it took the full path (another thread may have run meanwhile).
+  bool Point(OpKind kind, uint32_t obj, core::SrcLoc loc) {
+    if (fast_.PointStep(kind, obj)) return true;
     SlowPoint(kind, obj, loc);
+    return false;
   }
-  // Point's inline case alone: true if the point passed without a choice (no other
-  // thread ran), false having done nothing (then call Point).
-  bool PointInline(OpKind kind, uint32_t obj) { return fast_.PointStep(kind, obj); }
   // Blocks the current thread on `lists` (may be empty) until Wake or, if
   // deadline_ns >= 0, until virtual time reaches it. Returns why it woke.
   WakeReason Block(std::initializer_list<WaitList*> lists, int64_t deadline_ns,

@@ -95,8 +95,7 @@ void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc
   Execution* ex = tls_execution;
   if (ex == nullptr || ex->inspecting()) return;
   ex->Touch(meta, kind, loc);
-  if (!ex->PointInline(kind, meta->id)) {
-    ex->Point(kind, meta->id, loc);
+  if (!ex->Point(kind, meta->id, loc)) {
     ex->Touch(meta, kind, loc);  // freed while this thread was preempted?
   }
   CheckRace(ex, meta, kind, order, loc);

@@ -74,32 +74,21 @@ const KnownRaces::Group* KnownRaces::Match(std::string_view f1,
   return nullptr;
 }
 
-namespace {
-bool Acquires(core::MemOrder o) {
-  return o == core::MemOrder::kAcquire || o == core::MemOrder::kSeqCst ||
-         o == core::MemOrder::kConsume;
-}
-}  // namespace
-
 RaceDetector::ThreadClocks& RaceDetector::Thread(int tid) {
   if (tid >= static_cast<int>(threads_.size())) threads_.resize(tid + 1);
   return threads_[tid];
 }
 
-RaceDetector::Location* RaceDetector::Loc(ObjMeta* meta) {
-  if (meta->race == nullptr) {
-    locations_.emplace_back();
-    meta->race = &locations_.back();
-  }
-  return static_cast<Location*>(meta->race);
+RaceDetector::Location* RaceDetector::NewLocation(ObjMeta* meta) {
+  locations_.emplace_back();
+  meta->race = &locations_.back();
+  return &locations_.back();
 }
 
-VectorClock* RaceDetector::Sync(ObjMeta* meta) {
-  if (meta->race == nullptr) {
-    syncs_.emplace_back();
-    meta->race = &syncs_.back();
-  }
-  return static_cast<VectorClock*>(meta->race);
+VectorClock* RaceDetector::NewSync(ObjMeta* meta) {
+  syncs_.emplace_back();
+  meta->race = &syncs_.back();
+  return &syncs_.back();
 }
 
 void RaceDetector::OnSpawn(int parent, int child) {
@@ -147,42 +136,18 @@ void Prune(History* history, const VectorClock& vc, int tid, bool atomic,
 
 }  // namespace
 
-bool RaceDetector::OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder order,
-                            core::SrcLoc loc, Race* race) {
-  ThreadClocks& t = threads_[tid];  // OnSpawn made every thread's clocks
-  Location* l = Loc(meta);
-  const bool atomic = IsAtomicKind(kind);
-  const bool write = IsWriteKind(kind);
-
-  // Happens-before effects of the access itself (acquire side first); nothing to join
-  // while the location has published no clock. (An RMW is atomic: the first branch.)
-  if (!l->sync.empty()) {
-    if (atomic && (kind == OpKind::kRmw || (kind == OpKind::kLoad && Acquires(order)))) {
-      t.vc.Join(l->sync);
-    } else if (!write) {
-      t.pending_acquire.Join(l->sync);  // a later acquire fence may synchronise with it
-    }
-  }
-
-  const Access now{tid, t.vc.Get(tid), kind, atomic, loc};
-  // The common case first: every entry of the history is this thread's (a location
-  // one thread uses at a time), so nothing can race, and every entry the pruning
-  // below would look at is covered by this access (this thread's accesses are
-  // ordered before it; covered if this one is plain or the entry atomic). Then the
-  // history becomes exactly what Prune would leave (TakeOver).
-  if (OwnedAndCovered(*l, tid, atomic, write)) {
-    TakeOver(l, now, write);
-    PublishAfter(l, &t, tid, kind, order, atomic, write);
-    return false;
-  }
+bool RaceDetector::Conflict(ObjMeta* meta, Location* l, ThreadClocks* t, int tid,
+                            OpKind kind, core::MemOrder order, bool atomic, bool write,
+                            const core::SrcLoc& loc) {
+  const Access now{tid, t->vc.Get(tid), kind, atomic, loc};
   // A conflict: another thread's access, not ordered before this one, not both atomic.
   auto conflicts = [&](const Access& a) {
-    return a.tid != tid && !(a.atomic && atomic) && t.vc.Get(a.tid) < a.clk;
+    return a.tid != tid && !(a.atomic && atomic) && t->vc.Get(a.tid) < a.clk;
   };
   bool found = false;
   for (const Access& w : l->writes) {
     if (conflicts(w)) {
-      *race = Race{meta->id, w, now};
+      race_ = Race{meta->id, w, now};
       found = true;
       break;
     }
@@ -190,7 +155,7 @@ bool RaceDetector::OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder 
   if (write && !found) {
     for (const Access& r : l->reads) {
       if (conflicts(r)) {
-        *race = Race{meta->id, r, now};
+        race_ = Race{meta->id, r, now};
         found = true;
         break;
       }
@@ -198,34 +163,15 @@ bool RaceDetector::OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder 
   }
 
   if (write) {
-    Prune(&l->writes, t.vc, tid, atomic, &now);
+    Prune(&l->writes, t->vc, tid, atomic, &now);
     // Reads this write happens after and covers can go too (a later write that races
     // with such a read races with this write).
-    if (!l->reads.empty()) Prune(&l->reads, t.vc, tid, atomic, nullptr);
+    if (!l->reads.empty()) Prune(&l->reads, t->vc, tid, atomic, nullptr);
   } else {
-    Prune(&l->reads, t.vc, tid, atomic, &now);
+    Prune(&l->reads, t->vc, tid, atomic, &now);
   }
-  PublishAfter(l, &t, tid, kind, order, atomic, write);
+  PublishAfter(l, t, tid, kind, order, atomic, write);
   return found;
-}
-
-void RaceDetector::PublishAfter(Location* l, ThreadClocks* t, int tid, OpKind kind,
-                                core::MemOrder order, bool atomic, bool write) {
-  if (!write) return;
-  if (atomic && (kind == OpKind::kRmw || ReleasesOrder(order))) {
-    if (kind == OpKind::kRmw) {
-      l->sync.Join(t->vc);  // continues the release sequence
-    } else {
-      l->sync = t->vc;
-    }
-    t->vc.Tick(tid);
-  } else if (!l->sync.empty() || !t->release_fence.empty()) {
-    l->sync = t->release_fence;  // relaxed or plain: only what a release fence published
-  }
-}
-
-bool RaceDetector::OnDestroy(ObjMeta* meta, int tid, core::SrcLoc loc, Race* race) {
-  return OnAccess(meta, tid, OpKind::kFree, core::MemOrder::kRelaxed, loc, race);
 }
 
 void RaceDetector::OnFence(int tid, core::FenceKind kind) {
@@ -244,13 +190,5 @@ void RaceDetector::OnFence(int tid, core::FenceKind kind) {
     t.vc.Tick(tid);
   }
 }
-
-void RaceDetector::Release(ObjMeta* sync, int tid) {
-  ThreadClocks& t = threads_[tid];
-  Sync(sync)->Join(t.vc);
-  t.vc.Tick(tid);
-}
-
-void RaceDetector::Acquire(ObjMeta* sync, int tid) { threads_[tid].vc.Join(*Sync(sync)); }
 
 }  // namespace aiosim::sim

@@ -210,37 +210,44 @@ class RaceDetector {
 
   void OnSpawn(int parent, int child);
   void OnJoin(int parent, int child);
-  // A memory access; returns true and fills *race if it races with an earlier one.
-  // REQUIRES: `meta` is a Shared/Atomic location (not a synchronisation object).
+  // A memory access; returns true if it races with an earlier one (race() then names
+  // both). REQUIRES: `meta` is a Shared/Atomic location (not a synchronisation
+  // object). Inline for the common case: a history that happens before the access
+  // and that it covers (OrderedAndCovered: a location one thread uses at a time, one
+  // guarded by a lock, an atomic every thread updates in turn), which cannot race;
+  // the search for a conflict and the pruning around it are Conflict's.
   bool OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder order,
-                core::SrcLoc loc, Race* race);
-  // OnAccess's common case, inline: a relaxed or plain access (or an acquire load) to
-  // a location this execution has seen, that publishes no clock, whose whole history
-  // is thread `tid`'s and covered by this access (a location one thread uses at a
-  // time). Such an access cannot race and leaves exactly the history OnAccess would.
-  // Returns false, having changed nothing, when OnAccess must run.
-  bool AccessFast(ObjMeta* meta, int tid, OpKind kind, core::MemOrder order,
-                  const core::SrcLoc& loc) {
-    auto* l = static_cast<Location*>(meta->race);
-    if (l == nullptr || !l->sync.empty()) return false;
-    if (kind == OpKind::kRmw || kind == OpKind::kFree) return false;
+                const core::SrcLoc& loc) {
+    Location* l = Loc(meta);
+    ThreadClocks& t = threads_[tid];  // OnSpawn made every thread's clocks
     const bool atomic = IsAtomicKind(kind);
     const bool write = IsWriteKind(kind);
-    ThreadClocks& t = threads_[tid];
-    if (write && (!t.release_fence.empty() || ReleasesOrder(order))) {
-      return false;  // it would publish a clock
+    // Happens-before effects of the access itself (acquire side first); nothing to
+    // join while the location has published no clock.
+    if (!l->sync.empty()) AcquireSide(*l, &t, kind, order, atomic, write);
+    if (__builtin_expect(!OrderedAndCovered(*l, t.vc, tid, atomic, write), 0)) {
+      return Conflict(meta, l, &t, tid, kind, order, atomic, write, loc);
     }
-    if (!OwnedAndCovered(*l, tid, atomic, write)) return false;
+    // Then the history becomes exactly what Conflict's pruning would leave.
     TakeOver(l, Access{tid, t.vc.Get(tid), kind, atomic, loc}, write);
-    return true;
+    PublishAfter(l, &t, tid, kind, order, atomic, write);
+    return false;
   }
-  // The location is destroyed by `tid` (a plain write of kind kFree). Returns true and
-  // fills *race if that races with an earlier access.
-  bool OnDestroy(ObjMeta* meta, int tid, core::SrcLoc loc, Race* race);
+  // The location is destroyed by `tid` (a plain write of kind kFree). Returns true if
+  // that races with an earlier access (race() names both).
+  bool OnDestroy(ObjMeta* meta, int tid, const core::SrcLoc& loc) {
+    return OnAccess(meta, tid, OpKind::kFree, core::MemOrder::kRelaxed, loc);
+  }
+  // The race the last OnAccess or OnDestroy that returned true found.
+  const Race& race() const { return race_; }
   void OnFence(int tid, core::FenceKind kind);
   // Synchronisation objects (mutex, semaphore, event, condition, fd).
-  void Release(ObjMeta* sync, int tid);
-  void Acquire(ObjMeta* sync, int tid);
+  void Release(ObjMeta* sync, int tid) {
+    ThreadClocks& t = threads_[tid];
+    Sync(sync)->Join(t.vc);
+    t.vc.Tick(tid);
+  }
+  void Acquire(ObjMeta* sync, int tid) { threads_[tid].vc.Join(*Sync(sync)); }
   // Thread `tid`'s vector clock (for tests: the brute-force oracle of
   // sim/tests/race_oracle_test.cc). REQUIRES: OnSpawn made the thread.
   const VectorClock& ClockOf(int tid) const { return threads_[tid].vc; }
@@ -257,21 +264,26 @@ class RaceDetector {
     VectorClock sync;            // the clock a synchronising load acquires
   };
   ThreadClocks& Thread(int tid);
-  // Whether every entry of the location's history is thread `tid`'s, so that its
-  // access cannot race, and every entry an access of that kind prunes is covered by
-  // it (the access is plain, or the entry atomic): the reads for any access, the
-  // writes too for a write.
-  static bool OwnedAndCovered(const Location& l, int tid, bool atomic, bool write) {
+  // Whether every entry of the location's history happens before an access of
+  // thread `tid` whose clock is `vc` (the entry is the thread's own, or the thread has
+  // synchronised with it since), so that the access cannot race, and every entry an
+  // access of that kind prunes is covered by it (the access is plain, or the entry
+  // atomic): the reads for any access, the writes too for a write. Then Prune would
+  // drop every entry it looks at.
+  static bool OrderedAndCovered(const Location& l, const VectorClock& vc, int tid,
+                                bool atomic, bool write) {
     for (const Access& e : l.reads) {
-      if (e.tid != tid || (atomic && !e.atomic)) return false;
+      if ((e.tid != tid && vc.Get(e.tid) < e.clk) || (atomic && !e.atomic)) return false;
     }
     for (const Access& e : l.writes) {
-      if (e.tid != tid || (write && atomic && !e.atomic)) return false;
+      if ((e.tid != tid && vc.Get(e.tid) < e.clk) || (write && atomic && !e.atomic)) {
+        return false;
+      }
     }
     return true;
   }
-  // The history an access leaves when OwnedAndCovered held: a write replaces both lists
-  // by itself; a read replaces the reads by itself and leaves the writes.
+  // The history an access leaves when OrderedAndCovered held: a write replaces both
+  // lists by itself; a read replaces the reads by itself and leaves the writes.
   static void TakeOver(Location* l, const Access& now, bool write) {
     if (write) {
       l->writes.AssignOne(now);
@@ -280,17 +292,55 @@ class RaceDetector {
       l->reads.AssignOne(now);
     }
   }
+  static bool Acquires(core::MemOrder o) {
+    return o == core::MemOrder::kAcquire || o == core::MemOrder::kSeqCst ||
+           o == core::MemOrder::kConsume;
+  }
+  // An access's acquire side, when the location has published a clock: an RMW or an
+  // acquiring load joins it; another read keeps it for a later acquire fence.
+  static void AcquireSide(const Location& l, ThreadClocks* t, OpKind kind,
+                          core::MemOrder order, bool atomic, bool write) {
+    if (atomic && (kind == OpKind::kRmw || (kind == OpKind::kLoad && Acquires(order)))) {
+      t->vc.Join(l.sync);
+    } else if (!write) {
+      t->pending_acquire.Join(l.sync);  // a later acquire fence may synchronise with it
+    }
+  }
   // The happens-before effect of a write on what the location publishes (after its
   // race check): a release publishes the thread's clock, an RMW continues the release
-  // sequence, a relaxed or plain write publishes only what a release fence did.
-  void PublishAfter(Location* l, ThreadClocks* t, int tid, OpKind kind,
-                    core::MemOrder order, bool atomic, bool write);
-  Location* Loc(ObjMeta* meta);
-  VectorClock* Sync(ObjMeta* meta);
+  // sequence (its acquire side joined the location's clock into the thread's, so the
+  // join of the two is the thread's clock), a relaxed or plain write publishes only
+  // what a release fence did.
+  static void PublishAfter(Location* l, ThreadClocks* t, int tid, OpKind kind,
+                           core::MemOrder order, bool atomic, bool write) {
+    if (!write) return;
+    if (atomic && (kind == OpKind::kRmw || ReleasesOrder(order))) {
+      l->sync = t->vc;
+      t->vc.Tick(tid);
+    } else if (!l->sync.empty() || !t->release_fence.empty()) {
+      l->sync = t->release_fence;
+    }
+  }
+  // OnAccess past its common case (after the acquire side): looks for an entry of
+  // another thread, not ordered before the access, not both atomic; prunes what the
+  // access covers; publishes.
+  bool Conflict(ObjMeta* meta, Location* l, ThreadClocks* t, int tid, OpKind kind,
+                core::MemOrder order, bool atomic, bool write, const core::SrcLoc& loc);
+  Location* Loc(ObjMeta* meta) {
+    if (__builtin_expect(meta->race == nullptr, 0)) return NewLocation(meta);
+    return static_cast<Location*>(meta->race);
+  }
+  VectorClock* Sync(ObjMeta* meta) {
+    if (__builtin_expect(meta->race == nullptr, 0)) return NewSync(meta);
+    return static_cast<VectorClock*>(meta->race);
+  }
+  Location* NewLocation(ObjMeta* meta);
+  VectorClock* NewSync(ObjMeta* meta);
 
   std::vector<ThreadClocks> threads_;
   std::deque<Location> locations_;
   std::deque<VectorClock> syncs_;
+  Race race_{};
 };
 
 }  // namespace aiosim::sim

@@ -55,31 +55,27 @@ std::string KnownTag(const RaceDetector::Race& race) {
 
 namespace {
 
-// The race detector's check of an access (after its scheduling point) when its
-// inline case (RaceDetector::AccessFast) did not hold.
-[[gnu::noinline]] void CheckRaceFull(Execution* ex, RaceDetector* rd, ObjMeta* meta,
-                                     OpKind kind, core::MemOrder order,
-                                     core::SrcLoc loc) {
-  RaceDetector::Race race;
-  if (rd->OnAccess(meta, ex->current()->id, kind, order, loc, &race) &&
-      !ex->SuppressRace(race.first.loc, race.second.loc)) {
-    ex->Fail(FailureKind::kDataRace,
-             absl::StrFormat("data race on object #%d: %s vs %s%s", race.obj,
-                             AccessLine(race.first, ex), AccessLine(race.second, ex),
-                             KnownTag(race)),
-             {"earlier: " + AccessLine(race.first, ex),
-              "later:   " + AccessLine(race.second, ex)},
-             absl::StrCat(Execution::Where(race.first.loc), " vs ",
-                          Execution::Where(race.second.loc)));
-  }
+// The failure a race the detector found makes (unless a known race suppresses it).
+[[gnu::noinline]] void ReportRace(Execution* ex, const RaceDetector::Race& race,
+                                  const char* what) {
+  if (ex->SuppressRace(race.first.loc, race.second.loc)) return;
+  ex->Fail(FailureKind::kDataRace,
+           absl::StrFormat("data race on object #%d: %s vs %s%s%s", race.obj,
+                           AccessLine(race.first, ex), AccessLine(race.second, ex), what,
+                           KnownTag(race)),
+           {"earlier: " + AccessLine(race.first, ex),
+            "later:   " + AccessLine(race.second, ex)},
+           absl::StrCat(Execution::Where(race.first.loc), " vs ",
+                        Execution::Where(race.second.loc)));
 }
 
 // The race detector's check of an access (after its scheduling point).
 [[gnu::always_inline]] inline void CheckRace(Execution* ex, ObjMeta* meta, OpKind kind,
-                                             core::MemOrder order, core::SrcLoc loc) {
+                                             core::MemOrder order, const core::SrcLoc& loc) {
   if (RaceDetector* rd = ex->races()) {
-    if (rd->AccessFast(meta, ex->current()->id, kind, order, loc)) return;
-    CheckRaceFull(ex, rd, meta, kind, order, loc);
+    if (__builtin_expect(rd->OnAccess(meta, ex->current()->id, kind, order, loc), 0)) {
+      ReportRace(ex, rd->race(), "");
+    }
   }
 }
 
@@ -161,18 +157,9 @@ void OnDestroy(ObjMeta* meta) {
   if (ex != nullptr && !ex->inspecting() && meta->magic == kMetaLive &&
       meta->epoch == ex->serial() && meta->race != nullptr && ex->current() != nullptr) {
     if (RaceDetector* rd = ex->races()) {
-      RaceDetector::Race race;
-      if (rd->OnDestroy(meta, ex->current()->id, ex->destroy_loc(), &race) &&
-          !ex->SuppressRace(race.first.loc, race.second.loc)) {
+      if (rd->OnDestroy(meta, ex->current()->id, ex->destroy_loc())) {
         meta->magic = kMetaDead;
-        ex->Fail(FailureKind::kDataRace,
-                 absl::StrFormat(
-                     "data race on object #%d: %s vs %s (the object is freed)", race.obj,
-                     AccessLine(race.first, ex), AccessLine(race.second, ex)),
-                 {"earlier: " + AccessLine(race.first, ex),
-                  "later:   " + AccessLine(race.second, ex)},
-                 absl::StrCat(Execution::Where(race.first.loc), " vs ",
-                              Execution::Where(race.second.loc)));
+        ReportRace(ex, rd->race(), " (the object is freed)");
       }
     }
   }

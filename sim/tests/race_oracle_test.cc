@@ -6,7 +6,7 @@
 // whether it races with an earlier one, and a race the detector names must be one the
 // oracle knows. Both read happens-before from the detector's own vector clocks
 // (ClockOf), so what is tested is the pruning, and the inline common case
-// (AccessFast): that neither forgets a race.
+// (OrderedAndCovered): that neither forgets a race.
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <cstdint>
 #include <deque>
@@ -87,11 +87,9 @@ std::string RunSequence(uint64_t seed, int events, int* races_found) {
     const OpKind kind = kKinds[rng.Below(rng.Below(8) == 0 ? 6 : 5)];
     const core::MemOrder order = kOrders[rng.Below(4)];
     const uint32_t clk = rd.ClockOf(tid).Get(tid);  // joins never raise one's own entry
-    // As the simulator calls it (CheckRace): the inline common case, else the rest.
-    RaceDetector::Race race{};
     const core::SrcLoc here = core::SrcLoc::current();
-    const bool found = !rd.AccessFast(&locations[loc], tid, kind, order, here) &&
-                       rd.OnAccess(&locations[loc], tid, kind, order, here, &race);
+    const bool found = rd.OnAccess(&locations[loc], tid, kind, order, here);
+    const RaceDetector::Race& race = rd.race();
     // The clock the access was checked with: its other threads' entries are final
     // once OnAccess returns (a release only ticks the thread's own entry).
     const std::vector<OracleAccess> racing = Racing(all[loc], rd.ClockOf(tid), tid, kind);

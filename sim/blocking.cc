@@ -123,7 +123,7 @@ WakeReason Execution::BlockImpl(WaitList* const* lists, size_t n, int64_t deadli
     e.loc = loc;
     RecordEvent(e);
   }
-  Reschedule(/*current_runnable=*/false);
+  RescheduleBlocked();
   t->in_poll_forever = false;
   return t->wake;
 }

@@ -216,7 +216,7 @@ void Execution::Exit() {
   if (live_threads_ == 0) {
     EndExecution();
   }
-  Reschedule(/*current_runnable=*/false);
+  RescheduleBlocked();
   std::fprintf(stderr, "aiosim: a finished thread was resumed\n");
   std::abort();
 }
@@ -290,21 +290,6 @@ void Execution::StepBound() {
                       static_cast<int>(options_.max_steps)));
 }
 
-void Execution::SlowPoint(OpKind kind, uint32_t obj, core::SrcLoc loc) {
-  if (fast_.steps >= options_.max_steps) StepBound();
-  fast_.Count(kind, obj);
-  if (__builtin_expect(options_.record_trace, 0) && fast_.steps % kCheckpointSteps == 0) {
-    result_.checkpoints.push_back(
-        Checkpoint{fast_.steps, static_cast<uint16_t>(fast_.trace_hash)});
-  }
-  ThreadHot* me = &current_->hot;
-  me->choices_at_point = 0;
-  if (!fast_.TryPass() && !ChooseRunning()) Reschedule(/*current_runnable=*/true);
-  me->choices_at_point = kChoicesInOp;  // resumed: the operation is under way
-  // The trace lists operations in the order they take effect: after the switch.
-  if (__builtin_expect(options_.record_trace, 0)) RecordOp(kind, obj, loc);
-}
-
 void Execution::RecordOp(OpKind kind, uint32_t obj, core::SrcLoc loc) {
   TraceEvent e;
   e.kind = TraceKind::kOp;
@@ -360,9 +345,10 @@ void Execution::Locate(ChoiceLocation* at) {
 }
 
 // Decide's body, inline into its callers. kAllThreads: a kSchedule choice whose
-// options are all threads and whose current thread could go on (ChooseRunning's): the
-// random walk answers it inline, and the kind tests fold away.
-template <bool kAllThreads>
+// options are all threads (ChooseFast's): the random walk answers it inline, and the
+// kind tests fold away; kCurrent says whether the current thread could go on (then
+// anything else is a preemption).
+template <bool kAllThreads, bool kCurrent>
 [[gnu::always_inline]] inline uint32_t Execution::DecideImpl(ChoicePoint* cp,
                                                              uint32_t* quantum) {
   const Decision d = kAllThreads && random_ != nullptr ? random_->ChooseThread(cp->n)
@@ -373,8 +359,9 @@ template <bool kAllThreads>
                                                cp->kind == ChoiceKind::kSchedule);
   const uint32_t q = thread_schedule ? std::min(d.quantum, kQuantumMax) : 0;
   result_.choices.push_back(ChoiceRecord{cp->kind, cp->current >= 0, cp->n, d.option, q});
-  const int cost =
-      kAllThreads ? LeavesCurrent(chosen, cp->current) : PreemptionCost(*cp, d.option);
+  const int cost = !kAllThreads ? PreemptionCost(*cp, d.option)
+                   : kCurrent   ? LeavesCurrent(chosen, cp->current)
+                                : 0;
   result_.preemptions += cost;
   if (__builtin_expect(record_deviations_, 0)) NoteDecision(*cp, d.option, cost);
   *quantum = q;
@@ -382,7 +369,7 @@ template <bool kAllThreads>
 }
 
 uint32_t Execution::Decide(ChoicePoint* cp, uint32_t* quantum) {
-  return DecideImpl<false>(cp, quantum);
+  return DecideImpl<false, false>(cp, quantum);
 }
 
 void Execution::Diverged(const ChoicePoint& cp, Decision d) {
@@ -450,34 +437,68 @@ const std::vector<int>& Execution::Candidates() {
   return candidates_;
 }
 
-[[gnu::always_inline]] inline bool Execution::ChooseRunning() {
-  // Reschedule(true)'s case with nothing but the choice to make, in the same order
-  // of effects: TryPass failed inside the fairness bound, so the quantum is spent
-  // (quantum_left == 0) and solo is false; nothing is benched and no deadline is
-  // pending, so the candidates are runnable_ and there is no time jump to offer; the
-  // options are the ones built for this runnable set.
+template <bool kCurrentRunnable>
+[[gnu::always_inline]] inline bool Execution::ChooseFast() {
+  // Reschedule(kCurrentRunnable)'s case with nothing but the choice to make, in the
+  // same order of effects. Nothing is benched and no deadline is pending, so the
+  // candidates are runnable_ and there is no time jump to offer. With the current
+  // thread runnable: TryPass failed inside the fairness bound, so the quantum is spent
+  // (quantum_left == 0) and solo is false, and there are two threads or more (alone,
+  // fairness never switches a thread away, and Reschedule would make it solo).
   const uint32_t n = static_cast<uint32_t>(runnable_.size());
-  if (fast_.run_length >= options_.fairness_steps || benched_count_ != 0 ||
-      deadlines_ != 0 || n < 2 || sched_options_version_ != sched_version_ ||
-      sched_options_n_ != n || wants_ops_) {
-    return false;
+  if (benched_count_ != 0 || deadlines_ != 0 || wants_ops_) return false;
+  if (kCurrentRunnable) {
+    if (fast_.run_length >= options_.fairness_steps || n < 2) return false;
+    fast_.run_length++;
+  } else {
+    if (n == 0) return false;  // stuck
   }
-  fast_.run_length++;
   SimThread* cur = current_;
-  ChoicePoint& cp = sched_cp_;
-  cp.n = n;
-  cp.options = sched_options_.data();
-  cp.current = cur->id;
-  Locate(&cp.at);
+  uint32_t pick = 0;
   uint32_t quantum = 0;
-  const uint32_t pick = DecideImpl<true>(&cp, &quantum);
-  fast_.quantum_left = quantum;
+  if (n >= 2) {
+    if (sched_options_version_ != sched_version_ || sched_options_n_ != n) {
+      // The options: the runnable threads by id (grown, never shrunk: no allocation
+      // once the execution has seen its most runnable threads).
+      if (sched_options_.size() < n) sched_options_.resize(n);
+      for (uint32_t i = 0; i < n; i++) sched_options_[i] = Option::Thread(runnable_[i]);
+      sched_options_version_ = sched_version_;
+      sched_options_n_ = n;
+    }
+    ChoicePoint& cp = sched_cp_;
+    cp.n = n;
+    cp.options = sched_options_.data();
+    cp.current = kCurrentRunnable ? cur->id : -1;
+    Locate(&cp.at);
+    pick = DecideImpl<true, kCurrentRunnable>(&cp, &quantum);
+  }
+  fast_.quantum_left = quantum;  // (Reschedule(false) first clears quantum and solo)
+  if (!kCurrentRunnable) fast_.solo = n == 1;
   SimThread* next = threads_[runnable_[pick]].get();
   if (next != cur) {
     fast_.run_length = 0;
     SwitchTo(next);
   }
   return true;
+}
+
+void Execution::RescheduleBlocked() {
+  if (!ChooseFast<false>()) Reschedule(/*current_runnable=*/false);
+}
+
+void Execution::SlowPoint(OpKind kind, uint32_t obj, core::SrcLoc loc) {
+  if (fast_.steps >= options_.max_steps) StepBound();
+  fast_.Count(kind, obj);
+  if (__builtin_expect(options_.record_trace, 0) && fast_.steps % kCheckpointSteps == 0) {
+    result_.checkpoints.push_back(
+        Checkpoint{fast_.steps, static_cast<uint16_t>(fast_.trace_hash)});
+  }
+  ThreadHot* me = &current_->hot;
+  me->choices_at_point = 0;
+  if (!fast_.TryPass() && !ChooseFast<true>()) Reschedule(/*current_runnable=*/true);
+  me->choices_at_point = kChoicesInOp;  // resumed: the operation is under way
+  // The trace lists operations in the order they take effect: after the switch.
+  if (__builtin_expect(options_.record_trace, 0)) RecordOp(kind, obj, loc);
 }
 
 void Execution::Reschedule(bool current_runnable) {
@@ -523,7 +544,7 @@ void Execution::Reschedule(bool current_runnable) {
       // The options: the candidates by id, then the time jump. Rebuilt only when the
       // candidates changed (sched_version_) or the jump came or went.
       if (sched_options_version_ != sched_version_ || sched_options_n_ != n) {
-        sched_options_.resize(n);
+        if (sched_options_.size() < n) sched_options_.resize(n);
         for (uint32_t i = 0; i < count; i++)
           sched_options_[i] = Option::Thread(candidates[i]);
         if (can_advance) sched_options_[count] = Option::AdvanceTime();

@@ -334,16 +334,20 @@ class Execution {
   // Picks the next thread to run (the current one may be among the candidates) and
   // switches to it; handles fairness, time jumps and stuck states.
   void Reschedule(bool current_runnable);
-  // Reschedule(true) when the running thread's point needs nothing but the schedule
-  // choice among the cached options (no fairness switch, bench or deadline): the
-  // common case, in fewer steps. False, having done nothing, otherwise.
-  bool ChooseRunning();
+  // Reschedule(kCurrentRunnable) when the point needs nothing but the schedule choice
+  // among the runnable threads (no fairness switch, bench or deadline): the common
+  // case, in fewer steps. False, having done nothing, otherwise.
+  template <bool kCurrentRunnable>
+  bool ChooseFast();
+  // Reschedule(false), through ChooseFast<false> when it can: after the current
+  // thread blocked or finished.
+  void RescheduleBlocked();
   // The runnable threads that may be offered now (fairness): runnable_, or
   // candidates_ while some are benched.
   const std::vector<int>& Candidates();
   // Asks the strategy; records the choice, its deviation and its preemption cost.
   uint32_t Decide(ChoicePoint* cp, uint32_t* quantum);
-  template <bool kAllThreads>
+  template <bool kAllThreads, bool kCurrent>
   uint32_t DecideImpl(ChoicePoint* cp, uint32_t* quantum);
   // Decide's rare paths, out of line: a replay that no longer fits, and the
   // deviation and trace records of a choice.

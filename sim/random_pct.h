@@ -33,9 +33,9 @@ class RandomStrategy final : public Strategy {
   std::string Describe() const override;
   Reproducer ReproduceCurrent(uint64_t index) const override;
   // Choose's answer to a kSchedule choice among `n` threads with no time jump offered,
-  // inline: the execution's common choice (Execution::ChooseRunning) calls it without
+  // inline: the execution's common choice (Execution::ChooseFast) calls it without
   // the virtual call. The same draws as Choose, so the same answer.
-  Decision ChooseThread(uint32_t n) {
+  [[gnu::always_inline]] Decision ChooseThread(uint32_t n) {
     const uint32_t pick = rng_.Below(n);
     if (switch_one_in_ == 1) return {pick, 0};
     // The chosen thread then runs q points, q uniform in [1, 2s - 1] (mean s),

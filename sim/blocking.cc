@@ -40,7 +40,13 @@ void Execution::MakeRunnable(SimThread* t, WakeReason why) {
   t->state = ThreadState::kRunnable;
   fast_.solo = false;
   sched_version_++;
-  runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t->id), t->id);
+  // Sorted insertion by hand: the set is a few ids, where a call to memmove costs more
+  // than the shift.
+  runnable_.push_back(t->id);
+  int* ids = runnable_.data();
+  size_t i = runnable_.size() - 1;
+  for (; i > 0 && ids[i - 1] > t->id; i--) ids[i] = ids[i - 1];
+  ids[i] = t->id;
   if (__builtin_expect(options_.record_trace, 0)) {
     TraceEvent e;
     e.kind = TraceKind::kWake;
@@ -51,8 +57,15 @@ void Execution::MakeRunnable(SimThread* t, WakeReason why) {
 }
 
 void Execution::MakeNotRunnable(SimThread* t) {
-  auto it = std::lower_bound(runnable_.begin(), runnable_.end(), t->id);
-  if (it != runnable_.end() && *it == t->id) runnable_.erase(it);
+  // Erased by hand, as MakeRunnable inserts.
+  int* ids = runnable_.data();
+  const size_t n = runnable_.size();
+  size_t i = 0;
+  while (i < n && ids[i] != t->id) i++;
+  if (i < n) {
+    for (; i + 1 < n; i++) ids[i] = ids[i + 1];
+    runnable_.pop_back();
+  }
   sched_version_++;
 }
 
@@ -130,8 +143,13 @@ WakeReason Execution::BlockImpl(WaitList* const* lists, size_t n, int64_t deadli
 
 void Execution::Unwait(SimThread* t) {
   for (WaitList* l : t->waiting_on) {
-    auto it = std::find(l->begin(), l->end(), t);
-    if (it != l->end()) l->erase(it);
+    SimThread** ts = l->data();
+    const size_t n = l->size();
+    size_t i = 0;
+    while (i < n && ts[i] != t) i++;
+    if (i == n) continue;
+    for (; i + 1 < n; i++) ts[i] = ts[i + 1];  // by hand: a few waiters, no memmove
+    l->pop_back();
   }
   t->waiting_on.clear();
 }

@@ -80,6 +80,7 @@ Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* 
   fast_.fairness_steps = options_.fairness_steps;
   fast_.fast_ok = !options_.race_detection && !options_.record_trace;
   fast_.point_inline = !options_.record_trace;
+  fast_.races_on = options_.race_detection;
   fast_.record_values = options_.record_trace;
   // Reserve what the last execution on this OS thread needed: long executions would
   // otherwise pay for doubling (and page faults) every time.

@@ -117,6 +117,9 @@ struct FastState {
   // With a recorded trace: the primitives note the values they read and write (on
   // their full path, after OnAccess) with NoteValue.
   bool record_values = false;
+  // The race detector is on: a synchronisation operation passed inline (SyncFastPoint)
+  // still owes it its happens-before edge (InlineAcquire / InlineRelease).
+  bool races_on = false;
   ThreadHot* cur = nullptr;
 
   // Counts one point of the current thread before `kind` on `obj`, and hashes it.
@@ -167,12 +170,24 @@ inline bool FastPoint(ObjMeta* meta, OpKind kind) {
          f->InlineStep(kind, meta->id);
 }
 
-// The running simulated thread's id while the primitives' inline path is open
-// (FastState::fast_ok), else -1 (outside a simulation too).
-inline int FastThread() {
+// FastPoint for a synchronisation operation (a mutex's lock or unlock): passes inline
+// with the race detector on too (PointStep), since the operation checks no race; the
+// caller then adds its happens-before edge when races_on.
+inline bool SyncFastPoint(ObjMeta* meta, OpKind kind) {
   FastState* f = tls_fast;
-  return f != nullptr && f->fast_ok ? f->cur->id : -1;
+  return f != nullptr && meta->magic == kMetaLive && meta->epoch == f->serial &&
+         f->PointStep(kind, meta->id);
 }
+// The running simulated thread's id while SyncFastPoint may pass (point_inline), else
+// -1 (outside a simulation too).
+inline int SyncFastThread() {
+  FastState* f = tls_fast;
+  return f != nullptr && f->point_inline ? f->cur->id : -1;
+}
+// The race detector's edge of a synchronisation operation passed inline: the running
+// thread acquires (a lock) or releases (an unlock) the object.
+void InlineAcquire(ObjMeta* meta);
+void InlineRelease(ObjMeta* meta);
 
 // A memory access through Atomic<T> / Shared<T>: a scheduling point, then checks
 // (use after free, data race). `is_atomic` distinguishes atomic from plain accesses.

@@ -71,7 +71,8 @@ namespace {
 
 // The race detector's check of an access (after its scheduling point).
 [[gnu::always_inline]] inline void CheckRace(Execution* ex, ObjMeta* meta, OpKind kind,
-                                             core::MemOrder order, const core::SrcLoc& loc) {
+                                             core::MemOrder order,
+                                             const core::SrcLoc& loc) {
   if (RaceDetector* rd = ex->races()) {
     if (__builtin_expect(rd->OnAccess(meta, ex->current()->id, kind, order, loc), 0)) {
       ReportRace(ex, rd->race(), "");
@@ -95,6 +96,16 @@ void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc
     ex->Touch(meta, kind, loc);  // freed while this thread was preempted?
   }
   CheckRace(ex, meta, kind, order, loc);
+}
+
+void InlineAcquire(ObjMeta* meta) {
+  Execution* ex = tls_execution;
+  ex->races()->Acquire(meta, ex->current()->id);
+}
+
+void InlineRelease(ObjMeta* meta) {
+  Execution* ex = tls_execution;
+  ex->races()->Release(meta, ex->current()->id);
 }
 
 void OnFutexWait(ObjMeta* meta, const uint32_t* word, uint32_t expected,

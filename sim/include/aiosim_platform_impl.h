@@ -228,22 +228,24 @@ struct SimWaitable {
 
 class QemuMutex {
  public:
-  // Inline when nothing but the point's counting is to do (sim::FastPoint): a lock of
-  // a free mutex, an unlock that no thread waits for. Whether the mutex is free, and
-  // who waits, is read before the point: a point that passes inline lets no other
-  // thread run, so it still holds after it. Everything else (a choice, blocking, a
-  // wake, the race detector, a trace, an object new to this execution) is LockSlow /
-  // UnlockSlow, which do the whole operation.
+  // Inline when nothing but the point's counting is to do (sim::SyncFastPoint), and
+  // the race detector's edge if it is on: a lock of a free mutex, an unlock that no
+  // thread waits for. Whether the mutex is free, and who waits, is read before the
+  // point: a point that passes inline lets no other thread run, so it still holds
+  // after it. Everything else (a choice, blocking, a wake, a trace, an object new to
+  // this execution) is LockSlow / UnlockSlow, which do the whole operation.
   void Lock(SrcLoc loc = SrcLoc::current()) {
-    if (owner_ == -1 && sim::FastPoint(&w_.meta, sim::OpKind::kLock)) {
+    if (owner_ == -1 && sim::SyncFastPoint(&w_.meta, sim::OpKind::kLock)) {
       owner_ = sim::tls_fast->cur->id;
+      if (sim::tls_fast->races_on) sim::InlineAcquire(&w_.meta);
       return;
     }
     LockSlow(loc);
   }
   void Unlock(SrcLoc loc = SrcLoc::current()) {
-    if (owner_ >= 0 && owner_ == sim::FastThread() && w_.waiters.empty() &&
-        sim::FastPoint(&w_.meta, sim::OpKind::kUnlock)) {
+    if (owner_ >= 0 && owner_ == sim::SyncFastThread() && w_.waiters.empty() &&
+        sim::SyncFastPoint(&w_.meta, sim::OpKind::kUnlock)) {
+      if (sim::tls_fast->races_on) sim::InlineRelease(&w_.meta);
       owner_ = -1;
       return;
     }

@@ -52,13 +52,18 @@ TEST(ExplorerTest, DeterminismHoldsOverManySeeds) {
   EXPECT_TRUE(DeterminismCheck(Standard, o, 1, 200).empty());
 }
 
-// Points inside a quantum take the inline path (FastPoint) unless the trace is being
-// recorded; both paths must make the same execution.
-TEST(ExplorerTest, FastAndFullPointPathsMakeIdenticalExecutions) {
+// Points inside a quantum take the inline path (FastPoint; SyncFastPoint with the race
+// detector's edge for a mutex, with the detector on) unless the trace is being
+// recorded; both paths must make the same execution, and find the same races.
+class FastAndFullPointPaths : public ::testing::TestWithParam<bool> {};
+INSTANTIATE_TEST_SUITE_P(Races, FastAndFullPointPaths, ::testing::Bool());
+
+TEST_P(FastAndFullPointPaths, MakeIdenticalExecutions) {
   for (uint64_t seed = 1; seed <= 200; seed++) {
     ExecResult r[2];
     for (int traced = 0; traced < 2; traced++) {
       ExecOptions o;
+      o.race_detection = GetParam();
       o.record_trace = traced == 1;  // recording forces the full path at every point
       RandomStrategy s(seed);
       s.BeginExecution(seed);  // every quantum size (index % 4) is covered

@@ -216,8 +216,8 @@ class RaceDetector {
   // and that it covers (OrderedAndCovered: a location one thread uses at a time, one
   // guarded by a lock, an atomic every thread updates in turn), which cannot race;
   // the search for a conflict and the pruning around it are Conflict's.
-  bool OnAccess(ObjMeta* meta, int tid, OpKind kind, core::MemOrder order,
-                const core::SrcLoc& loc) {
+  [[gnu::always_inline]] bool OnAccess(ObjMeta* meta, int tid, OpKind kind,
+                                       core::MemOrder order, const core::SrcLoc& loc) {
     Location* l = Loc(meta);
     ThreadClocks& t = threads_[tid];  // OnSpawn made every thread's clocks
     const bool atomic = IsAtomicKind(kind);

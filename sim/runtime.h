@@ -162,12 +162,16 @@ struct FastState {
 };
 extern thread_local FastState* tls_fast;
 
+// Whether `meta` is live and known to the execution of `f` (it has its id there).
+inline bool KnownLive(const ObjMeta* meta, const FastState* f) {
+  return meta->magic == kMetaLive && meta->epoch == f->serial;
+}
+
 // The primitives' inline path: InlineStep for an object that is live and known to
 // this execution. Returns false when the full path (OnAccess) must run.
 inline bool FastPoint(ObjMeta* meta, OpKind kind) {
   FastState* f = tls_fast;
-  return f != nullptr && meta->magic == kMetaLive && meta->epoch == f->serial &&
-         f->InlineStep(kind, meta->id);
+  return f != nullptr && KnownLive(meta, f) && f->InlineStep(kind, meta->id);
 }
 
 // FastPoint for a synchronisation operation (a mutex's lock or unlock): passes inline
@@ -175,8 +179,7 @@ inline bool FastPoint(ObjMeta* meta, OpKind kind) {
 // caller then adds its happens-before edge when races_on.
 inline bool SyncFastPoint(ObjMeta* meta, OpKind kind) {
   FastState* f = tls_fast;
-  return f != nullptr && meta->magic == kMetaLive && meta->epoch == f->serial &&
-         f->PointStep(kind, meta->id);
+  return f != nullptr && KnownLive(meta, f) && f->PointStep(kind, meta->id);
 }
 // The running simulated thread's id while SyncFastPoint may pass (point_inline), else
 // -1 (outside a simulation too).

@@ -58,15 +58,13 @@ std::string GenerationParamName(
 }
 
 World::World(core::Platform* platform, core::AioGeneration generation)
-    : platform_(platform),
-      generation_(generation),
-      runtime_(platform),
-      ctx_(nullptr) {
+    : platform_(platform), generation_(generation), runtime_(platform), ctx_(nullptr) {
   // Installed before the first modern context exists, never changed after.
   core::modern::aio_test_bh_count_hook = CountModernBh;
   LiveBhSlot* slot = SlotOf(nullptr);
   if (slot == nullptr) {
-    std::cerr << "aiosim: more than " << live_bh_slots.size() << " Worlds alive at once\n";
+    std::cerr << "aiosim: more than " << live_bh_slots.size()
+              << " Worlds alive at once\n";
     std::abort();
   }
   slot->count = &live_bhs_;
@@ -120,7 +118,14 @@ void World::SleepMs(int ms) {
   core::qemu_sem_timedwait(&never_posted, ms);
 }
 
+namespace {
+int Bound(int timeout_ms) {
+  return timeout_ms == World::kDefaultWait ? DefaultWaitMs() : timeout_ms;
+}
+}  // namespace
+
 bool World::PollUntil(const std::function<bool()>& done, int timeout_ms) {
+  timeout_ms = Bound(timeout_ms);
   const int64_t deadline = NowNs() + int64_t{timeout_ms} * core::SCALE_MS;
   // A watchdog timer makes a blocking poll return at the deadline even if what the
   // test waits for never happens.
@@ -149,6 +154,7 @@ bool World::PollUntil(const std::function<bool()>& done, int timeout_ms) {
 namespace {
 // Waits (bounded, checking every millisecond) until `pred` holds.
 bool WaitFor(World& w, int timeout_ms, const std::function<bool()>& pred) {
+  timeout_ms = Bound(timeout_ms);
   const int64_t deadline = w.NowNs() + int64_t{timeout_ms} * core::SCALE_MS;
   while (!pred()) {
     if (w.NowNs() > deadline) return false;

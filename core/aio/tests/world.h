@@ -36,8 +36,8 @@ class World {
 
   core::Platform& platform() { return *platform_; }
   core::AioRuntime* runtime() { return &runtime_; }
-  // A fresh AioContext of the test's generation, owned by the world (unref'd at the end of the test
-  // after one last non-blocking aio_poll, which frees deleted BHs).
+  // A fresh AioContext of the test's generation, owned by the world (unref'd at the end
+  // of the test after one last non-blocking aio_poll, which frees deleted BHs).
   core::AioContext* ctx() { return ctx_; }
 
   // White-box views of ctx(), whichever generation: notify_me and `notified` (atomic
@@ -61,15 +61,23 @@ class World {
   // Blocks the calling thread for `ms` of platform time.
   void SleepMs(int ms);
 
+  // The waits below take a bound in ms of platform time; kDefaultWait (the default)
+  // stands for DefaultWaitMs(), this platform's bound for "an event that should come
+  // at once": 5 s of virtual time in the simulator (where nothing is late: a wait
+  // that runs out is a lost wakeup or a broken test), 60 s of real time on the host,
+  // where a loaded machine (a TSan build beside two other builds on two CPUs) can
+  // leave a thread unscheduled for seconds. A bound that passes costs nothing.
+  static constexpr int kDefaultWait = -1;
+
   // Runs aio_poll(ctx, true) until `done()`; returns false if that takes longer than
   // `timeout_ms` of platform time. A watchdog timer then wakes the loop, so a
   // condition that changes without waking the loop (a lost wakeup, or a broken test)
   // fails instead of hanging.
-  bool PollUntil(const std::function<bool()>& done, int timeout_ms = 5000);
+  bool PollUntil(const std::function<bool()>& done, int timeout_ms = kDefaultWait);
   // For a condition that changes without waking the loop (a pool's thread counts):
   // runs aio_poll(ctx, false) and checks `done()` every millisecond of platform time;
   // false after `timeout_ms`.
-  bool PollEveryMsUntil(const std::function<bool()>& done, int timeout_ms = 5000);
+  bool PollEveryMsUntil(const std::function<bool()>& done, int timeout_ms = kDefaultWait);
 
   // For a foreign thread: returns once the home thread is inside a blocking
   // aio_poll(ctx(), true) past its timeout computation: it has raised notify_me (so
@@ -79,10 +87,10 @@ class World {
   // aio_notify sets before it reads notify_me. What the caller does next happens
   // while the home thread is blocked in, or about to enter, its poll. Returns false
   // after `timeout_ms` of platform time.
-  bool WaitUntilHomePolls(int timeout_ms = 5000);
+  bool WaitUntilHomePolls(int timeout_ms = kDefaultWait);
   // For a foreign thread: returns once the home thread, in main_loop_wait, is
   // between the GSource prepare and check (notify_me bit 0 set). False on timeout.
-  bool WaitUntilMainLoopPrepared(int timeout_ms = 5000);
+  bool WaitUntilMainLoopPrepared(int timeout_ms = kDefaultWait);
 
  private:
   core::Platform* platform_;
@@ -127,23 +135,23 @@ class GenerationTest : public ::testing::TestWithParam<core::AioGeneration> {
 std::string GenerationParamName(
     const ::testing::TestParamInfo<core::AioGeneration>& info);
 
-#define AIOSIM_INSTANTIATE_FOR_GENERATIONS(suite)                                      \
-  INSTANTIATE_TEST_SUITE_P(, suite,                                                    \
-                           ::testing::Values(::aiosim::core::AioGeneration::kLegacy,   \
-                                             ::aiosim::core::AioGeneration::kModern),  \
+#define AIOSIM_INSTANTIATE_FOR_GENERATIONS(suite)                                     \
+  INSTANTIATE_TEST_SUITE_P(, suite,                                                   \
+                           ::testing::Values(::aiosim::core::AioGeneration::kLegacy,  \
+                                             ::aiosim::core::AioGeneration::kModern), \
                            ::aiosim::testing::GenerationParamName)
 
 // In a GenerationTest: what the test needs is not built for modern yet (a later step
 // of docs/modern.md); on modern it is skipped, saying so.
-#define AIOSIM_NOT_YET_ON_MODERN(why)                            \
-  do {                                                           \
-    if (modern()) GTEST_SKIP() << "not yet on modern: " << why;  \
+#define AIOSIM_NOT_YET_ON_MODERN(why)                           \
+  do {                                                          \
+    if (modern()) GTEST_SKIP() << "not yet on modern: " << why; \
   } while (0)
 
 // In a GenerationTest: the test is about a legacy-only API or behaviour; on modern
 // it is skipped, with the reason (the QEMU version that changed it) in the output.
-#define AIOSIM_LEGACY_ONLY(why)                          \
-  do {                                                   \
+#define AIOSIM_LEGACY_ONLY(why)                           \
+  do {                                                    \
     if (modern()) GTEST_SKIP() << "legacy only: " << why; \
   } while (0)
 
@@ -156,6 +164,10 @@ std::string GenerationParamName(
 
 // The name of this binary's platform ("host" or "sim").
 const char* PlatformName();
+
+// The default bound of World's waits on this binary's platform, in ms of platform time
+// (World::kDefaultWait): world_host.cc and world_sim.cc.
+int DefaultWaitMs();
 
 // How many rounds a stress loop should run: `host_rounds` on the host; fewer in the
 // simulator, where every round is explored step by step.

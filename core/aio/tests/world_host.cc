@@ -13,6 +13,11 @@ void RunInWorld(const std::function<void(World&)>& body) {
 
 const char* PlatformName() { return "host"; }
 
+// Real time on a machine that may be loaded: a TSan build's thread can wait seconds
+// for a CPU (two tests of BhTest once ran out of a 5-s bound under three CPU-bound
+// jobs on two CPUs).
+int DefaultWaitMs() { return 60000; }
+
 int Rounds(int host_rounds) { return host_rounds; }
 
 }  // namespace aiosim::testing

@@ -17,7 +17,8 @@ namespace aiosim::testing {
 
 void RunInWorld(const std::function<void(World&)>& body) {
   constexpr uint64_t kSeeds = 3;
-  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const ::testing::TestInfo* info =
+      ::testing::UnitTest::GetInstance()->current_test_info();
   for (uint64_t seed = 1; seed <= kSeeds; seed++) {
     sim::RunConfig config;
     config.scenario = "conformance";
@@ -45,6 +46,10 @@ void RunInWorld(const std::function<void(World&)>& body) {
 }
 
 const char* PlatformName() { return "sim"; }
+
+// Virtual time: the bound the tests have always had (a changed bound would move the
+// watchdog's deadline, and so the executions, of every test that waits).
+int DefaultWaitMs() { return 5000; }
 
 int Rounds(int host_rounds) { return host_rounds < 20 ? host_rounds : 20; }
 

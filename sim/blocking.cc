@@ -12,6 +12,22 @@
 
 namespace aiosim::sim {
 
+namespace {
+// Removes a[i] of the n elements of `a`, keeping the order, by hand: the sets here
+// are a few elements, where a call to memmove costs more than the shift. The
+// element to move is carried from the end down, since GCC turns the plain loop
+// `a[j] = a[j + 1]` into a call to memmove.
+template <typename T>
+[[gnu::always_inline]] inline void EraseAt(T* a, size_t i, size_t n) {
+  T carry = a[n - 1];
+  for (size_t j = n - 1; j > i; j--) {
+    const T prev = a[j - 1];
+    a[j - 1] = carry;
+    carry = prev;
+  }
+}
+}  // namespace
+
 bool Execution::NextDeadline(int64_t* t) {
   if (deadlines_ == 0) return false;
   if (!deadline_cached_) {
@@ -63,7 +79,7 @@ void Execution::MakeNotRunnable(SimThread* t) {
   size_t i = 0;
   while (i < n && ids[i] != t->id) i++;
   if (i < n) {
-    for (; i + 1 < n; i++) ids[i] = ids[i + 1];
+    EraseAt(ids, i, n);
     runnable_.pop_back();
   }
   sched_version_++;
@@ -148,7 +164,7 @@ void Execution::Unwait(SimThread* t) {
     size_t i = 0;
     while (i < n && ts[i] != t) i++;
     if (i == n) continue;
-    for (; i + 1 < n; i++) ts[i] = ts[i + 1];  // by hand: a few waiters, no memmove
+    EraseAt(ts, i, n);
     l->pop_back();
   }
   t->waiting_on.clear();
@@ -192,9 +208,7 @@ bool Execution::WakeOne(WaitList* list) {
     cp.kind = ChoiceKind::kWakeWaiter;
     cp.n = static_cast<uint32_t>(waking_.size());
     cp.options = options_scratch_.data();
-    Locate(&cp.at);
-    uint32_t quantum = 0;
-    const uint32_t v = Decide(&cp, &quantum);
+    const uint32_t v = DecideWaiter(&cp);
     HashStep(0xC1000000u | v, cp.n);
     chosen = waking_[v];
   }

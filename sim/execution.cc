@@ -58,6 +58,9 @@ struct Spares {
   std::vector<PendingOp> ops_scratch;
   WaitList waking;
   std::unique_ptr<RaceDetector> races;  // Reset
+  // Threads of finished executions, recycled (SimThread::Recycle): a new SimThread
+  // per thread per execution was an allocation, and its wait lists grew again.
+  std::vector<std::unique_ptr<SimThread>> free_threads;
 };
 thread_local Spares spares;
 
@@ -93,11 +96,41 @@ Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* 
   sched_cp_.kind = ChoiceKind::kSchedule;
 }
 
+// At most this many threads wait in Spares::free_threads (the rest are destroyed).
+constexpr size_t kFreeThreadsMax = 64;
+
+void SimThread::Recycle() {
+  id = 0;
+  name.clear();
+  state = ThreadState::kRunnable;
+  detached = false;
+  fn = nullptr;
+  hot = ThreadHot();
+  waiting_on.clear();
+  deadline_ns = -1;
+  deadline_seq = 0;
+  wake = WakeReason::kNone;
+  blocked_what = nullptr;
+  blocked_obj = 0;
+  blocked_loc = core::SrcLoc::current();
+  in_poll_forever = false;
+  joiners.clear();
+  exec = nullptr;
+  tls.clear();
+}
+
 Execution::~Execution() {
   for (auto& t : threads_) {
     if (t->fiber.stack().base != nullptr) stacks_->Put(t->fiber.stack());
   }
-  ExchangeSpares();  // destroys the threads
+  // Pushed from the last id down, so the next execution's thread i gets this one's
+  // thread i (which object a thread gets changes nothing it does).
+  for (size_t i = threads_.size(); i-- > 0;) {
+    if (spares.free_threads.size() >= kFreeThreadsMax) break;
+    threads_[i]->Recycle();
+    spares.free_threads.push_back(std::move(threads_[i]));
+  }
+  ExchangeSpares();  // destroys the threads not recycled
   if (races_ != nullptr && spares.races == nullptr) {
     races_->Reset();
     spares.races = std::move(races_);
@@ -166,7 +199,13 @@ ExecResult Execution::Run(const std::function<void()>& body,
 }
 
 int Execution::Spawn(std::string name, std::function<void()> fn, bool detached) {
-  auto t = std::make_unique<SimThread>();
+  std::unique_ptr<SimThread> t;
+  if (!spares.free_threads.empty()) {
+    t = std::move(spares.free_threads.back());
+    spares.free_threads.pop_back();
+  } else {
+    t = std::make_unique<SimThread>();
+  }
   t->id = ThreadCount();
   t->hot.id = t->id;
   t->name = std::move(name);
@@ -345,24 +384,42 @@ void Execution::Locate(ChoiceLocation* at) {
   at->sub = current_->hot.choices_at_point++;
 }
 
-// Decide's body, inline into its callers. kAllThreads: a kSchedule choice whose
-// options are all threads (ChooseFast's): the random walk answers it inline, and the
-// kind tests fold away; kCurrent says whether the current thread could go on (then
-// anything else is a preemption).
-template <bool kAllThreads, bool kCurrent>
+// Locate for a choice that DecideImpl<kThreads or kWaiter> answers: with the random
+// walk inline and no deviation recorded, no one reads the location (the walk ignores
+// it, and it cannot diverge), so only the count Locate keeps is kept.
+[[gnu::always_inline]] inline void Execution::LocateFor(ChoiceLocation* at) {
+  if (random_ == nullptr || record_deviations_) {
+    Locate(at);
+  } else if (current_ != nullptr) {
+    current_->hot.choices_at_point++;
+  }
+}
+
+// Decide's body, inline into its callers. kFor == kThreads: a kSchedule choice whose
+// options are all threads (ChooseFast's); kWaiter: a kWakeWaiter choice (WakeOne's).
+// For both the random walk answers inline (the same draws as RandomStrategy::Choose)
+// and the kind tests fold away; kCurrent says whether the current thread could go on
+// (then, for kThreads, anything else is a preemption).
+template <Execution::DecideFor kFor, bool kCurrent>
 [[gnu::always_inline]] inline uint32_t Execution::DecideImpl(ChoicePoint* cp,
                                                              uint32_t* quantum) {
+  constexpr bool kAllThreads = kFor == DecideFor::kThreads;
+  constexpr bool kWaiter = kFor == DecideFor::kWaiter;
   const Decision d = kAllThreads && random_ != nullptr ? random_->ChooseThread(cp->n)
+                     : kWaiter && random_ != nullptr   ? random_->ChooseWaiter(cp->n)
                                                        : strategy_->Choose(*cp);
   if (__builtin_expect(d.option >= cp->n, 0)) Diverged(*cp, d);
   const Option& chosen = cp->options[d.option];
-  const bool thread_schedule = kAllThreads || (chosen.kind == OptionKind::kThread &&
-                                               cp->kind == ChoiceKind::kSchedule);
+  const bool thread_schedule =
+      kAllThreads || (!kWaiter && chosen.kind == OptionKind::kThread &&
+                      cp->kind == ChoiceKind::kSchedule);
   const uint32_t q = thread_schedule ? std::min(d.quantum, kQuantumMax) : 0;
   result_.choices.push_back(ChoiceRecord{cp->kind, cp->current >= 0, cp->n, d.option, q});
-  const int cost = !kAllThreads ? PreemptionCost(*cp, d.option)
-                   : kCurrent   ? LeavesCurrent(chosen, cp->current)
-                                : 0;
+  // A kWakeWaiter choice is never a preemption (PreemptionCost).
+  const int cost = kWaiter        ? 0
+                   : !kAllThreads ? PreemptionCost(*cp, d.option)
+                   : kCurrent     ? LeavesCurrent(chosen, cp->current)
+                                  : 0;
   result_.preemptions += cost;
   if (__builtin_expect(record_deviations_, 0)) NoteDecision(*cp, d.option, cost);
   *quantum = q;
@@ -370,7 +427,13 @@ template <bool kAllThreads, bool kCurrent>
 }
 
 uint32_t Execution::Decide(ChoicePoint* cp, uint32_t* quantum) {
-  return DecideImpl<false, false>(cp, quantum);
+  return DecideImpl<DecideFor::kAny, false>(cp, quantum);
+}
+
+uint32_t Execution::DecideWaiter(ChoicePoint* cp) {
+  LocateFor(&cp->at);
+  uint32_t quantum = 0;
+  return DecideImpl<DecideFor::kWaiter, false>(cp, &quantum);
 }
 
 void Execution::Diverged(const ChoicePoint& cp, Decision d) {
@@ -470,8 +533,8 @@ template <bool kCurrentRunnable>
     cp.n = n;
     cp.options = sched_options_.data();
     cp.current = kCurrentRunnable ? cur->id : -1;
-    Locate(&cp.at);
-    pick = DecideImpl<true, kCurrentRunnable>(&cp, &quantum);
+    LocateFor(&cp.at);
+    pick = DecideImpl<DecideFor::kThreads, kCurrentRunnable>(&cp, &quantum);
   }
   fast_.quantum_left = quantum;  // (Reschedule(false) first clears quantum and solo)
   if (!kCurrentRunnable) fast_.solo = n == 1;

@@ -205,6 +205,11 @@ class SimThread {
   WaitList joiners;
   Execution* exec = nullptr;
   std::vector<uint64_t> tls;  // ThreadLocal slots, by index (zero until set)
+
+  // Back to the state of a new SimThread, keeping the capacity of its vectors, for
+  // the next execution on this OS thread (Execution keeps finished executions'
+  // threads). Every member above; the fiber is made anew by Fiber::Make.
+  void Recycle();
 };
 
 // Turns an exception that escaped a simulated thread into a message. Returns "" for
@@ -347,7 +352,14 @@ class Execution {
   const std::vector<int>& Candidates();
   // Asks the strategy; records the choice, its deviation and its preemption cost.
   uint32_t Decide(ChoicePoint* cp, uint32_t* quantum);
-  template <bool kAllThreads, bool kCurrent>
+  // Decide for a kWakeWaiter choice (locates it too): the random walk answers it
+  // inline.
+  uint32_t DecideWaiter(ChoicePoint* cp);
+  void LocateFor(ChoiceLocation* at);
+  // What Decide's body knows of the choice at compile time: anything (kAny), a
+  // kSchedule choice among threads only (kThreads), a kWakeWaiter choice (kWaiter).
+  enum class DecideFor { kAny, kThreads, kWaiter };
+  template <DecideFor kFor, bool kCurrent>
   uint32_t DecideImpl(ChoicePoint* cp, uint32_t* quantum);
   // Decide's rare paths, out of line: a replay that no longer fits, and the
   // deviation and trace records of a choice.

@@ -45,7 +45,7 @@ Decision RandomStrategy::Choose(const ChoicePoint& p) {
       return ChooseThread(ThreadOptions(p));
     }
     case ChoiceKind::kWakeWaiter:
-      return {rng_.Below(p.n), 0};
+      return ChooseWaiter(p.n);
     case ChoiceKind::kSpuriousWakeup:
     case ChoiceKind::kEintr:
       return {rng_.Below(8) == 0 ? 1u : 0u, 0};

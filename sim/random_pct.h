@@ -43,6 +43,8 @@ class RandomStrategy final : public Strategy {
     const uint32_t q = 1 + rng_.Below(2 * switch_one_in_ - 1);
     return {pick, q - 1};
   }
+  // Choose's answer to a kWakeWaiter choice among `n` waiters, inline (WakeOne).
+  [[gnu::always_inline]] Decision ChooseWaiter(uint32_t n) { return {rng_.Below(n), 0}; }
 
  private:
   uint64_t seed_;

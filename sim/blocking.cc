@@ -45,7 +45,9 @@ bool Execution::NextDeadline(int64_t* t) {
   return has_deadline_;
 }
 
-void Execution::MakeRunnable(SimThread* t, WakeReason why) {
+// flatten: Unwait inline here, as MakeNotRunnable is in BlockImpl (a call each cost
+// about as much as the work).
+[[gnu::flatten]] void Execution::MakeRunnable(SimThread* t, WakeReason why) {
   Unwait(t);
   t->wake = why;
   if (t->deadline_ns >= 0) {
@@ -120,9 +122,10 @@ WakeReason Execution::BlockOn(const std::vector<WaitList*>& lists, int64_t deadl
   return BlockImpl(lists.data(), lists.size(), deadline_ns, what, obj, loc, poll_forever);
 }
 
-WakeReason Execution::BlockImpl(WaitList* const* lists, size_t n, int64_t deadline_ns,
-                                const char* what, uint32_t obj, core::SrcLoc loc,
-                                bool poll_forever) {
+[[gnu::flatten]] WakeReason Execution::BlockImpl(WaitList* const* lists, size_t n,
+                                                 int64_t deadline_ns, const char* what,
+                                                 uint32_t obj, core::SrcLoc loc,
+                                                 bool poll_forever) {
   SimThread* t = current_;
   MakeNotRunnable(t);
   t->state = ThreadState::kBlocked;
@@ -180,7 +183,7 @@ void Execution::WakeAll(WaitList* list) {
   }
 }
 
-bool Execution::WakeOne(WaitList* list) {
+[[gnu::flatten]] bool Execution::WakeOne(WaitList* list) {
   if (list->empty()) return false;
   if (list->size() == 1) {  // one waiter: nothing to choose
     SimThread* only = list->front();

@@ -274,7 +274,8 @@ void Acquire(Execution* ex, SimWaitable* w) {
 // ---- QemuMutex
 // -------------------------------------------------------------------------
 
-void QemuMutex::LockSlow(SrcLoc loc) {
+// flatten (as UnlockSlow): Enter and the detector's edge inline, not calls.
+[[gnu::flatten]] void QemuMutex::LockSlow(SrcLoc loc) {
   bool fresh = false;
   Execution* ex = Enter(&w_, OpKind::kLock, loc, &fresh);
   if (ex == nullptr) return;
@@ -302,7 +303,7 @@ bool QemuMutex::TryLock(SrcLoc loc) {
   return true;
 }
 
-void QemuMutex::UnlockSlow(SrcLoc loc) {
+[[gnu::flatten]] void QemuMutex::UnlockSlow(SrcLoc loc) {
   Execution* ex = Enter(&w_, OpKind::kUnlock, loc);
   if (ex == nullptr) return;
   ex->Point(OpKind::kUnlock, w_.meta.id, loc);

@@ -351,5 +351,71 @@ TEST(SimFidelityTest, MainLoopForcesAOneMsTimeoutAfterMaxMainLoopSpin) {
   EXPECT_GE(r.end_time_ns, SCALE_MS) << "the forced poll waited 1 ms of virtual time";
 }
 
+// ---- a blocking aio_poll that returns at once while a notify is in flight ---------
+//
+// 2.8.1's aio_notify sets the eventfd and only then `notified`; aio_notify_accept
+// clears the eventfd only if it swaps `notified` from true. A home thread that polls
+// between the foreign thread's two stores finds the eventfd set and cannot clear it:
+// every blocking aio_poll then returns at once, without progress, until the foreign
+// thread stores `notified` — a busy loop as long as that thread is descheduled (what
+// failed the host demo's cap of 10,000 aio_poll calls on a loaded machine). Modern
+// (10.x: `notified` first, then the eventfd, which the notifier's own handler drains)
+// returns at most once without progress per notify. The foreign thread schedules a
+// first BH, then a second; the home thread polls until the second has run, counting
+// blocking polls in a row that return false.
+void NotifyInFlightBody(SimContext& c, AioGeneration generation) {
+  AioRuntime rt(&c.platform());
+  AioContextOptions options;
+  options.generation = generation;
+  AioContext* ctx = aio_context_new(&rt, options);
+  int runs[2] = {0, 0};
+  auto count = +[](void* opaque) { (*static_cast<int*>(opaque))++; };
+  QEMUBH* first = aio_bh_new(ctx, count, &runs[0]);
+  QEMUBH* second = aio_bh_new(ctx, count, &runs[1]);
+  Threads& threads = c.platform().threads();
+  ThreadId foreign = threads.Spawn(
+      "foreign",
+      [&] {
+        qemu_bh_schedule(first);
+        qemu_bh_schedule(second);
+      },
+      QEMU_THREAD_JOINABLE);
+  int in_a_row = 0;
+  while (runs[1] == 0) {
+    in_a_row = aio_poll(ctx, true) ? 0 : in_a_row + 1;
+    c.Check(in_a_row < 3, "three blocking aio_polls in a row returned without progress");
+  }
+  threads.Join(foreign);
+  qemu_bh_delete(first);
+  qemu_bh_delete(second);
+  aio_poll(ctx, false);
+  aio_context_unref(ctx);
+}
+
+sim::Report SearchNotifyInFlight(AioGeneration generation) {
+  sim::RunConfig config;
+  config.scenario = "notify-in-flight";
+  config.strategy = "dfs";
+  config.preemptions = 1;
+  config.executions_max = 200000;
+  config.minimize = false;
+  return sim::Explore([=](SimContext& c) { NotifyInFlightBody(c, generation); }, config);
+}
+
+TEST(SimFidelityTest, LegacyBlockingPollSpinsWhileANotifyIsBetweenItsStores) {
+  const sim::Report r = SearchNotifyInFlight(AioGeneration::kLegacy);
+  ASSERT_TRUE(r.found) << r.executions << " executions, " << r.figures.description;
+  EXPECT_EQ(r.failure.kind, FailureKind::kAssertion) << r.failure.message;
+  EXPECT_NE(r.failure.message.find("three blocking aio_polls in a row"),
+            std::string::npos)
+      << r.failure.message;
+}
+
+TEST(SimFidelityTest, ModernBlockingPollDoesNotSpinOnANotifyInFlight) {
+  const sim::Report r = SearchNotifyInFlight(AioGeneration::kModern);
+  EXPECT_FALSE(r.found) << r.failure.message << " (token " << r.token << ")";
+  EXPECT_TRUE(r.exhausted) << r.executions << " executions, " << r.figures.description;
+}
+
 }  // namespace
 }  // namespace aiosim::testing

@@ -135,7 +135,10 @@ struct FiberAccess {
 };
 
 #if defined(AIOSIM_RET_SWITCH)
-extern "C" void aiosim_fiber_start_c(void* data) { FiberAccess::Start(data); }
+// `used`: only the assembly above calls it, which link-time optimisation cannot see.
+extern "C" [[gnu::used]] void aiosim_fiber_start_c(void* data) {
+  FiberAccess::Start(data);
+}
 #endif
 
 StackPool::StackPool(size_t stack_size)

@@ -111,11 +111,6 @@ void Execution::AdvanceTimeTo(int64_t t) {
   for (SimThread* th : due) MakeRunnable(th, WakeReason::kTimeout);
 }
 
-WakeReason Execution::Block(std::initializer_list<WaitList*> lists, int64_t deadline_ns,
-                            const char* what, uint32_t obj, core::SrcLoc loc) {
-  return BlockImpl(lists.begin(), lists.size(), deadline_ns, what, obj, loc, false);
-}
-
 WakeReason Execution::BlockOn(const std::vector<WaitList*>& lists, int64_t deadline_ns,
                               const char* what, uint32_t obj, core::SrcLoc loc,
                               bool poll_forever) {

@@ -290,7 +290,9 @@ class Execution {
   // Blocks the current thread on `lists` (may be empty) until Wake or, if
   // deadline_ns >= 0, until virtual time reaches it. Returns why it woke.
   WakeReason Block(std::initializer_list<WaitList*> lists, int64_t deadline_ns,
-                   const char* what, uint32_t obj, core::SrcLoc loc);
+                   const char* what, uint32_t obj, core::SrcLoc loc) {
+    return BlockImpl(lists.begin(), lists.size(), deadline_ns, what, obj, loc, false);
+  }
   WakeReason BlockOn(const std::vector<WaitList*>& lists, int64_t deadline_ns,
                      const char* what, uint32_t obj, core::SrcLoc loc, bool poll_forever);
   // Makes every thread on `list` runnable (they re-check their condition).

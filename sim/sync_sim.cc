@@ -98,16 +98,6 @@ void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc
   CheckRace(ex, meta, kind, order, loc);
 }
 
-void InlineAcquire(ObjMeta* meta) {
-  Execution* ex = tls_execution;
-  ex->races()->Acquire(meta, ex->current()->id);
-}
-
-void InlineRelease(ObjMeta* meta) {
-  Execution* ex = tls_execution;
-  ex->races()->Release(meta, ex->current()->id);
-}
-
 void OnFutexWait(ObjMeta* meta, const uint32_t* word, uint32_t expected,
                  core::SrcLoc loc) {
   Execution* ex = tls_execution;
@@ -262,14 +252,23 @@ Execution* Enter(SimWaitable* w, OpKind kind, SrcLoc loc, bool* fresh = nullptr)
   return ex;
 }
 
-void Release(Execution* ex, SimWaitable* w) {
-  if (sim::RaceDetector* rd = ex->races()) rd->Release(&w->meta, ex->current()->id);
+// The race detector's happens-before edge of a synchronisation object, if it is on.
+void Release(Execution* ex, sim::ObjMeta* meta) {
+  if (sim::RaceDetector* rd = ex->races()) rd->Release(meta, ex->current()->id);
 }
-void Acquire(Execution* ex, SimWaitable* w) {
-  if (sim::RaceDetector* rd = ex->races()) rd->Acquire(&w->meta, ex->current()->id);
+void Acquire(Execution* ex, sim::ObjMeta* meta) {
+  if (sim::RaceDetector* rd = ex->races()) rd->Acquire(meta, ex->current()->id);
 }
 
 }  // namespace
+
+}  // namespace aiosim::core
+
+// The edge of a QemuMutex lock or unlock passed inline (sim/runtime.h).
+void aiosim::sim::InlineAcquire(ObjMeta* meta) { core::Acquire(tls_execution, meta); }
+void aiosim::sim::InlineRelease(ObjMeta* meta) { core::Release(tls_execution, meta); }
+
+namespace aiosim::core {
 
 // ---- QemuMutex
 // -------------------------------------------------------------------------
@@ -290,7 +289,7 @@ void Acquire(Execution* ex, SimWaitable* w) {
   }
   while (owner_ != -1) ex->Block({&w_.waiters}, -1, "qemu_mutex_lock", w_.meta.id, loc);
   owner_ = me;
-  Acquire(ex, &w_);
+  Acquire(ex, &w_.meta);
 }
 
 bool QemuMutex::TryLock(SrcLoc loc) {
@@ -299,7 +298,7 @@ bool QemuMutex::TryLock(SrcLoc loc) {
   ex->Point(OpKind::kLock, w_.meta.id, loc);
   if (owner_ != -1) return false;
   owner_ = ex->current()->id;
-  Acquire(ex, &w_);
+  Acquire(ex, &w_.meta);
   return true;
 }
 
@@ -313,7 +312,7 @@ bool QemuMutex::TryLock(SrcLoc loc) {
                           Execution::Where(loc)),
              {}, Execution::Where(loc));
   }
-  Release(ex, &w_);
+  Release(ex, &w_.meta);
   owner_ = -1;
   ex->WakeOne(&w_.waiters);
 }
@@ -336,7 +335,7 @@ void QemuRecMutex::Lock(SrcLoc loc) {
   }
   owner_ = me;
   depth_++;
-  Acquire(ex, &w_);
+  Acquire(ex, &w_.meta);
 }
 
 void QemuRecMutex::Unlock(SrcLoc loc) {
@@ -350,7 +349,7 @@ void QemuRecMutex::Unlock(SrcLoc loc) {
                      Execution::Where(loc)),
         {}, Execution::Where(loc));
   }
-  Release(ex, &w_);
+  Release(ex, &w_.meta);
   if (--depth_ == 0) {
     owner_ = -1;
     ex->WakeOne(&w_.waiters);
@@ -371,7 +370,7 @@ static bool CondWait(QemuCond* c, QemuMutex* m, int64_t deadline, SrcLoc loc) {
     return true;
   }
   // Release the mutex and start waiting in one step (no point in between).
-  Release(ex, &m->w_);
+  Release(ex, &m->w_.meta);
   m->owner_ = -1;
   ex->WakeOne(&m->w_.waiters);
   sim::WakeReason why =
@@ -414,7 +413,7 @@ void QemuSemaphore::Post(SrcLoc loc) {
     return;
   }
   ex->Point(OpKind::kSemPost, w_.meta.id, loc);
-  Release(ex, &w_);
+  Release(ex, &w_.meta);
   count_++;
   ex->WakeOne(&w_.waiters);
 }
@@ -425,7 +424,7 @@ void QemuSemaphore::Wait(SrcLoc loc) {
   ex->Point(OpKind::kSemWait, w_.meta.id, loc);
   while (count_ == 0) ex->Block({&w_.waiters}, -1, "qemu_sem_wait", w_.meta.id, loc);
   count_--;
-  Acquire(ex, &w_);
+  Acquire(ex, &w_.meta);
 }
 
 int QemuSemaphore::TimedWait(int ms, SrcLoc loc) {
@@ -438,7 +437,7 @@ int QemuSemaphore::TimedWait(int ms, SrcLoc loc) {
     ex->Block({&w_.waiters}, deadline, "qemu_sem_timedwait", w_.meta.id, loc);
   }
   count_--;
-  Acquire(ex, &w_);
+  Acquire(ex, &w_.meta);
   return 0;
 }
 
@@ -452,7 +451,7 @@ void QemuEvent::Set(SrcLoc loc) {
     return;
   }
   ex->Point(OpKind::kEventSet, w_.meta.id, loc);
-  Release(ex, &w_);
+  Release(ex, &w_.meta);
   set_ = true;
   ex->WakeAll(&w_.waiters);
 }
@@ -475,7 +474,7 @@ void QemuEvent::Wait(SrcLoc loc) {
   }
   ex->Point(OpKind::kEventWait, w_.meta.id, loc);
   while (!set_) ex->Block({&w_.waiters}, -1, "qemu_event_wait", w_.meta.id, loc);
-  Acquire(ex, &w_);
+  Acquire(ex, &w_.meta);
 }
 
 }  // namespace aiosim::core

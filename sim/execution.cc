@@ -501,6 +501,22 @@ const std::vector<int>& Execution::Candidates() {
   return candidates_;
 }
 
+// The schedule choice's options in sched_options_: the threads `ids` by id, then the
+// time jump if `advance`. Rebuilt only when the candidates changed (sched_version_) or
+// the jump came or went; grown, never shrunk (no allocation once the execution has
+// seen its most candidates).
+[[gnu::always_inline]] inline void Execution::ScheduleOptions(const std::vector<int>& ids,
+                                                              bool advance) {
+  const uint32_t count = static_cast<uint32_t>(ids.size());
+  const uint32_t n = count + (advance ? 1 : 0);
+  if (sched_options_version_ == sched_version_ && sched_options_n_ == n) return;
+  if (sched_options_.size() < n) sched_options_.resize(n);
+  for (uint32_t i = 0; i < count; i++) sched_options_[i] = Option::Thread(ids[i]);
+  if (advance) sched_options_[count] = Option::AdvanceTime();
+  sched_options_version_ = sched_version_;
+  sched_options_n_ = n;
+}
+
 template <bool kCurrentRunnable>
 [[gnu::always_inline]] inline bool Execution::ChooseFast() {
   // Reschedule(kCurrentRunnable)'s case with nothing but the choice to make, in the
@@ -521,14 +537,7 @@ template <bool kCurrentRunnable>
   uint32_t pick = 0;
   uint32_t quantum = 0;
   if (n >= 2) {
-    if (sched_options_version_ != sched_version_ || sched_options_n_ != n) {
-      // The options: the runnable threads by id (grown, never shrunk: no allocation
-      // once the execution has seen its most runnable threads).
-      if (sched_options_.size() < n) sched_options_.resize(n);
-      for (uint32_t i = 0; i < n; i++) sched_options_[i] = Option::Thread(runnable_[i]);
-      sched_options_version_ = sched_version_;
-      sched_options_n_ = n;
-    }
+    ScheduleOptions(runnable_, /*advance=*/false);
     ChoicePoint& cp = sched_cp_;
     cp.n = n;
     cp.options = sched_options_.data();
@@ -605,16 +614,7 @@ void Execution::Reschedule(bool current_runnable) {
     uint32_t pick = 0;
     uint32_t quantum = 0;
     if (n > 1) {
-      // The options: the candidates by id, then the time jump. Rebuilt only when the
-      // candidates changed (sched_version_) or the jump came or went.
-      if (sched_options_version_ != sched_version_ || sched_options_n_ != n) {
-        if (sched_options_.size() < n) sched_options_.resize(n);
-        for (uint32_t i = 0; i < count; i++)
-          sched_options_[i] = Option::Thread(candidates[i]);
-        if (can_advance) sched_options_[count] = Option::AdvanceTime();
-        sched_options_version_ = sched_version_;
-        sched_options_n_ = n;
-      }
+      ScheduleOptions(candidates, can_advance);
       // The current thread is a candidate iff it can run and is not benched (the
       // candidates are the runnable threads that are not benched).
       const bool offered_current = current_runnable && !benched_[cur->id];

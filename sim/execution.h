@@ -346,6 +346,7 @@ class Execution {
   // case, in fewer steps. False, having done nothing, otherwise.
   template <bool kCurrentRunnable>
   bool ChooseFast();
+  void ScheduleOptions(const std::vector<int>& ids, bool advance);
   // Reschedule(false), through ChooseFast<false> when it can: after the current
   // thread blocked or finished.
   void RescheduleBlocked();

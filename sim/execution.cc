@@ -536,7 +536,19 @@ template <bool kCurrentRunnable>
   SimThread* cur = current_;
   uint32_t pick = 0;
   uint32_t quantum = 0;
-  if (n >= 2) {
+  if (n >= 2 && random_ != nullptr && !record_deviations_) {
+    // DecideImpl<kThreads>'s effects for the random walk with nothing recorded but
+    // the choice: the options would be the runnable threads in order (option i runs
+    // runnable_[i]), and nothing reads them, so they are not built. The same draw,
+    // record, preemption cost and location count.
+    const Decision d = random_->ChooseThread(n);
+    pick = d.option;  // < n: Rng::Below(n)
+    quantum = std::min(d.quantum, kQuantumMax);
+    result_.choices.push_back(
+        ChoiceRecord{ChoiceKind::kSchedule, kCurrentRunnable, n, pick, quantum});
+    if (kCurrentRunnable) result_.preemptions += runnable_[pick] != cur->id ? 1 : 0;
+    if (cur != nullptr) cur->hot.choices_at_point++;  // LocateFor's count
+  } else if (n >= 2) {
     ScheduleOptions(runnable_, /*advance=*/false);
     ChoicePoint& cp = sched_cp_;
     cp.n = n;

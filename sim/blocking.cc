@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "sim/execution.h"
 #include "sim/race.h"
+#include "sim/random_pct.h"
 #include "sim/strategy.h"
 
 namespace aiosim::sim {
@@ -188,6 +189,31 @@ void Execution::WakeAll(WaitList* list) {
     }
     list->clear();
     return false;
+  }
+  if (random_ != nullptr && !record_deviations_) {
+    // DecideWaiter's effects for the random walk with nothing recorded but the
+    // choice: the options (the blocked waiters in order) are not built, since nothing
+    // reads them. The same draw, record, hash step and location count.
+    uint32_t n = 0;
+    for (SimThread* t : *list) n += t->state == ThreadState::kBlocked ? 1 : 0;
+    if (n == 0) {
+      list->clear();
+      return false;
+    }
+    uint32_t v = 0;
+    if (n > 1) {
+      v = random_->ChooseWaiter(n).option;  // < n: Rng::Below(n)
+      if (current_ != nullptr) current_->hot.choices_at_point++;  // LocateFor's count
+      result_.choices.push_back(ChoiceRecord{ChoiceKind::kWakeWaiter, false, n, v, 0});
+      HashStep(0xC1000000u | v, n);
+    }
+    for (SimThread* t : *list) {
+      if (t->state != ThreadState::kBlocked) continue;
+      if (v-- == 0) {
+        MakeRunnable(t, WakeReason::kSignaled);  // Unwait removes it from `list`
+        return true;
+      }
+    }
   }
   waking_.clear();
   for (SimThread* t : *list) {

@@ -287,6 +287,17 @@ class Execution {
     SlowPoint(kind, obj, loc);
     return false;
   }
+  // Whether the primitives' inline path (FastPoint) has just tried this point and
+  // failed: it tries every point on a live object known to this execution while
+  // fast_ok. Then the full path is all that is left (PointAfterInline).
+  bool InlineTried(const ObjMeta* meta) const {
+    return fast_.fast_ok && KnownLive(meta, &fast_);
+  }
+  // Point after InlineTried: the full path, without trying the inline step again
+  // (SlowPoint passes a point without a choice too, with the same effects).
+  void PointAfterInline(OpKind kind, uint32_t obj, core::SrcLoc loc) {
+    SlowPoint(kind, obj, loc);
+  }
   // Blocks the current thread on `lists` (may be empty) until Wake or, if
   // deadline_ns >= 0, until virtual time reaches it. Returns why it woke.
   WakeReason Block(std::initializer_list<WaitList*> lists, int64_t deadline_ns,

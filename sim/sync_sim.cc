@@ -90,7 +90,15 @@ std::atomic<int> thread_local_count{0};
 
 void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc) {
   Execution* ex = tls_execution;
-  if (ex == nullptr || ex->inspecting()) return;
+  if (ex == nullptr) return;
+  if (ex->InlineTried(meta)) {
+    // The caller's FastPoint could not pass the point inline (a choice is due): the
+    // full path at once. fast_ok: not inspecting, and no race detector.
+    ex->PointAfterInline(kind, meta->id, loc);
+    ex->Touch(meta, kind, loc);  // freed while this thread was preempted?
+    return;
+  }
+  if (ex->inspecting()) return;
   ex->Touch(meta, kind, loc);
   if (!ex->Point(kind, meta->id, loc)) {
     ex->Touch(meta, kind, loc);  // freed while this thread was preempted?

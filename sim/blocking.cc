@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "sim/execution.h"
+#include "sim/execution_inl.h"
 #include "sim/race.h"
 #include "sim/random_pct.h"
 #include "sim/strategy.h"

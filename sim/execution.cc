@@ -59,6 +59,7 @@ struct Spares {
   std::vector<PendingOp> ops_scratch;
   WaitList waking;
   std::unique_ptr<RaceDetector> races;  // Reset
+  std::unique_ptr<HeapTracker> heap;    // Reset
   // Threads of finished executions, recycled (SimThread::Recycle): a new SimThread
   // per thread per execution was an allocation, and its wait lists grew again.
   std::vector<std::unique_ptr<SimThread>> free_threads;
@@ -73,7 +74,8 @@ Execution::Execution(const ExecOptions& options, Strategy* strategy, StackPool* 
       strategy_(strategy),
       stacks_(stacks),
       serial_(serial),
-      heap_(std::make_unique<HeapTracker>()) {
+      heap_(spares.heap != nullptr ? std::move(spares.heap)
+                                   : std::make_unique<HeapTracker>()) {
   if (options_.race_detection) {
     races_ = spares.races != nullptr ? std::move(spares.races)
                                      : std::make_unique<RaceDetector>();
@@ -135,6 +137,10 @@ Execution::~Execution() {
   if (races_ != nullptr && spares.races == nullptr) {
     races_->Reset();
     spares.races = std::move(races_);
+  }
+  if (spares.heap == nullptr) {
+    heap_->Reset();
+    spares.heap = std::move(heap_);
   }
 }
 

@@ -41,6 +41,12 @@ class HeapTracker {
   std::vector<std::string> LiveBlocks() const;
   // Frees everything (end of execution).
   void ReleaseAll();
+  // ReleaseAll, and back to the state of a new tracker (for the next execution).
+  void Reset() {
+    ReleaseAll();
+    next_seq_ = 1;
+    peak_bytes_ = 0;
+  }
   size_t peak_bytes() const { return peak_bytes_; }
 
  private:

@@ -44,8 +44,8 @@ int16_t SimFd::Revents(int16_t events) const {
 }
 
 SimFd* SimPoller::Create(bool is_eventfd) {
-  fds_.emplace_back();
-  SimFd* f = &fds_.back();
+  fds_.push_back(std::make_unique<SimFd>());
+  SimFd* f = fds_.back().get();
   f->fd = static_cast<int>(fds_.size()) + 2;
   f->is_eventfd = is_eventfd;
   return f;
@@ -53,7 +53,7 @@ SimFd* SimPoller::Create(bool is_eventfd) {
 
 SimFd* SimPoller::Find(int fd) {
   if (fd < 3 || fd - 3 >= static_cast<int>(fds_.size())) return nullptr;
-  return &fds_[fd - 3];
+  return fds_[fd - 3].get();
 }
 
 void SimPoller::Changed(SimFd* f, OpKind kind) {

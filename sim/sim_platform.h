@@ -11,9 +11,9 @@
 #ifndef AIOSIM_SIM_SIM_PLATFORM_H_
 #define AIOSIM_SIM_SIM_PLATFORM_H_
 
-#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/platform/platform.h"
 #include "sim/execution.h"
@@ -56,7 +56,9 @@ class SimPoller final : public core::Poller {
   friend class SimEventNotifier;
   SimFd* Create(bool is_eventfd);
   void Changed(SimFd* f, OpKind kind);
-  std::deque<SimFd> fds_;  // fd numbers from 3 up, in creation order
+  // Fd numbers from 3 up, in creation order; each SimFd stays put. (Not a std::deque:
+  // libstdc++'s allocates twice when constructed, in every execution, fds or not.)
+  std::vector<std::unique_ptr<SimFd>> fds_;
 };
 
 class SimThreads final : public core::Threads {

@@ -54,29 +54,57 @@ TEST(ExplorerTest, DeterminismHoldsOverManySeeds) {
 
 // Points inside a quantum take the inline path (FastPoint; SyncFastPoint with the race
 // detector's edge for a mutex, with the detector on) unless the trace is being
-// recorded; both paths must make the same execution, and find the same races.
+// recorded; and the random walk's choices (the schedule choice in ChooseFast, the
+// waiter choice in WakeOne) are answered inline, without options or locations, unless
+// deviations are recorded (a trace records them too). Every path must make the same
+// execution, choice for choice (the token is made of the choices), and find the same
+// races.
 class FastAndFullPointPaths : public ::testing::TestWithParam<bool> {};
 INSTANTIATE_TEST_SUITE_P(Races, FastAndFullPointPaths, ::testing::Bool());
 
 TEST_P(FastAndFullPointPaths, MakeIdenticalExecutions) {
+  size_t waiter_choices = 0;
   for (uint64_t seed = 1; seed <= 200; seed++) {
-    ExecResult r[2];
-    for (int traced = 0; traced < 2; traced++) {
+    // 0: all inline; 1: deviations recorded (the full choice, points still inline);
+    // 2: the trace recorded (the full path at every point, and the full choice).
+    ExecResult r[3];
+    for (int mode = 0; mode < 3; mode++) {
       ExecOptions o;
       o.race_detection = GetParam();
-      o.record_trace = traced == 1;  // recording forces the full path at every point
+      o.record_deviations = mode == 1;
+      o.record_trace = mode == 2;
       RandomStrategy s(seed);
       s.BeginExecution(seed);  // every quantum size (index % 4) is covered
-      r[traced] = RunExecution(Standard, o, &s);
+      r[mode] = RunExecution(Standard, o, &s);
     }
     ASSERT_EQ(r[0].failure.kind, FailureKind::kNone);
-    EXPECT_EQ(r[0].steps, r[1].steps) << "seed " << seed;
-    EXPECT_EQ(r[0].trace_hash, r[1].trace_hash) << "seed " << seed;
-    EXPECT_EQ(r[0].choices.size(), r[1].choices.size()) << "seed " << seed;
+    for (int mode = 1; mode < 3; mode++) {
+      EXPECT_EQ(r[0].failure.kind, r[mode].failure.kind) << "seed " << seed;
+      EXPECT_EQ(r[0].steps, r[mode].steps) << "seed " << seed << " mode " << mode;
+      EXPECT_EQ(r[0].trace_hash, r[mode].trace_hash)
+          << "seed " << seed << " mode " << mode;
+      EXPECT_EQ(r[0].preemptions, r[mode].preemptions)
+          << "seed " << seed << " mode " << mode;
+      ASSERT_EQ(r[0].choices.size(), r[mode].choices.size())
+          << "seed " << seed << " mode " << mode;
+      // The first choice that differs, if any (one line, not one per later choice).
+      size_t i = 0;
+      auto same = [](const ChoiceRecord& a, const ChoiceRecord& b) {
+        return a.kind == b.kind && a.had_current == b.had_current && a.n == b.n &&
+               a.option == b.option && a.quantum == b.quantum;
+      };
+      while (i < r[0].choices.size() && same(r[0].choices[i], r[mode].choices[i])) i++;
+      EXPECT_EQ(i, r[0].choices.size())
+          << "seed " << seed << " mode " << mode << ": choice " << i << " differs";
+    }
+    for (const ChoiceRecord& c : r[0].choices) {
+      waiter_choices += c.kind == ChoiceKind::kWakeWaiter ? 1 : 0;
+    }
     size_t ops = 0;
-    for (const TraceEvent& e : r[1].trace) ops += e.kind == TraceKind::kOp;
-    EXPECT_EQ(ops, r[1].steps) << "every point recorded";
+    for (const TraceEvent& e : r[2].trace) ops += e.kind == TraceKind::kOp;
+    EXPECT_EQ(ops, r[2].steps) << "every point recorded";
   }
+  EXPECT_GT(waiter_choices, 0u) << "the workload never chose among waiters";
 }
 
 TEST(ExplorerTest, ExhaustiveSearchOfTwoThreadsFinishesAndPrunesOnlyWhenUnbounded) {

@@ -71,6 +71,9 @@ struct RunConfig {
   uint64_t executions_max = 10000;
   double seconds_max = 0;  // 0: no time limit
   int preemptions = 2;     // dfs; kUnboundedPreemptions for no bound
+  // dfs: the memory limit on the work saved for later rounds (DfsStrategy::
+  // FrontierBytes): DfsStrategy::kFrontierBytesDefault, 4 GiB, unless set.
+  uint64_t dfs_frontier_bytes_max = uint64_t{4} << 30;
   int pct_depth = 3;       // pct
   uint64_t pct_steps = 0;  // pct: initial k (0: measured by a first execution)
   ExecOptions exec;

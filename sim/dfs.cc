@@ -34,8 +34,9 @@ int DfsStrategy::Node::Cost(uint32_t option) const {
   return o.kind == OptionKind::kThread && o.arg == static_cast<uint32_t>(current) ? 0 : 1;
 }
 
-DfsStrategy::DfsStrategy(int preemptions)
-    : bound_(preemptions < 0 ? kUnbounded : preemptions) {
+DfsStrategy::DfsStrategy(int preemptions, uint64_t frontier_bytes_max)
+    : bound_(preemptions < 0 ? kUnbounded : preemptions),
+      frontier_bytes_max_(std::max<uint64_t>(frontier_bytes_max, 1)) {
   path_.push_back(PathNode{0, 0, 0});  // the root: no choice
 }
 
@@ -64,6 +65,12 @@ void DfsStrategy::SetTail(Node* node, size_t depth) {
   if (node->chosen == node->def || (bound_ != kUnbounded && round_ >= bound_)) {
     // The default adds nothing to the path; in the last round no item is deferred,
     // and tails are read only to defer one (Defer).
+    node->tail = node->tail_before;
+    return;
+  }
+  if (frontier_full_ || FrontierBytes() + sizeof(PathNode) > frontier_bytes_max_) {
+    // Full: nothing more is deferred (Expand drops it), so no tail is read.
+    frontier_full_ = true;
     node->tail = node->tail_before;
     return;
   }
@@ -125,6 +132,7 @@ bool DfsStrategy::NextItem() {
   item_path_.push_back(PathEntry{w.depth, w.option, 0});  // its node: made when reached
   item_sleep_.clear();
   if (w.sleep != 0) {
+    sleep_bytes_ -= sleep_sets_[w.sleep - 1].size() * sizeof(Sleeper);
     item_sleep_ = std::move(sleep_sets_[w.sleep - 1]);
     sleep_sets_[w.sleep - 1].clear();
     sleep_sets_[w.sleep - 1].shrink_to_fit();
@@ -151,6 +159,7 @@ void DfsStrategy::Defer(const Node& node, uint32_t option) {
         sleep.push_back(Sleeper{static_cast<int>(node.options[o].arg), node.ops[o]});
       }
     }
+    sleep_bytes_ += sleep.size() * sizeof(Sleeper);
     sleep_sets_.push_back(std::move(sleep));
     w.sleep = static_cast<uint32_t>(sleep_sets_.size());
   }
@@ -183,13 +192,30 @@ uint32_t DfsStrategy::Expand(Node* node) {
     if (first < 0) first = static_cast<int>(o);
   }
   const bool defer = bound_ == kUnbounded || round_ + 1 <= bound_;
-  for (uint32_t o : over_) node->state[o] = defer ? kDeferred : kBeyondBound;
+  // Every state first (Defer reads the node's states), then the work items. An
+  // option that would take the frontier over its limit is dropped, and so is every
+  // later one (frontier_full_).
+  uint64_t projected = defer && !frontier_full_ ? FrontierBytes() : 0;
   for (uint32_t o : over_) {
-    if (defer) {
-      Defer(*node, o);
-    } else {
+    if (!defer) {
+      node->state[o] = kBeyondBound;
       beyond_bound_++;
+      continue;
     }
+    if (!frontier_full_ && projected + sizeof(WorkItem) > frontier_bytes_max_) {
+      frontier_full_ = true;
+    }
+    if (frontier_full_) {
+      node->state[o] = kDropped;
+      dropped_++;
+      if (drop_round_ < 0) drop_round_ = round_;
+      continue;
+    }
+    node->state[o] = kDeferred;
+    projected += sizeof(WorkItem);
+  }
+  for (uint32_t o : over_) {
+    if (node->state[o] == kDeferred) Defer(*node, o);
   }
   if (first < 0) {
     redundant_ = true;
@@ -290,6 +316,11 @@ bool DfsStrategy::Backtrack() {
   return NextItem();
 }
 
+uint64_t DfsStrategy::FrontierBytes() const {
+  return (path_.size() - 1) * sizeof(PathNode) +  // path_[0], the root, is not saved
+         (items_.size() + next_items_.size()) * sizeof(WorkItem) + sleep_bytes_;
+}
+
 size_t DfsStrategy::MemoryBytes() const {
   size_t bytes = stack_.capacity() * sizeof(Node) + path_.capacity() * sizeof(PathNode) +
                  (items_.size() + next_items_.size()) * sizeof(WorkItem) +
@@ -320,10 +351,20 @@ StrategyFigures DfsStrategy::Figures() const {
   f.description = Describe();
   f.bound = bound_;
   f.round = round_;
-  f.complete = finished_;
+  f.complete = finished_ && dropped_ == 0;
   f.pruned = pruned_;
   f.beyond_bound = beyond_bound_;
   f.deferred = deferred_;
+  f.dropped = dropped_;
+  f.frontier_bytes_max = frontier_bytes_max_;
+  // The rounds before the current one finished (the current one too if the search
+  // did); a round that dropped an option leaves the next ones incomplete.
+  if (f.complete) {
+    f.complete_through = bound_ == kUnbounded ? round_ : bound_;
+  } else {
+    f.complete_through = finished_ ? round_ : round_ - 1;
+    if (dropped_ > 0) f.complete_through = std::min(f.complete_through, drop_round_);
+  }
   return f;
 }
 

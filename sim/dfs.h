@@ -35,6 +35,7 @@
 //   3. preemptions_before of a node is the sum of PreemptionCost of the chosen options
 //      above it; for every node it is <= round_.
 //   4. Work items of round r + 1 are created only while exploring round r.
+//   5. FrontierBytes() <= frontier_bytes_max_ (up to one node's deferrals' sleep sets).
 #ifndef AIOSIM_SIM_DFS_H_
 #define AIOSIM_SIM_DFS_H_
 
@@ -52,8 +53,11 @@ namespace aiosim::sim {
 class DfsStrategy final : public Strategy {
  public:
   static constexpr int kUnbounded = -1;
-  // REQUIRES: preemptions >= 0, or kUnbounded.
-  explicit DfsStrategy(int preemptions);
+  // The default limit on the saved work (FrontierBytes): 4 GiB.
+  static constexpr uint64_t kFrontierBytesDefault = uint64_t{4} << 30;
+  // REQUIRES: preemptions >= 0, or kUnbounded; frontier_bytes_max >= 1.
+  explicit DfsStrategy(int preemptions,
+                       uint64_t frontier_bytes_max = kFrontierBytesDefault);
   bool BeginExecution(uint64_t index) override;
   Decision Choose(const ChoicePoint& point) override;
   void EndExecution(const ExecResult& result) override;
@@ -69,9 +73,22 @@ class DfsStrategy final : public Strategy {
   // The heap bytes the search state holds (capacities of its stack, path tree, work
   // items and sleep sets): for benchmarks (bench/dfs_rate.cc).
   size_t MemoryBytes() const;
+  // The bytes of the work saved for later rounds: the path tree, the work items and
+  // their sleep sets. Held to frontier_bytes_max: an option that would take it over
+  // is dropped (not saved, not explored), and from then on nothing more is saved, so
+  // the search is not complete (StrategyFigures::dropped, complete_through).
+  uint64_t FrontierBytes() const;
+  uint64_t dropped() const { return dropped_; }
 
  private:
-  enum OptionState : uint8_t { kUntried, kExplored, kDeferred, kBeyondBound, kPruned };
+  enum OptionState : uint8_t {
+    kUntried,
+    kExplored,
+    kDeferred,
+    kBeyondBound,
+    kPruned,
+    kDropped,  // over the frontier's memory limit: not saved for its round
+  };
   struct Sleeper {
     int thread;
     PendingOp op;
@@ -145,8 +162,14 @@ class DfsStrategy final : public Strategy {
   std::vector<std::vector<Sleeper>> sleep_sets_;  // unbounded only
   // Sets node->tail from node->chosen (a new path node for a non-default choice).
   // In the last round of a bounded search nothing is deferred, so no path node is
-  // made (the path tree would otherwise grow with every execution of that round).
+  // made (the path tree would otherwise grow with every execution of that round);
+  // nor once the frontier is full.
   void SetTail(Node* node, size_t depth);
+  uint64_t frontier_bytes_max_;
+  bool frontier_full_ = false;  // an option was dropped: nothing more is saved
+  int drop_round_ = -1;         // the round of the first dropped option
+  uint64_t dropped_ = 0;
+  uint64_t sleep_bytes_ = 0;  // the Sleepers of sleep_sets_ (unbounded only)
   bool started_ = false;
   bool finished_ = false;
   bool redundant_ = false;  // this execution only repeats equivalent ones (sleep sets)

@@ -91,7 +91,11 @@ absl::StatusOr<std::unique_ptr<Strategy>> MakeStrategy(const RunConfig& c) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "preemption bound %d is out of range (0..%d)", c.preemptions, kPreemptionsMax));
     }
-    return std::unique_ptr<Strategy>(new DfsStrategy(c.preemptions));
+    if (c.dfs_frontier_bytes_max == 0) {
+      return absl::InvalidArgumentError("the dfs memory limit must be at least 1 byte");
+    }
+    return std::unique_ptr<Strategy>(
+        new DfsStrategy(c.preemptions, c.dfs_frontier_bytes_max));
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown strategy '", c.strategy, "' (expected random, pct, dfs)"));

@@ -32,6 +32,14 @@ struct StrategyFigures {
   uint64_t pruned = 0;        // options skipped as equivalent (sleep sets)
   uint64_t beyond_bound = 0;  // options not explored: they would exceed the bound
   uint64_t deferred = 0;      // options saved for a later round
+  // Options neither explored nor saved because the saved work (the frontier) reached
+  // its memory limit; then complete is false.
+  uint64_t dropped = 0;
+  uint64_t frontier_bytes_max = 0;  // that limit
+  // Every schedule with at most this many preemptions ran (or was proven equivalent
+  // to one that ran): the rounds finished, and none after a round that dropped an
+  // option. -1: not even round 0 finished.
+  int complete_through = -1;
   // PCT only: the probability bound for the final parameters.
   std::string probability_bound;
 };

@@ -2,6 +2,8 @@
 // oracle (oracle.h): the counterexamples that broke the sleep-set search, and a
 // differential test over generated small programs at bounds 1, 2 and unbounded.
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <algorithm>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -311,6 +313,99 @@ TEST(DfsOracleTest, GeneratedProgramsHaveTheOraclesOutcomesUnbounded) {
       "unbounded: %d programs, oracle %llu executions, dfs with sleep sets %llu\n",
       compared, static_cast<unsigned long long>(oracle_executions),
       static_cast<unsigned long long>(dfs_executions));
+}
+
+// The outcomes first reached with at most `bound` preemptions.
+std::map<std::string, int> AtMost(const Outcomes& o, int bound) {
+  std::map<std::string, int> out;
+  for (const auto& [name, p] : o.min_preemptions) {
+    if (p <= bound) out.emplace(name, p);
+  }
+  return out;
+}
+
+// The memory limit on the saved work (DfsStrategy::FrontierBytes): past it the
+// search drops what it would save for the next round, says so (not complete, the
+// options dropped), and still runs every schedule of the rounds up to the one that
+// dropped: checked against the oracle at those bounds. Two limits: one byte (round 0
+// can save nothing) and exactly what round 0 saves (round 1 overflows it).
+TEST(DfsOracleTest, AFullFrontierDropsWorkAndSaysHowFarTheSearchIsComplete) {
+  EXPECT_EQ(RunConfig{}.dfs_frontier_bytes_max, DfsStrategy::kFrontierBytesDefault);
+  Rng rng(20261204);
+  int dropped_in_round_zero = 0, dropped_in_round_one = 0, partial_round_two = 0;
+  for (uint64_t i = 0; i < aiosim::testing::Scaled(30); i++) {
+    const Program program = Generate(&rng, /*small=*/false);
+    std::string observed;
+    const Body body = MakeBody(program, &observed);
+    // Unlimited: what round 0 saves (at the end of its last execution).
+    uint64_t round_zero_saves = 0;
+    {
+      DfsStrategy dfs(2);
+      for (uint64_t k = 0; dfs.BeginExecution(k); k++) {
+        ExecResult r = RunExecution(body, ExecOptions{}, &dfs);
+        if (dfs.round() == 0) {  // it saves while it runs, and frees nothing
+          round_zero_saves = std::max(round_zero_saves, dfs.FrontierBytes());
+        }
+        dfs.EndExecution(r);
+      }
+      ASSERT_TRUE(dfs.Figures().complete) << ProgramText(program);
+      EXPECT_EQ(dfs.Figures().dropped, 0u);
+      EXPECT_EQ(dfs.Figures().complete_through, 2);
+    }
+    struct Limit {
+      uint64_t bytes;
+      int complete_through;  // if anything is dropped
+    };
+    // The third limit leaves room for a few of round 1's items for round 2: round 2
+    // then runs, but only partly.
+    for (const Limit& limit :
+         {Limit{1, 0}, Limit{round_zero_saves, 1}, Limit{round_zero_saves + 96, 1}}) {
+      if (limit.bytes == 0) continue;
+      DfsStrategy dfs(2, limit.bytes);
+      const Outcomes got = RunAll(body, ExecOptions{}, &dfs, &observed, 10'000'000);
+      ASSERT_TRUE(got.complete) << ProgramText(program);  // it ran to its end
+      const StrategyFigures f = dfs.Figures();
+      EXPECT_EQ(f.frontier_bytes_max, limit.bytes);
+      if (f.dropped == 0) {
+        EXPECT_TRUE(f.complete) << ProgramText(program);
+        EXPECT_EQ(f.complete_through, 2) << ProgramText(program);
+        continue;
+      }
+      (limit.complete_through == 0 ? dropped_in_round_zero : dropped_in_round_one)++;
+      if (f.round == 2) partial_round_two++;
+      EXPECT_FALSE(f.complete) << ProgramText(program);
+      EXPECT_EQ(f.complete_through, limit.complete_through) << ProgramText(program);
+      EXPECT_LE(dfs.FrontierBytes(), limit.bytes) << ProgramText(program);
+      const Outcomes exact = Oracle(body, limit.complete_through, &observed);
+      ASSERT_TRUE(exact.complete);
+      EXPECT_EQ(AtMost(got, limit.complete_through), exact.min_preemptions)
+          << "limit " << limit.bytes << ": " << ProgramText(program);
+      if (limit.complete_through == 0) {
+        EXPECT_EQ(got.executions, exact.executions) << ProgramText(program);
+      } else {
+        EXPECT_GE(got.executions, exact.executions) << ProgramText(program);
+      }
+    }
+  }
+  EXPECT_GT(dropped_in_round_zero, 0) << "no program saved anything in round 0";
+  EXPECT_GT(dropped_in_round_one, 0) << "no program overflowed the limit in round 1";
+  EXPECT_GT(partial_round_two, 0) << "no program ran part of round 2";
+
+  // Through the explorer, as `aiosim run --strategy dfs --dfs-memory` runs it: not
+  // exhausted, and the figures say what was dropped.
+  RunConfig config;
+  config.strategy = "dfs";
+  config.executions_max = 1'000'000;
+  config.preemptions = 2;
+  config.dfs_frontier_bytes_max = 1;
+  const Report limited = Explore(ParkedChain, config);
+  EXPECT_FALSE(limited.found)
+      << "a failure that needs 2 preemptions, with round 0 saving nothing";
+  EXPECT_FALSE(limited.exhausted);
+  EXPECT_GT(limited.figures.dropped, 0u);
+  EXPECT_EQ(limited.figures.complete_through, 0);
+  config.dfs_frontier_bytes_max = 0;
+  EXPECT_FALSE(MakeStrategy(config).ok());
 }
 
 }  // namespace

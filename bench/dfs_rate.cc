@@ -12,9 +12,10 @@
 // compares the rate of the first minute with the rate of the last full minute.
 //
 // usage: aiosim_bench_dfs [--scenario ID] [--generation G] [--preemptions K]
-//                         [--seconds S] [--interval S]
-// defaults: R4, legacy, 2, 660, 10. --help prints this usage. Exit 0, or 2 on bad
-// input (one line on stderr).
+//                         [--seconds S] [--interval S] [--memory MB]
+// defaults: R4, legacy, 2, 660, 10, 4096 (the search's limit on the work it saves
+// for later rounds, DfsStrategy::FrontierBytes). --help prints this usage. Exit 0, or
+// 2 on bad input (one line on stderr).
 #include <time.h>
 
 #include <cmath>
@@ -62,17 +63,18 @@ int main(int argc, char** argv) {
   int preemptions = 2;
   double seconds = 660;
   double interval = 10;
+  uint64_t memory_mb = sim::DfsStrategy::kFrontierBytesDefault >> 20;
   for (int i = 1; i < argc; i++) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") {
       std::printf(
           "usage: aiosim_bench_dfs [--scenario ID] [--generation G] [--preemptions K]\n"
-          "                        [--seconds S] [--interval S]\n"
-          "defaults: R4, legacy, 2, 660, 10\n");
+          "                        [--seconds S] [--interval S] [--memory MB]\n"
+          "defaults: R4, legacy, 2, 660, 10, 4096\n");
       return 0;
     }
     if (flag != "--scenario" && flag != "--generation" && flag != "--preemptions" &&
-        flag != "--seconds" && flag != "--interval") {
+        flag != "--seconds" && flag != "--interval" && flag != "--memory") {
       Usage("unknown flag '" + flag + "' (--help lists them)");
     }
     if (i + 1 >= argc) Usage("flag " + flag + " needs a value");
@@ -88,6 +90,11 @@ int main(int argc, char** argv) {
     } else if (flag == "--seconds") {
       if (!absl::SimpleAtod(value, &seconds) || !(seconds > 0)) {
         Usage("--seconds wants a number > 0, not '" + value + "'");
+      }
+    } else if (flag == "--memory") {
+      if (!absl::SimpleAtoi(value, &memory_mb) || memory_mb < 1 ||
+          memory_mb > (1u << 20)) {
+        Usage("--memory wants megabytes, 1 to 1048576, not '" + value + "'");
       }
     } else if (flag == "--interval") {
       if (!absl::SimpleAtod(value, &interval) || !(interval > 0)) {
@@ -105,9 +112,11 @@ int main(int argc, char** argv) {
   const sim::Body body = s->make(*resolved);
   const sim::ExecOptions options;
 
-  sim::DfsStrategy dfs(preemptions);
-  absl::PrintF("# DFS on %s (%s), preemption bound %d, %.0f s, a line every %.0f s\n", id,
-               generation, preemptions, seconds, interval);
+  sim::DfsStrategy dfs(preemptions, memory_mb << 20);
+  absl::PrintF(
+      "# DFS on %s (%s), preemption bound %d, %.0f s, a line every %.0f s, saved work "
+      "at most %d MB\n",
+      id, generation, preemptions, seconds, interval, memory_mb);
   absl::PrintF("# %7s %12s %10s %10s %9s %5s %10s %8s\n", "t_s", "executions",
                "wall_ex/s", "cpu_ex/s", "steps/ex", "round", "dfs_MB", "rss_MB");
   std::vector<Sample> samples;
@@ -161,9 +170,19 @@ int main(int argc, char** argv) {
     const double dt = cpu ? b.cpu - a.cpu : b.wall - a.wall;
     return dt > 0 ? static_cast<double>(b.executions - a.executions) / dt : 0.0;
   };
-  absl::PrintF("# %d executions, %d failed, %s\n", executions, failures,
-               finished ? "search complete (every schedule within the bound ran)"
-                        : "stopped at the time limit");
+  const sim::StrategyFigures figures = dfs.Figures();
+  absl::PrintF(
+      "# %d executions, %d failed, %s; every schedule with at most %d "
+      "preemptions ran\n",
+      executions, failures,
+      figures.complete ? "search complete (every schedule within the bound ran)"
+      : finished       ? "search ended, not complete"
+                       : "stopped at the time limit",
+      figures.complete_through);
+  if (figures.dropped > 0) {
+    absl::PrintF("# the saved work reached its limit (%d MB): %d options dropped\n",
+                 memory_mb, figures.dropped);
+  }
   if (end.wall >= 120 && first_end.executions > 0) {
     const double first_cpu = rate(samples.front(), first_end, true);
     const double last_cpu = rate(last_start, end, true);

@@ -42,6 +42,9 @@ const char kRunUsage[] =
     "  --seconds S         stop after S seconds of search, S > 0 (default: no limit)\n"
     "  --preemptions K     dfs: preemption bound (default 2), or 'unbounded' (rounds\n"
     "                      until no work is left, with sleep sets)\n"
+    "  --dfs-memory MB     dfs: memory for the work saved for later rounds (default\n"
+    "                      4096); past it the search saves nothing more, is not\n"
+    "                      exhausted, and says through which preemption count it is\n"
     "  --pct-depth D       pct: bug depth d (default 3)\n"
     "  --generation G      legacy (QEMU 2.8.1, default) or modern (QEMU 10.2), where\n"
     "                      the scenario runs on it ('aiosim list' says)\n"
@@ -82,10 +85,10 @@ const char kRunUsage[] =
 namespace {
 
 constexpr FlagSpec kRunFlags[] = {
-    {"strategy", "NAME"}, {"seed", "N"},          {"executions", "N"},
-    {"seconds", "S"},     {"preemptions", "K"},   {"pct-depth", "D"},
-    {"no-minimize", ""},  {"token-file", "PATH"}, {"json", ""},
-    {"report", "DIR"},
+    {"strategy", "NAME"}, {"seed", "N"},        {"executions", "N"},
+    {"seconds", "S"},     {"preemptions", "K"}, {"dfs-memory", "MB"},
+    {"pct-depth", "D"},   {"no-minimize", ""},  {"token-file", "PATH"},
+    {"json", ""},         {"report", "DIR"},
 };
 // The bounds a token's options are held to as well (sim/limits.h).
 using sim::kPctDepthMax;
@@ -146,6 +149,7 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
   bool executions_given = false, seconds_given = false, token_given = false;
   std::string token_path;
   const ParsedFlag* preemptions_flag = nullptr;
+  const ParsedFlag* memory_flag = nullptr;
   const ParsedFlag* depth_flag = nullptr;
   for (const ParsedFlag& flag : parsed->flags) {
     absl::StatusOr<uint64_t> n = uint64_t{0};
@@ -178,6 +182,12 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
         c.preemptions = static_cast<int>(*n);
       }
       preemptions_flag = &flag;
+    } else if (flag.name == "dfs-memory") {
+      // At most 1 TiB: the limit in bytes stays far from overflow.
+      if ((n = ParseUint(flag.name, flag.value, 1, uint64_t{1} << 20)).ok()) {
+        c.dfs_frontier_bytes_max = *n << 20;
+      }
+      memory_flag = &flag;
     } else if (flag.name == "pct-depth") {
       if ((n = ParseUint(flag.name, flag.value, 1, kPctDepthMax)).ok()) {
         c.pct_depth = static_cast<int>(*n);
@@ -201,6 +211,10 @@ absl::StatusOr<RunArgs> ParseRunArgs(Args args, bool* help) {
   if (preemptions_flag != nullptr && c.strategy != "dfs") {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--preemptions applies to --strategy dfs only (strategy is %s)", c.strategy));
+  }
+  if (memory_flag != nullptr && c.strategy != "dfs") {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--dfs-memory applies to --strategy dfs only (strategy is %s)", c.strategy));
   }
   if (depth_flag != nullptr && c.strategy != "pct") {
     return absl::InvalidArgumentError(absl::StrFormat(

@@ -3,7 +3,6 @@
 #include "tools/run_report.h"
 
 #include <cctype>
-
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -12,10 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "reports/from_sim.h"
 #include "sim/dfs.h"
 #include "sim/random_pct.h"
 #include "tools/interrupt.h"
-#include "reports/from_sim.h"
 #include "tools/json.h"
 #include "tools/report_dir.h"
 
@@ -86,14 +85,24 @@ void PrintSearch(const sim::RunConfig& c, const sim::Report& r, int signal) {
                  StopReason(c, r));
   }
   if (c.strategy == "dfs") {
+    const int through = r.figures.complete_through;
     absl::PrintF(
         "dfs:         stopped in round %d of 0..%s (preemption bound), %d options beyond "
-        "the bound, %d pruned by sleep sets, space %s\n",
+        "the bound, %d pruned by sleep sets, space %s (%s)\n",
         r.figures.round,
         c.preemptions == sim::kUnboundedPreemptions ? std::string("unbounded")
                                                     : absl::StrCat(c.preemptions),
         r.figures.beyond_bound, r.figures.pruned,
-        r.exhausted ? "exhausted" : "not exhausted");
+        r.exhausted ? "exhausted" : "not exhausted",
+        through < 0 ? std::string("not even every schedule without a preemption ran")
+                    : absl::StrFormat("every schedule with at most %d preemption%s ran",
+                                      through, through == 1 ? "" : "s"));
+    if (r.figures.dropped > 0) {
+      absl::PrintF(
+          "dfs memory:  the work saved for later rounds reached its limit (--dfs-memory "
+          "%d MB): %d options were neither run nor saved\n",
+          r.figures.frontier_bytes_max >> 20, r.figures.dropped);
+    }
   }
   if (c.strategy == "pct") absl::PrintF("pct:         %s\n", r.figures.description);
   if (!r.suppressed_races.empty()) {
@@ -227,9 +236,9 @@ reports::Report RunFailureReport(const RunArgs& run, const sim::Report& r) {
   info.search = absl::StrFormat(
       "execution %d of a search by strategy %s, seed %d (%d executions)%s",
       r.failing_execution, run.config.strategy, run.config.seed, r.executions,
-      run.config.minimize ? absl::StrFormat("; minimised in %d executions",
-                                            r.minimize_executions)
-                          : std::string());
+      run.config.minimize
+          ? absl::StrFormat("; minimised in %d executions", r.minimize_executions)
+          : std::string());
   return reports::BuildReport(r.failing, info);
 }
 
@@ -280,7 +289,10 @@ std::string RunJson(const RunArgs& run, const sim::Report& r, int signal) {
     if (c.strategy == "dfs") {
       j.Uint("pruned", r.figures.pruned)
           .Uint("beyond_bound", r.figures.beyond_bound)
-          .Int("dfs_bound_reached", r.figures.round);
+          .Int("dfs_bound_reached", r.figures.round)
+          .Int("dfs_complete_through", r.figures.complete_through)
+          .Uint("dfs_dropped", r.figures.dropped)
+          .Uint("dfs_memory_mb", r.figures.frontier_bytes_max >> 20);
     }
     j.Bool("exhausted", r.exhausted);
     {

@@ -1,6 +1,7 @@
 // tools/tests/catalog_cli_test.cc — the catalog's commands as a user runs them: check,
 // explore, claims, sweep and merge (issue 8), bad input included.
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -41,6 +42,45 @@ TEST(CatalogCliTest, ExploreRunsTheBoundedSearchToItsEnd) {
   const Result found = Cli({"explore", "S3", "--preemptions", "2", "--token-file", ""});
   EXPECT_EQ(found.exit, 1) << found.out << found.err;
   EXPECT_TRUE(absl::StrContains(found.out, "reproduce: aiosim replay aiosim2:"));
+}
+
+// The search's saved work over --dfs-memory: the summary says it is not exhausted,
+// how far it is complete and what was dropped, in text and JSON; the flag's bad
+// values are one line.
+TEST(CatalogCliTest, ExploreOverItsMemoryLimitSaysHowFarItIsComplete) {
+  // R4 saves more than 1 MB for round 2 within its first few hundred executions.
+  const Result r = Cli({"explore", "R4", "--preemptions", "2", "--dfs-memory", "1",
+                        "--executions", "5000", "--token-file", ""});
+  EXPECT_EQ(r.exit, 0) << r.out << r.err;
+  EXPECT_TRUE(
+      absl::StrContains(r.out, "space not exhausted (every schedule with at most"))
+      << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out,
+                                "dfs memory:  the work saved for later rounds "
+                                "reached its limit (--dfs-memory 1 MB)"))
+      << r.out;
+  const Result unlimited = Cli({"explore", "S3", "--preemptions", "2", "--option",
+                                "canceller=home", "--token-file", ""});
+  EXPECT_EQ(unlimited.exit, 0) << unlimited.out << unlimited.err;
+  EXPECT_TRUE(absl::StrContains(unlimited.out,
+                                "space exhausted (every schedule with at "
+                                "most 2 preemptions ran)"))
+      << unlimited.out;
+  EXPECT_FALSE(absl::StrContains(unlimited.out, "dfs memory:")) << unlimited.out;
+  const Result json = Cli({"explore", "R4", "--preemptions", "2", "--dfs-memory", "1",
+                           "--executions", "5000", "--json", "--token-file", ""});
+  EXPECT_EQ(json.exit, 0) << json.out << json.err;
+  EXPECT_TRUE(absl::StrContains(json.out, "\"exhausted\": false")) << json.out;
+  EXPECT_TRUE(absl::StrContains(json.out, "\"dfs_memory_mb\": 1")) << json.out;
+  EXPECT_FALSE(absl::StrContains(json.out, "\"dfs_dropped\": 0,")) << json.out;
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"run", "S3", "--strategy", "dfs", "--dfs-memory", "0"},
+        std::vector<std::string>{"run", "S3", "--dfs-memory", "64"}}) {
+    const Result b = Cli(bad);
+    EXPECT_EQ(b.exit, 2) << b.out << b.err;
+    EXPECT_EQ(std::count(b.err.begin(), b.err.end(), '\n'), 1) << b.err;
+    EXPECT_TRUE(absl::StrContains(b.err, "--dfs-memory")) << b.err;
+  }
 }
 
 TEST(CatalogCliTest, ClaimsPrintAVerdictWithEvidence) {

@@ -93,7 +93,7 @@ ExecResult Minimise(const Body& body, const RunConfig& c, const ExecResult& fail
   if (!SameFailure(start.failure, target)) return WithTrace(body, c.exec, located);
   ExecResult best = DeltaDebug(body, c, target, std::move(start), runs);
   if (best.preemptions > 0 && !Stopped(c, *runs)) {
-    DfsStrategy dfs(best.preemptions - 1);
+    DfsStrategy dfs(best.preemptions - 1, c.dfs_frontier_bytes_max);
     const uint64_t budget = c.minimize_executions_max * 2 / 3;
     ExecOptions o = c.exec;
     o.record_deviations = true;

@@ -173,12 +173,12 @@ int main(int argc, char** argv) {
   const sim::StrategyFigures figures = dfs.Figures();
   absl::PrintF(
       "# %d executions, %d failed, %s; every schedule with at most %d "
-      "preemptions ran\n",
+      "preemption%s ran\n",
       executions, failures,
       figures.complete ? "search complete (every schedule within the bound ran)"
       : finished       ? "search ended, not complete"
                        : "stopped at the time limit",
-      figures.complete_through);
+      figures.complete_through, figures.complete_through == 1 ? "" : "s");
   if (figures.dropped > 0) {
     absl::PrintF("# the saved work reached its limit (%d MB): %d options dropped\n",
                  memory_mb, figures.dropped);

@@ -352,6 +352,7 @@ StrategyFigures DfsStrategy::Figures() const {
   f.bound = bound_;
   f.round = round_;
   f.complete = finished_ && dropped_ == 0;
+  f.finished = finished_;
   f.pruned = pruned_;
   f.beyond_bound = beyond_bound_;
   f.deferred = deferred_;

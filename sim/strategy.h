@@ -29,6 +29,7 @@ struct StrategyFigures {
   int round = -1;             // the preemption count of the round explored last
   bool complete = false;      // every schedule within the bound ran (or was proven
                               // equivalent to one that ran)
+  bool finished = false;      // nothing was left to run (complete, unless dropped)
   uint64_t pruned = 0;        // options skipped as equivalent (sleep sets)
   uint64_t beyond_bound = 0;  // options not explored: they would exceed the bound
   uint64_t deferred = 0;      // options saved for a later round

@@ -44,7 +44,7 @@ const char kRunUsage[] =
     "                      until no work is left, with sleep sets)\n"
     "  --dfs-memory MB     dfs: memory for the work saved for later rounds (default\n"
     "                      4096); past it the search saves nothing more, is not\n"
-    "                      exhausted, and says through which preemption count it is\n"
+    "                      exhausted, and says how far it is complete\n"
     "  --pct-depth D       pct: bug depth d (default 3)\n"
     "  --generation G      legacy (QEMU 2.8.1, default) or modern (QEMU 10.2), where\n"
     "                      the scenario runs on it ('aiosim list' says)\n"

@@ -53,6 +53,10 @@ std::string PctBound(const sim::Report& r) { return r.figures.probability_bound;
 
 std::string StopReason(const sim::RunConfig& c, const sim::Report& r) {
   if (r.exhausted) return "the bounded space was explored completely";
+  if (r.figures.finished) {
+    return "the search ran every schedule it kept (it dropped the rest at its memory "
+           "limit)";
+  }
   if (r.executions >= c.executions_max) return "the execution budget ended";
   return "the time limit ended";
 }

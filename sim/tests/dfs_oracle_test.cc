@@ -366,6 +366,7 @@ TEST(DfsOracleTest, AFullFrontierDropsWorkAndSaysHowFarTheSearchIsComplete) {
       ASSERT_TRUE(got.complete) << ProgramText(program);  // it ran to its end
       const StrategyFigures f = dfs.Figures();
       EXPECT_EQ(f.frontier_bytes_max, limit.bytes);
+      EXPECT_TRUE(f.finished) << ProgramText(program);
       if (f.dropped == 0) {
         EXPECT_TRUE(f.complete) << ProgramText(program);
         EXPECT_EQ(f.complete_through, 2) << ProgramText(program);

@@ -73,6 +73,18 @@ TEST(CatalogCliTest, ExploreOverItsMemoryLimitSaysHowFarItIsComplete) {
   EXPECT_TRUE(absl::StrContains(json.out, "\"exhausted\": false")) << json.out;
   EXPECT_TRUE(absl::StrContains(json.out, "\"dfs_memory_mb\": 1")) << json.out;
   EXPECT_FALSE(absl::StrContains(json.out, "\"dfs_dropped\": 0,")) << json.out;
+  // Run to its end: it ran all it kept, and says so (not "the time limit ended").
+  const Result ended = Cli(
+      {"explore", "R4", "--preemptions", "2", "--dfs-memory", "1", "--token-file", ""});
+  EXPECT_EQ(ended.exit, 0) << ended.out << ended.err;
+  EXPECT_TRUE(absl::StrContains(ended.out,
+                                "the search ran every schedule it kept (it "
+                                "dropped the rest at its memory limit)"))
+      << ended.out;
+  EXPECT_TRUE(absl::StrContains(ended.out,
+                                "space not exhausted (every schedule with at "
+                                "most 1 preemption ran)"))
+      << ended.out;
   for (const std::vector<std::string>& bad :
        {std::vector<std::string>{"run", "S3", "--strategy", "dfs", "--dfs-memory", "0"},
         std::vector<std::string>{"run", "S3", "--dfs-memory", "64"}}) {

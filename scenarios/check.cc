@@ -46,11 +46,19 @@ CheckRun Search(const CheckCase& c, const CheckBudget& budget,
   run.message = r.failure.message;
   run.executions = r.found ? r.failing_execution + 1 : r.executions;
   run.exhausted = r.exhausted;
+  run.complete_through = r.figures.complete_through;
   run.beyond_bound = r.figures.beyond_bound;
   run.preemptions = r.found ? r.failing.preemptions : -1;
   run.token = r.token;
   run.seconds = r.seconds;
   return run;
+}
+
+// How far a DFS that is not exhausted got: "complete through 1 preemption".
+std::string CompleteThrough(const CheckRun& r) {
+  if (r.complete_through < 0) return "not even round 0 finished";
+  return absl::StrFormat("complete through %d preemption%s", r.complete_through,
+                         r.complete_through == 1 ? "" : "s");
 }
 
 const char* Label(const std::string& strategy) {
@@ -168,8 +176,9 @@ CheckResult CheckOne(const CheckCase& c, const CheckBudget& budget) {
                       ? absl::StrFormat("DFS found %s: %s",
                                         sim::FailureKindName(run.kind), run.message)
                       : absl::StrFormat(
-                            "DFS at %d preemptions was not exhausted in %s executions",
-                            bound, Count(run.executions));
+                            "DFS at %d preemptions was not exhausted in %s executions "
+                            "(%s)",
+                            bound, Count(run.executions), CompleteThrough(run));
       }
       result.runs.push_back(std::move(run));
     } else {
@@ -203,8 +212,9 @@ CheckResult CheckOne(const CheckCase& c, const CheckBudget& budget) {
               ? absl::StrFormat("DFS exhausted at %d preemption%s (%s execution%s)",
                                 r.bound, r.bound == 1 ? "" : "s", Count(r.executions),
                                 r.executions == 1 ? "" : "s")
-              : absl::StrFormat("DFS at %d preemption%s not exhausted after %s", r.bound,
-                                r.bound == 1 ? "" : "s", Count(r.executions)));
+              : absl::StrFormat("DFS at %d preemption%s not exhausted after %s (%s)",
+                                r.bound, r.bound == 1 ? "" : "s", Count(r.executions),
+                                CompleteThrough(r)));
     } else if (r.strategy == "random-long") {
       parts.push_back(absl::StrFormat("random %s executions", Count(r.executions)));
     } else {

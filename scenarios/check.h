@@ -53,6 +53,9 @@ struct CheckRun {
   std::string message;
   uint64_t executions = 0;  // to the first failure, or the whole search
   bool exhausted = false;   // dfs: the bounded space was explored completely
+  // dfs: every schedule with at most this many preemptions ran (-1: not even round 0
+  // finished; sim::StrategyFigures::complete_through).
+  int complete_through = -1;
   uint64_t beyond_bound = 0;
   int preemptions = -1;  // of the minimised schedule
   std::string token;

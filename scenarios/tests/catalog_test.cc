@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "scenarios/check.h"
 #include "scenarios/claims.h"
 #include "scenarios/races.h"
 
@@ -101,6 +102,36 @@ TEST(CatalogTest, CatalogIdsNameRacesOrClaims) {
       EXPECT_TRUE(claim || FindRace(id) != nullptr) << s.id << ": catalog id " << id;
     }
   }
+}
+
+// A declared "none" whose DFS did not finish within its budget is not ok, and the
+// evidence says how far the search got, not only that it was not exhausted.
+TEST(CheckTest, ANoneCaseWhoseSearchIsNotExhaustedFailsAndSaysHowFarItGot) {
+  absl::StatusOr<std::vector<CheckCase>> cases = CheckCases({"S5"});
+  ASSERT_TRUE(cases.ok()) << cases.status();
+  const CheckCase* none = nullptr;
+  for (const CheckCase& c : *cases) {
+    if (c.expected == sim::FailureKind::kNone) none = &c;
+  }
+  ASSERT_NE(none, nullptr);
+  CheckBudget budget;
+  budget.executions = 50;
+  budget.exhaust_executions = 100;  // S5's bound-3 search needs about 100,000
+  const CheckResult r = CheckOne(*none, budget);
+  EXPECT_FALSE(r.ok) << r.evidence;
+  const CheckRun* dfs = nullptr;
+  for (const CheckRun& run : r.runs) {
+    if (run.strategy == "dfs") dfs = &run;
+  }
+  ASSERT_NE(dfs, nullptr) << r.evidence;
+  EXPECT_FALSE(dfs->exhausted);
+  EXPECT_LT(dfs->complete_through, dfs->bound);
+  EXPECT_TRUE(absl::StrContains(r.evidence, "not exhausted after 100 (complete through "))
+      << r.evidence;
+  EXPECT_TRUE(absl::StrContains(dfs->why,
+                                "was not exhausted in 100 executions (complete "
+                                "through "))
+      << dfs->why;
 }
 
 }  // namespace

@@ -96,6 +96,7 @@ struct ChoiceRecord {
   uint32_t n = 0;
   uint32_t option = 0;
   uint32_t quantum = 0;
+  bool operator==(const ChoiceRecord&) const = default;
 };
 
 // The non-preemptive default: at a kSchedule choice keep running `current` if it can

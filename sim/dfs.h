@@ -78,7 +78,6 @@ class DfsStrategy final : public Strategy {
   // is dropped (not saved, not explored), and from then on nothing more is saved, so
   // the search is not complete (StrategyFigures::dropped, complete_through).
   uint64_t FrontierBytes() const;
-  uint64_t dropped() const { return dropped_; }
 
  private:
   enum OptionState : uint8_t {
@@ -166,7 +165,7 @@ class DfsStrategy final : public Strategy {
   // nor once the frontier is full.
   void SetTail(Node* node, size_t depth);
   uint64_t frontier_bytes_max_;
-  bool frontier_full_ = false;  // an option was dropped: nothing more is saved
+  bool frontier_full_ = false;  // at the limit: nothing more is saved
   int drop_round_ = -1;         // the round of the first dropped option
   uint64_t dropped_ = 0;
   uint64_t sleep_bytes_ = 0;  // the Sleepers of sleep_sets_ (unbounded only)

@@ -89,11 +89,7 @@ TEST_P(FastAndFullPointPaths, MakeIdenticalExecutions) {
           << "seed " << seed << " mode " << mode;
       // The first choice that differs, if any (one line, not one per later choice).
       size_t i = 0;
-      auto same = [](const ChoiceRecord& a, const ChoiceRecord& b) {
-        return a.kind == b.kind && a.had_current == b.had_current && a.n == b.n &&
-               a.option == b.option && a.quantum == b.quantum;
-      };
-      while (i < r[0].choices.size() && same(r[0].choices[i], r[mode].choices[i])) i++;
+      while (i < r[0].choices.size() && r[0].choices[i] == r[mode].choices[i]) i++;
       EXPECT_EQ(i, r[0].choices.size())
           << "seed " << seed << " mode " << mode << ": choice " << i << " differs";
     }

@@ -38,7 +38,10 @@ using SwitchRecord = Fiber::SwitchRecord;
 // the x87 control word (2, padded to 8), r15, r14, r13, r12, rbx, rbp, and the
 // return address. Resuming pops them in that order and returns with `ret`, so the
 // return-address predictor sees a call (this one) matched by a return (the resumed
-// fiber's own earlier call of it). `data` comes back in rax. A new fiber's frame
+// fiber's own earlier call of it). `data` comes back in rax. The resumed fiber's MXCSR
+// and x87 control word are loaded only where they differ from the suspended one's
+// (ldmxcsr and fldcw cost more than the compare; almost always no fiber changes
+// them), so each fiber still keeps its own, as a thread would. A new fiber's frame
 // (Fiber::Make) returns into aiosim_fiber_start, which calls FiberAccess::Start(data)
 // on an aligned stack.
 __asm__(
@@ -57,9 +60,15 @@ __asm__(
     "  stmxcsr (%rsp)\n"
     "  fnstcw 4(%rsp)\n"
     "  movq %rsp, (%rdi)\n"
+    "  movl (%rsp), %ecx\n"
+    "  movzwl 4(%rsp), %r8d\n"
     "  movq %rsi, %rsp\n"
-    "  ldmxcsr (%rsp)\n"
-    "  fldcw 4(%rsp)\n"
+    "  cmpl (%rsp), %ecx\n"
+    "  jne 1f\n"
+    "2:\n"
+    "  cmpw 4(%rsp), %r8w\n"
+    "  jne 3f\n"
+    "4:\n"
     "  addq $8, %rsp\n"
     "  popq %r15\n"
     "  popq %r14\n"
@@ -69,6 +78,12 @@ __asm__(
     "  popq %rbp\n"
     "  movq %rdx, %rax\n"
     "  ret\n"
+    "1:\n"
+    "  ldmxcsr (%rsp)\n"
+    "  jmp 2b\n"
+    "3:\n"
+    "  fldcw 4(%rsp)\n"
+    "  jmp 4b\n"
     ".size aiosim_fiber_switch,.-aiosim_fiber_switch\n"
     ".globl aiosim_fiber_start\n"
     ".type aiosim_fiber_start,@function\n"

@@ -38,7 +38,8 @@
 #define AIOSIM_RET_SWITCH 1
 // Saves the callee-saved registers, MXCSR and the x87 control word on the current
 // stack, stores its stack pointer in *save, and resumes the context `to` (a stack
-// pointer stored by an earlier call, or made by Fiber::Make), returning `data` there.
+// pointer stored by an earlier call, or made by Fiber::Make), returning `data` there,
+// with `to`'s own MXCSR and x87 control word (loaded only if they differ).
 extern "C" void* aiosim_fiber_switch(void** save, void* to, void* data);
 #endif
 

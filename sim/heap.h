@@ -13,10 +13,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "core/platform/sync_types.h"
 
 namespace aiosim::sim {
@@ -28,6 +28,8 @@ class HeapTracker {
   HeapTracker(const HeapTracker&) = delete;
   HeapTracker& operator=(const HeapTracker&) = delete;
 
+  // `type`: the platform_new<T> __PRETTY_FUNCTION__ (static storage: it is kept, and
+  // read only to describe the block in a report).
   void* Alloc(size_t size, const char* type, core::SrcLoc loc);
   // Returns an empty string if `p` may be freed, else the failure message (double free
   // or a pointer that is not a tracked block). Changes nothing.
@@ -37,9 +39,9 @@ class HeapTracker {
   // "QEMUBH #3 (48 bytes) allocated at ..., freed at ..." for an address inside a
   // freed block, or "" if none.
   std::string DescribeAddress(const void* p) const;
-  // One line per block still allocated.
+  // One line per block still allocated, in allocation order.
   std::vector<std::string> LiveBlocks() const;
-  // Frees everything (end of execution).
+  // Forgets every block (end of execution); their memory is reused by the next.
   void ReleaseAll();
   // ReleaseAll, and back to the state of a new tracker (for the next execution).
   void Reset() {
@@ -51,17 +53,31 @@ class HeapTracker {
 
  private:
   struct Block {
+    uintptr_t addr;
     size_t size;
     uint64_t seq;
-    std::string type;
+    const char* type;  // a __PRETTY_FUNCTION__ (TypeFromPrettyFunction)
     core::SrcLoc alloc_loc = core::SrcLoc::current();
     core::SrcLoc free_loc = core::SrcLoc::current();
     bool freed;
   };
+  // The blocks' memory: chunks cut in allocation order and never given back within
+  // an execution (a freed block stays poisoned until the execution ends), reused by
+  // the next one. Under AddressSanitizer every block is followed by a poisoned gap.
+  struct Chunk {
+    char* base;
+    size_t size;
+  };
+  void* Carve(size_t bytes);
+  const Block* Find(const void* p) const;
   std::string Describe(const Block& b) const;
 
-  std::map<uintptr_t, Block>
-      blocks_;  // by address: lookups only, never iterated for decisions
+  std::vector<Block> blocks_;  // in allocation order
+  // Block index by address: lookups only, never iterated.
+  absl::flat_hash_map<uintptr_t, uint32_t> index_;
+  std::vector<Chunk> chunks_;
+  size_t chunk_ = 0;  // the chunk being cut
+  size_t used_ = 0;   // bytes cut from chunks_[chunk_]
   uint64_t next_seq_ = 1;
   size_t live_bytes_ = 0;
   size_t peak_bytes_ = 0;

@@ -178,7 +178,8 @@ TEST(PrimitivesTest, FutexSleeperNobodyWakesIsADeadlock) {
     qemu_futex_wait(&word, 0u);
   });
   ASSERT_EQ(r.failure.kind, FailureKind::kDeadlock) << r.failure.message;
-  EXPECT_NE(r.failure.where.find("qemu_futex_wait"), std::string::npos) << r.failure.where;
+  EXPECT_NE(r.failure.where.find("qemu_futex_wait"), std::string::npos)
+      << r.failure.where;
 }
 
 // qemu_futex_wake_single wakes exactly one sleeper, and which one is the scheduler's
@@ -202,8 +203,10 @@ TEST(PrimitivesTest, FutexWakeSingleWakesOneSleeperChosenBySchedule) {
             qemu_futex_wait(&word, 0u);
             if (awake++ == 0) first = id;
           };
-          int a = t.Spawn("a", [&] { sleeper(0); }, QEMU_THREAD_JOINABLE);
-          int b = t.Spawn("b", [&] { sleeper(1); }, QEMU_THREAD_JOINABLE);
+          int a = t.Spawn(
+              "a", [&] { sleeper(0); }, QEMU_THREAD_JOINABLE);
+          int b = t.Spawn(
+              "b", [&] { sleeper(1); }, QEMU_THREAD_JOINABLE);
           QemuSemaphore never(0);
           qemu_sem_timedwait(&never, 1);  // returns once both sleep
           qemu_futex_wake_single(&word);
@@ -274,6 +277,94 @@ TEST(PrimitivesTest, DoubleFreeAndLeakAreCaught) {
     (void)platform_new<Node>();
   });
   EXPECT_EQ(r.failure.kind, FailureKind::kLeak);
+}
+
+// Blocks big enough that a few need a second chunk of the tracked heap, and one
+// bigger than a chunk (sim/heap.cc cuts 64 KiB chunks).
+struct Small {
+  Shared<int> v{0};
+};
+struct Big {
+  Shared<int> v{0};
+  char pad[40 << 10] = {};
+};
+struct Huge {
+  Shared<int> v{0};
+  char pad[200 << 10] = {};
+};
+
+// The reports name each block by type and allocation number, in allocation order, and
+// say the same in every execution (the heap's memory is reused by the next one).
+TEST(PrimitivesTest, HeapReportsNameTheBlockByTypeAndNumberInEveryExecution) {
+  const Body leaks = [](SimContext&) {
+    (void)platform_new<Small>();
+    Big* b = platform_new<Big>();
+    (void)platform_new<Big>();
+    (void)platform_new<Huge>();
+    (void)platform_new<Big>();
+    platform_delete(b);
+  };
+  const Body use_after_free = [](SimContext&) {
+    Small* a = platform_new<Small>();
+    Big* b = platform_new<Big>();
+    Huge* h = platform_new<Huge>();
+    platform_delete(b);
+    platform_delete(h);
+    platform_delete(a);
+    h->v.Load();
+  };
+  const Body double_free = [](SimContext&) {
+    Small* a = platform_new<Small>();
+    Small* b = platform_new<Small>();
+    platform_delete(b);
+    platform_delete(a);
+    platform_delete(b);
+  };
+  std::vector<std::string> first;
+  for (int round = 0; round < 3; round++) {
+    ExecResult r = RunOnce(leaks);
+    ASSERT_EQ(r.failure.kind, FailureKind::kLeak) << r.failure.message;
+    ASSERT_EQ(r.failure.details.size(), 4u);
+    EXPECT_EQ(r.failure.details[0].rfind("leaked: ", 0), 0u) << r.failure.details[0];
+    EXPECT_NE(r.failure.details[0].find("Small #1 ("), std::string::npos)
+        << r.failure.details[0];
+    EXPECT_NE(r.failure.details[1].find("Big #3 ("), std::string::npos)
+        << r.failure.details[1];
+    EXPECT_NE(r.failure.details[2].find("Huge #4 ("), std::string::npos)
+        << r.failure.details[2];
+    EXPECT_NE(r.failure.details[3].find("Big #5 ("), std::string::npos)
+        << r.failure.details[3];
+    ExecResult u = RunOnce(use_after_free);
+    ASSERT_EQ(u.failure.kind, FailureKind::kUseAfterFree) << u.failure.message;
+    EXPECT_NE(u.failure.details.back().find("the object is inside "), std::string::npos)
+        << u.failure.details.back();
+    EXPECT_NE(u.failure.details.back().find("Huge #3 ("), std::string::npos)
+        << u.failure.details.back();
+    EXPECT_NE(u.failure.details.back().find("freed at"), std::string::npos);
+    ExecResult d = RunOnce(double_free);
+    ASSERT_EQ(d.failure.kind, FailureKind::kDoubleFree) << d.failure.message;
+    EXPECT_NE(d.failure.message.find("Small #2 (32 bytes) allocated at"), std::string::npos)
+        << d.failure.message;
+    std::vector<std::string> all = r.failure.details;
+    all.push_back(u.failure.details.back());
+    all.push_back(d.failure.message);
+    if (round == 0) {
+      first = all;
+    } else {
+      EXPECT_EQ(all, first) << "round " << round;
+    }
+  }
+}
+
+// Freeing what platform_new did not allocate is caught, without touching it.
+TEST(PrimitivesTest, FreeingAnUntrackedPointerIsCaught) {
+  ExecResult r = RunOnce([](SimContext&) {
+    Small* a = platform_new<Small>();
+    platform_delete(a + 1);  // just past the block: not a block of its own
+  });
+  EXPECT_EQ(r.failure.kind, FailureKind::kUseAfterFree) << r.failure.message;
+  EXPECT_NE(r.failure.message.find("not a tracked block"), std::string::npos)
+      << r.failure.message;
 }
 
 TEST(PrimitivesTest, AssertionInsideTheCoreEndsTheExecutionCleanly) {

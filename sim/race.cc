@@ -80,15 +80,15 @@ RaceDetector::ThreadClocks& RaceDetector::Thread(int tid) {
 }
 
 RaceDetector::Location* RaceDetector::NewLocation(ObjMeta* meta) {
-  locations_.emplace_back();
-  meta->race = &locations_.back();
-  return &locations_.back();
+  Location* l = locations_.New();
+  meta->race = l;
+  return l;
 }
 
 VectorClock* RaceDetector::NewSync(ObjMeta* meta) {
-  syncs_.emplace_back();
-  meta->race = &syncs_.back();
-  return &syncs_.back();
+  VectorClock* c = syncs_.New();
+  meta->race = c;
+  return c;
 }
 
 void RaceDetector::OnSpawn(int parent, int child) {

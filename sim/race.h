@@ -35,7 +35,7 @@
 
 #include <cstdint>
 #include <cstring>
-#include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -113,6 +113,35 @@ class SmallVec {
   uint32_t size_ = 0;
   uint32_t cap_ = N;
   T inline_[N];
+};
+
+// Elements at stable addresses, handed out in order and all taken back at once
+// (Reset). Their memory, and the capacity each element holds, is kept for the next
+// execution (std::deque::clear gives its blocks back: at a few elements a block, the
+// detector allocated again in every execution). T::Clear() empties a reused element.
+template <class T, size_t kChunk = 64>
+class StablePool {
+ public:
+  T* New() {
+    const size_t c = used_ / kChunk;
+    if (c == chunks_.size()) chunks_.push_back(std::make_unique<T[]>(kChunk));
+    T* p = &chunks_[c][used_ % kChunk];
+    if (c < reused_) p->Clear();  // a fresh chunk's elements are empty already
+    used_++;
+    return p;
+  }
+  // Takes every element back; keeps at most kKeepChunks chunks.
+  void Reset() {
+    if (chunks_.size() > kKeepChunks) chunks_.resize(kKeepChunks);
+    reused_ = chunks_.size();
+    used_ = 0;
+  }
+
+ private:
+  static constexpr size_t kKeepChunks = 1024;
+  std::vector<std::unique_ptr<T[]>> chunks_;
+  size_t reused_ = 0;  // chunks_[0, reused_) hold elements of an earlier execution
+  size_t used_ = 0;
 };
 
 // The race detector's view of an operation: whether it writes the location (a free
@@ -204,8 +233,8 @@ class RaceDetector {
   // new epoch, which drops its ObjMeta::race (Execution::Touch).
   void Reset() {
     threads_.clear();
-    locations_.clear();
-    syncs_.clear();
+    locations_.Reset();
+    syncs_.Reset();
   }
 
   void OnSpawn(int parent, int child);
@@ -262,6 +291,11 @@ class RaceDetector {
     SmallVec<Access, 2> writes;  // invariants 1, 2
     SmallVec<Access, 4> reads;   // invariants 1, 2
     VectorClock sync;            // the clock a synchronising load acquires
+    void Clear() {
+      writes.clear();
+      reads.clear();
+      sync.Clear();
+    }
   };
   ThreadClocks& Thread(int tid);
   // Whether every entry of the location's history happens before an access of
@@ -338,8 +372,8 @@ class RaceDetector {
   VectorClock* NewSync(ObjMeta* meta);
 
   std::vector<ThreadClocks> threads_;
-  std::deque<Location> locations_;
-  std::deque<VectorClock> syncs_;
+  StablePool<Location> locations_;
+  StablePool<VectorClock> syncs_;
   Race race_{};
 };
 

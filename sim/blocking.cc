@@ -99,18 +99,19 @@ void Execution::AdvanceTimeTo(int64_t t) {
     RecordEvent(e);
   }
   // Wake, in (deadline, sequence) order, every thread whose deadline has come.
-  std::vector<SimThread*> due;
+  // (due_ keeps its capacity between jumps and executions.)
+  due_.clear();
   for (auto& th : threads_) {
     if (th->state == ThreadState::kBlocked && th->deadline_ns >= 0 &&
         th->deadline_ns <= now_ns_) {
-      due.push_back(th.get());
+      due_.push_back(th.get());
     }
   }
-  std::sort(due.begin(), due.end(), [](const SimThread* a, const SimThread* b) {
+  std::sort(due_.begin(), due_.end(), [](const SimThread* a, const SimThread* b) {
     return a->deadline_ns != b->deadline_ns ? a->deadline_ns < b->deadline_ns
                                             : a->deadline_seq < b->deadline_seq;
   });
-  for (SimThread* th : due) MakeRunnable(th, WakeReason::kTimeout);
+  for (SimThread* th : due_) MakeRunnable(th, WakeReason::kTimeout);
 }
 
 WakeReason Execution::BlockOn(const std::vector<WaitList*>& lists, int64_t deadline_ns,

@@ -58,6 +58,7 @@ struct Spares {
   std::vector<Option> options_scratch;
   std::vector<PendingOp> ops_scratch;
   WaitList waking;
+  std::vector<SimThread*> due;
   std::unique_ptr<RaceDetector> races;  // Reset
   std::unique_ptr<HeapTracker> heap;    // Reset
   // Threads of finished executions, recycled (SimThread::Recycle): a new SimThread
@@ -159,6 +160,7 @@ void Execution::ExchangeSpares() {
   exchange(&options_scratch_, &spares.options_scratch);
   exchange(&ops_scratch_, &spares.ops_scratch);
   exchange(&waking_, &spares.waking);
+  exchange(&due_, &spares.due);
 }
 
 ExecResult Execution::Run(const std::function<void()>& body,

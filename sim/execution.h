@@ -443,6 +443,7 @@ class Execution {
   std::vector<Option> options_scratch_;
   std::vector<PendingOp> ops_scratch_;
   WaitList waking_;
+  std::vector<SimThread*> due_;  // AdvanceTimeTo's threads to wake
   // Futex sleepers by object id (a std::map: ordered, and its nodes stay put while a
   // sleeper's waiting_on points into them).
   std::map<uint32_t, WaitList> futex_waiters_;

@@ -295,20 +295,26 @@ namespace {
 // The name a known-race entry gives the function of `loc`: the modern core's
 // functions (core/aio/modern/) as "modern::NAME", as ThreadSanitizer's frames show
 // them (docs/tsan-known-races.txt), everything else by its bare name.
-std::string KnownRaceName(const core::SrcLoc& loc) {
-  std::string name = loc.function_name();
+// Written into *out, whose capacity is kept (SuppressRace's are thread_local): the
+// check runs at every race the detector finds, suppressed or not.
+void KnownRaceName(const core::SrcLoc& loc, std::string* out) {
+  out->clear();
   if (std::string_view(loc.file_name()).find("core/aio/modern/") !=
       std::string_view::npos) {
-    name = "modern::" + name;
+    out->append("modern::");
   }
-  return name;
+  out->append(loc.function_name());
 }
 }  // namespace
 
 bool Execution::SuppressRace(const core::SrcLoc& a, const core::SrcLoc& b) {
   const KnownRaces* known = GetKnownRaces();
   if (known == nullptr || options_.report_known_races) return false;
-  const KnownRaces::Group* g = known->Match(KnownRaceName(a), KnownRaceName(b));
+  thread_local std::string name_a;
+  thread_local std::string name_b;
+  KnownRaceName(a, &name_a);
+  KnownRaceName(b, &name_b);
+  const KnownRaces::Group* g = known->Match(name_a, name_b);
   if (g == nullptr) return false;
   for (auto& [id, count] : result_.suppressed_races) {
     if (id == g->id) {

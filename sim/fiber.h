@@ -14,21 +14,9 @@
 #include <cstddef>
 #include <vector>
 
+#include "sim/sanitizers.h"
+
 // Sanitizer builds annotate every switch (fiber.cc); the others switch inline.
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define AIOSIM_ASAN 1
-#endif
-#if __has_feature(thread_sanitizer)
-#define AIOSIM_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define AIOSIM_ASAN 1
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define AIOSIM_TSAN 1
-#endif
 // On x86-64 without sanitizers the switch is aiosim's own (fiber.cc): it returns into
 // the resumed fiber with `ret`, where Boost's jump_fcontext jumps there with `jmp`.
 // A jump leaves the return-address predictor one entry off, so every return the

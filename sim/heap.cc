@@ -7,23 +7,16 @@
 #include <cstdlib>
 #include <cstring>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define AIOSIM_HEAP_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define AIOSIM_HEAP_ASAN 1
-#endif
-#if AIOSIM_HEAP_ASAN
+#include "absl/strings/str_format.h"
+#include "sim/execution.h"
+#include "sim/sanitizers.h"
+
+#ifdef AIOSIM_ASAN
 #include <sanitizer/asan_interface.h>
 #else
 #define ASAN_POISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
 #define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
 #endif
-
-#include "absl/strings/str_format.h"
-#include "sim/execution.h"
 
 namespace aiosim::sim {
 
@@ -47,7 +40,7 @@ namespace {
 constexpr size_t kChunkBytes = size_t{64} << 10;
 constexpr size_t kKeepBytes = size_t{1} << 20;
 constexpr size_t kAlign = alignof(std::max_align_t);
-#if AIOSIM_HEAP_ASAN
+#ifdef AIOSIM_ASAN
 constexpr size_t kGap = kAlign;  // poisoned after every block
 #else
 constexpr size_t kGap = 0;
@@ -124,8 +117,9 @@ std::string HeapTracker::CheckFree(const void* p, core::SrcLoc loc) const {
 }
 
 std::string HeapTracker::Free(void* p, core::SrcLoc loc) {
-  if (std::string error = CheckFree(p, loc); !error.empty()) return error;
-  Block& b = blocks_[index_.find(reinterpret_cast<uintptr_t>(p))->second];
+  auto it = index_.find(reinterpret_cast<uintptr_t>(p));
+  if (it == index_.end() || blocks_[it->second].freed) return CheckFree(p, loc);
+  Block& b = blocks_[it->second];
   b.freed = true;
   b.free_loc = loc;
   live_bytes_ -= b.size;

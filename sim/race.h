@@ -126,21 +126,19 @@ class StablePool {
     const size_t c = used_ / kChunk;
     if (c == chunks_.size()) chunks_.push_back(std::make_unique<T[]>(kChunk));
     T* p = &chunks_[c][used_ % kChunk];
-    if (c < reused_) p->Clear();  // a fresh chunk's elements are empty already
+    p->Clear();  // it may hold an earlier execution's element
     used_++;
     return p;
   }
   // Takes every element back; keeps at most kKeepChunks chunks.
   void Reset() {
     if (chunks_.size() > kKeepChunks) chunks_.resize(kKeepChunks);
-    reused_ = chunks_.size();
     used_ = 0;
   }
 
  private:
   static constexpr size_t kKeepChunks = 1024;
   std::vector<std::unique_ptr<T[]>> chunks_;
-  size_t reused_ = 0;  // chunks_[0, reused_) hold elements of an earlier execution
   size_t used_ = 0;
 };
 

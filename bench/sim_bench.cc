@@ -47,6 +47,7 @@
 #include "scenarios/catalog.h"
 #include "scenarios/util.h"
 #include "sim/aiosim_sim.h"
+#include "sim/fiber.h"
 #include "sim/random_pct.h"
 
 // ---- counting operator new ------------------------------------------------------------
@@ -364,6 +365,84 @@ void BM_BareSwitch(benchmark::State& state) {
               Counter::kIsIterationInvariantRate | Counter::kInvert);
 }
 BENCHMARK(BM_BareSwitch)->Unit(benchmark::kMillisecond);
+
+// What a switch costs once the resumed side returns: two fibers (the simulator's own
+// switch, sim::Fiber) switch to each other, each from `depth` nested calls below the
+// same loop. The CPU predicts a return from its return-address stack, which holds the
+// calls of the fiber that switched away; so each return the resumed fiber makes to an
+// address that differs from the suspended one's at the same level is mispredicted.
+// range(0): depth; range(1): 0 = both fibers nest through the same functions (equal
+// return addresses: predicted), 1 = each through functions of its own (every level
+// differs). A scheduling point is the second kind: the resumed thread returns through
+// the frames of its own operation, while BM_BareSwitch's loop makes no return at all.
+namespace frames {
+struct Pair {
+  sim::StackPool stacks{64 * 1024};
+  sim::Fiber fiber[2];
+  int cur = 0;
+  int depth = 0;
+  int distinct = 0;
+};
+Pair* pair = nullptr;
+volatile int sink = 0;
+
+template <int kTag, int kDepth>
+[[gnu::noinline]] void Down() {
+  if constexpr (kDepth == 0) {
+    const int me = pair->cur;
+    pair->cur = 1 - me;
+    pair->fiber[me].SwitchTo(&pair->fiber[1 - me]);
+    sink = kTag;
+  } else {
+    Down<kTag, kDepth - 1>();
+    // Not a tail call, and code of its own per tag (else identical functions fold).
+    sink = kTag;
+  }
+}
+// `n` round trips (two switches each), through frames tagged kTag.
+template <int kTag>
+[[gnu::noinline]] void Loop(uint64_t n) {
+  for (uint64_t i = 0; i < n; i++) {
+    switch (pair->depth) {
+      case 0: Down<kTag, 0>(); break;
+      case 1: Down<kTag, 1>(); break;
+      case 2: Down<kTag, 2>(); break;
+      case 3: Down<kTag, 3>(); break;
+      default: Down<kTag, 6>(); break;
+    }
+    sink = kTag;
+  }
+}
+void Other(void*) {
+  for (;;) {
+    if (pair->distinct != 0) {
+      Loop<1>(1);
+    } else {
+      Loop<0>(1);
+    }
+  }
+}
+}  // namespace frames
+
+void BM_SwitchReturns(benchmark::State& state) {
+  if (frames::pair == nullptr) {
+    frames::pair = new frames::Pair;  // the other fiber never ends: kept for the process
+    frames::pair->fiber[0].MakeMain();
+    frames::pair->fiber[1].Make(frames::pair->stacks.Get(), &frames::Other, nullptr);
+  }
+  frames::pair->depth = static_cast<int>(state.range(0));
+  frames::pair->distinct = static_cast<int>(state.range(1));
+  constexpr uint64_t kRoundTrips = uint64_t{1} << 19;
+  frames::Loop<0>(1);  // the other fiber now nests as configured
+  for (auto _ : state) frames::Loop<0>(kRoundTrips);
+  state.counters["s_per_switch"] =
+      Counter(static_cast<double>(2 * kRoundTrips),
+              Counter::kIsIterationInvariantRate | Counter::kInvert);
+}
+BENCHMARK(BM_SwitchReturns)
+    ->ArgNames({"depth", "distinct"})
+    ->ArgsProduct({{0, 1, 3, 6}, {0, 1}})
+    ->Unit(benchmark::kMillisecond);
 
 // A strategy that makes every scheduling point a choice (quantum 0) and answers it by
 // a fixed rule: keep the current thread (a point that could switch and does not), or

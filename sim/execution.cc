@@ -18,8 +18,8 @@
 
 namespace aiosim::sim {
 
-thread_local Execution* tls_execution = nullptr;
-thread_local FastState* tls_fast = nullptr;
+constinit thread_local Execution* tls_execution = nullptr;
+constinit thread_local FastState* tls_fast = nullptr;
 
 namespace {
 
@@ -474,7 +474,8 @@ const std::vector<int>& Execution::Candidates() {
   return candidates_;
 }
 
-void Execution::SlowPoint(OpKind kind, uint32_t obj, core::SrcLoc loc) {
+[[gnu::always_inline]] inline void Execution::SlowPointBody(OpKind kind, uint32_t obj,
+                                                              core::SrcLoc loc) {
   if (fast_.steps >= options_.max_steps) StepBound();
   fast_.Count(kind, obj);
   if (__builtin_expect(options_.record_trace, 0) && fast_.steps % kCheckpointSteps == 0) {
@@ -487,6 +488,15 @@ void Execution::SlowPoint(OpKind kind, uint32_t obj, core::SrcLoc loc) {
   me->choices_at_point = kChoicesInOp;  // resumed: the operation is under way
   // The trace lists operations in the order they take effect: after the switch.
   if (__builtin_expect(options_.record_trace, 0)) RecordOp(kind, obj, loc);
+}
+
+void Execution::SlowPoint(OpKind kind, uint32_t obj, core::SrcLoc loc) {
+  SlowPointBody(kind, obj, loc);
+}
+
+void Execution::PointAfterInlineThenTouch(ObjMeta* meta, OpKind kind, core::SrcLoc loc) {
+  SlowPointBody(kind, meta->id, loc);
+  Touch(meta, kind, loc);
 }
 
 void Execution::Reschedule(bool current_runnable) {

@@ -293,11 +293,13 @@ class Execution {
   bool InlineTried(const ObjMeta* meta) const {
     return fast_.fast_ok && KnownLive(meta, &fast_);
   }
-  // Point after InlineTried: the full path, without trying the inline step again
-  // (SlowPoint passes a point without a choice too, with the same effects).
-  void PointAfterInline(OpKind kind, uint32_t obj, core::SrcLoc loc) {
-    SlowPoint(kind, obj, loc);
-  }
+  // Point after InlineTried, then Touch (the object may have been freed while this
+  // thread was preempted): the full path, without trying the inline step again
+  // (SlowPoint passes a point without a choice too, with the same effects). One call
+  // that OnAccess makes last, so that it is a jump: a thread resumed by a switch here
+  // returns straight to the primitive (each return on the way back out of a switch is
+  // one the CPU's return predictor may have wrong: bench's BM_SwitchReturns).
+  void PointAfterInlineThenTouch(ObjMeta* meta, OpKind kind, core::SrcLoc loc);
   // Blocks the current thread on `lists` (may be empty) until Wake or, if
   // deadline_ns >= 0, until virtual time reaches it. Returns why it woke.
   WakeReason Block(std::initializer_list<WaitList*> lists, int64_t deadline_ns,
@@ -341,6 +343,7 @@ class Execution {
   // spares, emptied (execution.cc): called by the constructor and the destructor.
   void ExchangeSpares();
   void SlowPoint(OpKind kind, uint32_t obj, core::SrcLoc loc);
+  inline void SlowPointBody(OpKind kind, uint32_t obj, core::SrcLoc loc);
   [[noreturn]] void TouchDead(ObjMeta* meta, OpKind kind, core::SrcLoc loc);
   WakeReason BlockImpl(WaitList* const* lists, size_t n, int64_t deadline_ns,
                        const char* what, uint32_t obj, core::SrcLoc loc,

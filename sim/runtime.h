@@ -18,7 +18,9 @@ class Execution;
 class SimThread;
 
 // The execution running on this OS thread, or nullptr outside a simulation.
-extern thread_local Execution* tls_execution;
+// constinit: no dynamic initialisation, so a read is a plain TLS load (without it,
+// every read first tests for and may call the variable's TLS init wrapper).
+extern constinit thread_local Execution* tls_execution;
 
 // What a scheduling point is about to do (for traces, DPOR independence, reports).
 enum class OpKind : uint8_t {
@@ -160,7 +162,7 @@ struct FastState {
     return true;
   }
 };
-extern thread_local FastState* tls_fast;
+extern constinit thread_local FastState* tls_fast;  // constinit: as tls_execution
 
 // Whether `meta` is live and known to the execution of `f` (it has its id there).
 inline bool KnownLive(const ObjMeta* meta, const FastState* f) {

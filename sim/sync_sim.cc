@@ -88,22 +88,30 @@ std::atomic<int> thread_local_count{0};
 
 }  // namespace
 
-void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc) {
-  Execution* ex = tls_execution;
-  if (ex == nullptr) return;
-  if (ex->InlineTried(meta)) {
-    // The caller's FastPoint could not pass the point inline (a choice is due): the
-    // full path at once. fast_ok: not inspecting, and no race detector.
-    ex->PointAfterInline(kind, meta->id, loc);
-    ex->Touch(meta, kind, loc);  // freed while this thread was preempted?
-    return;
-  }
+namespace {
+// OnAccess's path when the primitive's inline step did not try the point: out of line,
+// so that OnAccess itself needs no frame and its calls are jumps.
+[[gnu::noinline]] void OnAccessFull(Execution* ex, ObjMeta* meta, OpKind kind,
+                                    core::MemOrder order, core::SrcLoc loc) {
   if (ex->inspecting()) return;
   ex->Touch(meta, kind, loc);
   if (!ex->Point(kind, meta->id, loc)) {
     ex->Touch(meta, kind, loc);  // freed while this thread was preempted?
   }
   CheckRace(ex, meta, kind, order, loc);
+}
+}  // namespace
+
+void OnAccess(ObjMeta* meta, OpKind kind, core::MemOrder order, core::SrcLoc loc) {
+  Execution* ex = tls_execution;
+  if (ex == nullptr) return;
+  if (ex->InlineTried(meta)) {
+    // The caller's FastPoint could not pass the point inline (a choice is due): the
+    // full path at once. fast_ok: not inspecting, and no race detector.
+    ex->PointAfterInlineThenTouch(meta, kind, loc);
+    return;
+  }
+  OnAccessFull(ex, meta, kind, order, loc);
 }
 
 void OnFutexWait(ObjMeta* meta, const uint32_t* word, uint32_t expected,

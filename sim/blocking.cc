@@ -14,21 +14,6 @@
 
 namespace aiosim::sim {
 
-namespace {
-// Removes a[i] of the n elements of `a`, keeping the order, by hand: the sets here
-// are a few elements, where a call to memmove costs more than the shift. The
-// element to move is carried from the end down, since GCC turns the plain loop
-// `a[j] = a[j + 1]` into a call to memmove.
-template <typename T>
-[[gnu::always_inline]] inline void EraseAt(T* a, size_t i, size_t n) {
-  T carry = a[n - 1];
-  for (size_t j = n - 1; j > i; j--) {
-    const T prev = a[j - 1];
-    a[j - 1] = carry;
-    carry = prev;
-  }
-}
-}  // namespace
 
 bool Execution::NextDeadline(int64_t* t) {
   if (deadlines_ == 0) return false;
@@ -47,7 +32,7 @@ bool Execution::NextDeadline(int64_t* t) {
   return has_deadline_;
 }
 
-// flatten: Unwait inline here, as MakeNotRunnable is in BlockImpl (a call each cost
+// flatten: Unwait inline here, as MakeNotRunnable is in BlockBody (a call each cost
 // about as much as the work).
 [[gnu::flatten]] void Execution::MakeRunnable(SimThread* t, WakeReason why) {
   Unwait(t);
@@ -74,19 +59,6 @@ bool Execution::NextDeadline(int64_t* t) {
     e.timeout = why == WakeReason::kTimeout;
     RecordEvent(e);
   }
-}
-
-void Execution::MakeNotRunnable(SimThread* t) {
-  // Erased by hand, as MakeRunnable inserts.
-  int* ids = runnable_.data();
-  const size_t n = runnable_.size();
-  size_t i = 0;
-  while (i < n && ids[i] != t->id) i++;
-  if (i < n) {
-    EraseAt(ids, i, n);
-    runnable_.pop_back();
-  }
-  sched_version_++;
 }
 
 void Execution::AdvanceTimeTo(int64_t t) {
@@ -124,38 +96,7 @@ WakeReason Execution::BlockOn(const std::vector<WaitList*>& lists, int64_t deadl
                                                  int64_t deadline_ns, const char* what,
                                                  uint32_t obj, core::SrcLoc loc,
                                                  bool poll_forever) {
-  SimThread* t = current_;
-  MakeNotRunnable(t);
-  t->state = ThreadState::kBlocked;
-  t->wake = WakeReason::kNone;
-  t->waiting_on.clear();
-  for (size_t i = 0; i < n; i++) {
-    t->waiting_on.push_back(lists[i]);
-    lists[i]->push_back(t);
-  }
-  t->deadline_ns = deadline_ns;
-  if (deadline_ns >= 0) {
-    deadlines_++;
-    deadline_cached_ = false;
-  }
-  t->deadline_seq = deadline_seq_++;
-  t->blocked_what = what;
-  t->blocked_obj = obj;
-  t->blocked_loc = loc;
-  t->in_poll_forever = poll_forever;
-  t->hot.pending = PendingOp{OpKind::kYield, obj};
-  if (__builtin_expect(options_.record_trace, 0)) {
-    TraceEvent e;
-    e.kind = TraceKind::kBlock;
-    e.thread = t->id;
-    e.what = what;
-    e.obj = obj;
-    e.loc = loc;
-    RecordEvent(e);
-  }
-  RescheduleBlocked();
-  t->in_poll_forever = false;
-  return t->wake;
+  return BlockBody(lists, n, deadline_ns, what, obj, loc, poll_forever);
 }
 
 void Execution::Unwait(SimThread* t) {
@@ -165,7 +106,7 @@ void Execution::Unwait(SimThread* t) {
     size_t i = 0;
     while (i < n && ts[i] != t) i++;
     if (i == n) continue;
-    EraseAt(ts, i, n);
+    internal::EraseAt(ts, i, n);
     l->pop_back();
   }
   t->waiting_on.clear();

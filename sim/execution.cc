@@ -474,22 +474,6 @@ const std::vector<int>& Execution::Candidates() {
   return candidates_;
 }
 
-[[gnu::always_inline]] inline void Execution::SlowPointBody(OpKind kind, uint32_t obj,
-                                                              core::SrcLoc loc) {
-  if (fast_.steps >= options_.max_steps) StepBound();
-  fast_.Count(kind, obj);
-  if (__builtin_expect(options_.record_trace, 0) && fast_.steps % kCheckpointSteps == 0) {
-    result_.checkpoints.push_back(
-        Checkpoint{fast_.steps, static_cast<uint16_t>(fast_.trace_hash)});
-  }
-  ThreadHot* me = &current_->hot;
-  me->choices_at_point = 0;
-  if (!fast_.TryPass() && !ChooseFast<true>()) Reschedule(/*current_runnable=*/true);
-  me->choices_at_point = kChoicesInOp;  // resumed: the operation is under way
-  // The trace lists operations in the order they take effect: after the switch.
-  if (__builtin_expect(options_.record_trace, 0)) RecordOp(kind, obj, loc);
-}
-
 void Execution::SlowPoint(OpKind kind, uint32_t obj, core::SrcLoc loc) {
   SlowPointBody(kind, obj, loc);
 }

@@ -287,6 +287,9 @@ class Execution {
     SlowPoint(kind, obj, loc);
     return false;
   }
+  // Point with its full path inline too (sim/execution_inl.h), for the mutex's slow
+  // paths: a thread resumed by a switch in it returns straight to the operation.
+  inline bool PointInline(OpKind kind, uint32_t obj, core::SrcLoc loc);
   // Whether the primitives' inline path (FastPoint) has just tried this point and
   // failed: it tries every point on a live object known to this execution while
   // fast_ok. Then the full path is all that is left (PointAfterInline).
@@ -302,6 +305,10 @@ class Execution {
   void PointAfterInlineThenTouch(ObjMeta* meta, OpKind kind, core::SrcLoc loc);
   // Blocks the current thread on `lists` (may be empty) until Wake or, if
   // deadline_ns >= 0, until virtual time reaches it. Returns why it woke.
+  // Block on one list without a deadline, with BlockImpl's body inline
+  // (sim/execution_inl.h): the mutex's lock.
+  inline WakeReason BlockInline(WaitList* list, const char* what, uint32_t obj,
+                                core::SrcLoc loc);
   WakeReason Block(std::initializer_list<WaitList*> lists, int64_t deadline_ns,
                    const char* what, uint32_t obj, core::SrcLoc loc) {
     return BlockImpl(lists.begin(), lists.size(), deadline_ns, what, obj, loc, false);
@@ -350,7 +357,10 @@ class Execution {
                        bool poll_forever);
   // The only ways a thread's runnability changes: they keep invariants 1 and 2.
   void MakeRunnable(SimThread* t, WakeReason why);
-  void MakeNotRunnable(SimThread* t);
+  inline void MakeNotRunnable(SimThread* t);  // sim/execution_inl.h
+  inline WakeReason BlockBody(WaitList* const* lists, size_t n, int64_t deadline_ns,
+                              const char* what, uint32_t obj, core::SrcLoc loc,
+                              bool poll_forever);
   void Exit();
   // Picks the next thread to run (the current one may be among the candidates) and
   // switches to it; handles fairness, time jumps and stuck states.

@@ -124,6 +124,104 @@ template <bool kCurrentRunnable>
   return true;
 }
 
+// The point's full path (SlowPoint's body): inline here for the synchronisation
+// operations' slow paths (PointInline), out of line in SlowPoint for the rest.
+[[gnu::always_inline]] inline void Execution::SlowPointBody(OpKind kind, uint32_t obj,
+                                                              core::SrcLoc loc) {
+  if (fast_.steps >= options_.max_steps) StepBound();
+  fast_.Count(kind, obj);
+  if (__builtin_expect(options_.record_trace, 0) && fast_.steps % kCheckpointSteps == 0) {
+    result_.checkpoints.push_back(
+        Checkpoint{fast_.steps, static_cast<uint16_t>(fast_.trace_hash)});
+  }
+  ThreadHot* me = &current_->hot;
+  me->choices_at_point = 0;
+  if (!fast_.TryPass() && !ChooseFast<true>()) Reschedule(/*current_runnable=*/true);
+  me->choices_at_point = kChoicesInOp;  // resumed: the operation is under way
+  // The trace lists operations in the order they take effect: after the switch.
+  if (__builtin_expect(options_.record_trace, 0)) RecordOp(kind, obj, loc);
+}
+
+inline bool Execution::PointInline(OpKind kind, uint32_t obj, core::SrcLoc loc) {
+  if (fast_.PointStep(kind, obj)) return true;
+  SlowPointBody(kind, obj, loc);
+  return false;
+}
+
+namespace internal {
+// Removes a[i] of the n elements of `a`, keeping the order, by hand: the sets here
+// are a few elements, where a call to memmove costs more than the shift. The
+// element to move is carried from the end down, since GCC turns the plain loop
+// `a[j] = a[j + 1]` into a call to memmove.
+template <typename T>
+[[gnu::always_inline]] inline void EraseAt(T* a, size_t i, size_t n) {
+  T carry = a[n - 1];
+  for (size_t j = n - 1; j > i; j--) {
+    const T prev = a[j - 1];
+    a[j - 1] = carry;
+    carry = prev;
+  }
+}
+}  // namespace internal
+
+inline void Execution::MakeNotRunnable(SimThread* t) {
+  // Erased by hand, as MakeRunnable inserts.
+  int* ids = runnable_.data();
+  const size_t n = runnable_.size();
+  size_t i = 0;
+  while (i < n && ids[i] != t->id) i++;
+  if (i < n) {
+    internal::EraseAt(ids, i, n);
+    runnable_.pop_back();
+  }
+  sched_version_++;
+}
+
+// BlockImpl's body: inline here for the mutex's lock (BlockInline), so that a thread
+// resumed there returns straight to the operation; out of line in BlockImpl for the
+// rest (sim/blocking.cc).
+[[gnu::always_inline]] inline WakeReason Execution::BlockBody(
+    WaitList* const* lists, size_t n, int64_t deadline_ns, const char* what, uint32_t obj,
+    core::SrcLoc loc, bool poll_forever) {
+  SimThread* t = current_;
+  MakeNotRunnable(t);
+  t->state = ThreadState::kBlocked;
+  t->wake = WakeReason::kNone;
+  t->waiting_on.clear();
+  for (size_t i = 0; i < n; i++) {
+    t->waiting_on.push_back(lists[i]);
+    lists[i]->push_back(t);
+  }
+  t->deadline_ns = deadline_ns;
+  if (deadline_ns >= 0) {
+    deadlines_++;
+    deadline_cached_ = false;
+  }
+  t->deadline_seq = deadline_seq_++;
+  t->blocked_what = what;
+  t->blocked_obj = obj;
+  t->blocked_loc = loc;
+  t->in_poll_forever = poll_forever;
+  t->hot.pending = PendingOp{OpKind::kYield, obj};
+  if (__builtin_expect(options_.record_trace, 0)) {
+    TraceEvent e;
+    e.kind = TraceKind::kBlock;
+    e.thread = t->id;
+    e.what = what;
+    e.obj = obj;
+    e.loc = loc;
+    RecordEvent(e);
+  }
+  RescheduleBlocked();
+  t->in_poll_forever = false;
+  return t->wake;
+}
+
+inline WakeReason Execution::BlockInline(WaitList* list, const char* what, uint32_t obj,
+                                         core::SrcLoc loc) {
+  return BlockBody(&list, 1, -1, what, obj, loc, false);
+}
+
 inline void Execution::RescheduleBlocked() {
   if (!ChooseFast<false>()) Reschedule(/*current_runnable=*/false);
 }

@@ -20,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "core/platform/sync.h"
 #include "sim/execution.h"
+#include "sim/execution_inl.h"
 #include "sim/heap.h"
 #include "sim/race.h"
 
@@ -295,7 +296,7 @@ namespace aiosim::core {
   Execution* ex = Enter(&w_, OpKind::kLock, loc, &fresh);
   if (ex == nullptr) return;
   if (fresh) owner_ = -1;
-  ex->Point(OpKind::kLock, w_.meta.id, loc);
+  ex->PointInline(OpKind::kLock, w_.meta.id, loc);
   const int me = ex->current()->id;
   if (owner_ == me) {
     ex->Fail(sim::FailureKind::kDeadlock,
@@ -303,7 +304,7 @@ namespace aiosim::core {
                           Execution::Where(loc)),
              {}, Execution::Where(loc));
   }
-  while (owner_ != -1) ex->Block({&w_.waiters}, -1, "qemu_mutex_lock", w_.meta.id, loc);
+  while (owner_ != -1) ex->BlockInline(&w_.waiters, "qemu_mutex_lock", w_.meta.id, loc);
   owner_ = me;
   Acquire(ex, &w_.meta);
 }
@@ -321,7 +322,7 @@ bool QemuMutex::TryLock(SrcLoc loc) {
 [[gnu::flatten]] void QemuMutex::UnlockSlow(SrcLoc loc) {
   Execution* ex = Enter(&w_, OpKind::kUnlock, loc);
   if (ex == nullptr) return;
-  ex->Point(OpKind::kUnlock, w_.meta.id, loc);
+  ex->PointInline(OpKind::kUnlock, w_.meta.id, loc);
   if (owner_ != ex->current()->id) {
     ex->Fail(sim::FailureKind::kAssertion,
              absl::StrCat("qemu_mutex_unlock of a mutex this thread does not hold at ",

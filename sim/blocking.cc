@@ -14,7 +14,6 @@
 
 namespace aiosim::sim {
 
-
 bool Execution::NextDeadline(int64_t* t) {
   if (deadlines_ == 0) return false;
   if (!deadline_cached_) {

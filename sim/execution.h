@@ -292,7 +292,7 @@ class Execution {
   inline bool PointInline(OpKind kind, uint32_t obj, core::SrcLoc loc);
   // Whether the primitives' inline path (FastPoint) has just tried this point and
   // failed: it tries every point on a live object known to this execution while
-  // fast_ok. Then the full path is all that is left (PointAfterInline).
+  // fast_ok. Then the full path is all that is left (PointAfterInlineThenTouch).
   bool InlineTried(const ObjMeta* meta) const {
     return fast_.fast_ok && KnownLive(meta, &fast_);
   }
@@ -305,14 +305,15 @@ class Execution {
   void PointAfterInlineThenTouch(ObjMeta* meta, OpKind kind, core::SrcLoc loc);
   // Blocks the current thread on `lists` (may be empty) until Wake or, if
   // deadline_ns >= 0, until virtual time reaches it. Returns why it woke.
-  // Block on one list without a deadline, with BlockImpl's body inline
-  // (sim/execution_inl.h): the mutex's lock.
-  inline WakeReason BlockInline(WaitList* list, const char* what, uint32_t obj,
-                                core::SrcLoc loc);
   WakeReason Block(std::initializer_list<WaitList*> lists, int64_t deadline_ns,
                    const char* what, uint32_t obj, core::SrcLoc loc) {
     return BlockImpl(lists.begin(), lists.size(), deadline_ns, what, obj, loc, false);
   }
+  // Block on one list without a deadline, with BlockImpl's body inline
+  // (sim/execution_inl.h): the mutex's lock, so that a thread resumed there returns
+  // straight to the operation.
+  inline WakeReason BlockInline(WaitList* list, const char* what, uint32_t obj,
+                                core::SrcLoc loc);
   WakeReason BlockOn(const std::vector<WaitList*>& lists, int64_t deadline_ns,
                      const char* what, uint32_t obj, core::SrcLoc loc, bool poll_forever);
   // Makes every thread on `list` runnable (they re-check their condition).

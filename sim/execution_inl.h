@@ -127,7 +127,7 @@ template <bool kCurrentRunnable>
 // The point's full path (SlowPoint's body): inline here for the synchronisation
 // operations' slow paths (PointInline), out of line in SlowPoint for the rest.
 [[gnu::always_inline]] inline void Execution::SlowPointBody(OpKind kind, uint32_t obj,
-                                                              core::SrcLoc loc) {
+                                                            core::SrcLoc loc) {
   if (fast_.steps >= options_.max_steps) StepBound();
   fast_.Count(kind, obj);
   if (__builtin_expect(options_.record_trace, 0) && fast_.steps % kCheckpointSteps == 0) {

@@ -87,9 +87,6 @@ thread_local std::vector<uint64_t> os_thread_slots;
 // ThreadLocal may be constructed in any of them.
 std::atomic<int> thread_local_count{0};
 
-}  // namespace
-
-namespace {
 // OnAccess's path when the primitive's inline step did not try the point: out of line,
 // so that OnAccess itself needs no frame and its calls are jumps.
 [[gnu::noinline]] void OnAccessFull(Execution* ex, ObjMeta* meta, OpKind kind,

@@ -287,8 +287,9 @@ class Execution {
     SlowPoint(kind, obj, loc);
     return false;
   }
-  // Point with its full path inline too (sim/execution_inl.h), for the mutex's slow
-  // paths: a thread resumed by a switch in it returns straight to the operation.
+  // Point with its full path inline too (SlowPointBody, sim/execution_inl.h), for the
+  // mutex's slow paths: a thread resumed by a switch in it returns straight to the
+  // operation. The same effects as Point.
   inline bool PointInline(OpKind kind, uint32_t obj, core::SrcLoc loc);
   // Whether the primitives' inline path (FastPoint) has just tried this point and
   // failed: it tries every point on a live object known to this execution while
@@ -356,12 +357,13 @@ class Execution {
   WakeReason BlockImpl(WaitList* const* lists, size_t n, int64_t deadline_ns,
                        const char* what, uint32_t obj, core::SrcLoc loc,
                        bool poll_forever);
-  // The only ways a thread's runnability changes: they keep invariants 1 and 2.
-  void MakeRunnable(SimThread* t, WakeReason why);
-  inline void MakeNotRunnable(SimThread* t);  // sim/execution_inl.h
+  // BlockImpl's body, inline (sim/execution_inl.h): BlockImpl and BlockInline.
   inline WakeReason BlockBody(WaitList* const* lists, size_t n, int64_t deadline_ns,
                               const char* what, uint32_t obj, core::SrcLoc loc,
                               bool poll_forever);
+  // The only ways a thread's runnability changes: they keep invariants 1 and 2.
+  void MakeRunnable(SimThread* t, WakeReason why);
+  inline void MakeNotRunnable(SimThread* t);  // sim/execution_inl.h
   void Exit();
   // Picks the next thread to run (the current one may be among the candidates) and
   // switches to it; handles fairness, time jumps and stuck states.
